@@ -1,0 +1,272 @@
+//! Settings: commented defaults in `config/civicline.toml`, an optional TOML file (`--config` or
+//! `CIVICLINE_CONFIG`), then environment variables `CIVICLINE_<SECTION>__<KEY>`, later layers
+//! winning. Secrets are a [`Secret`] and never appear in `Debug` or in `civicline config`.
+
+use crate::sms::Provider;
+use figment::Figment;
+use figment::providers::{Format, Toml};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The defaults, with a comment on every key; `civicline config` prints the effective values.
+pub const DEFAULTS_TOML: &str = include_str!("../config/civicline.toml");
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub sms: SmsSettings,
+    pub twilio: TwilioSettings,
+    pub africastalking: AfricasTalkingSettings,
+    pub gateway: GatewaySettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServerSettings {
+    /// Address the HTTP server listens on.
+    pub bind: String,
+    /// The URL the SMS provider calls, without a trailing slash. Twilio signs requests over
+    /// this URL, so it must be what the provider sees, not what the proxy forwards to.
+    /// Empty means `http://<bind>`.
+    pub public_url: String,
+    /// Seconds before a request is answered 408; Twilio gives up after 15.
+    pub request_timeout_secs: u64,
+    /// Seconds that in-flight requests get to finish after SIGTERM.
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatabaseSettings {
+    /// `sqlite://civicline.db` (created if missing) or `postgres://user:pass@host/db`.
+    pub url: DatabaseUrl,
+    /// Connections in the pool (Postgres), readers (SQLite; writes go through one connection).
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SmsSettings {
+    /// `console` (development), `twilio` or `africastalking`.
+    pub provider: String,
+    /// ISO 3166 region for numbers that arrive without a `+` country code.
+    pub default_region: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TwilioSettings {
+    pub account_sid: String,
+    /// Verifies `X-Twilio-Signature` and authenticates API calls.
+    pub auth_token: Option<Secret>,
+    /// Our number (E.164) or sender id.
+    pub from: String,
+    pub api_base: String,
+    /// `twiml`: replies ride on the webhook's HTTP response; `api`: through the outbox.
+    pub reply: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AfricasTalkingSettings {
+    pub username: String,
+    pub api_key: Option<Secret>,
+    pub from: String,
+    pub api_base: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GatewaySettings {
+    /// Keyword catalog; empty means the built-in `config/keywords.toml`.
+    pub keywords: String,
+    /// Free text within this many hours of a citizen's last report is a follow-up on it.
+    pub followup_window_hours: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogSettings {
+    /// `text` for people, `json` for log collectors.
+    pub format: String,
+    /// A tracing filter; `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+impl Settings {
+    /// Defaults, then the file (if any), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Settings, Box<figment::Error>> {
+        let mut figment = Figment::from(Toml::string(DEFAULTS_TOML));
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        Self::from_figment(figment.merge(env_provider(std::env::vars())))
+    }
+
+    /// The defaults overridden by the given `CIVICLINE_*` pairs only: for tests.
+    pub fn from_env_pairs<I>(pairs: I) -> Result<Settings, Box<figment::Error>>
+    where
+        I: IntoIterator<Item = (String, String)>,
+    {
+        Self::from_figment(Figment::from(Toml::string(DEFAULTS_TOML)).merge(env_provider(pairs)))
+    }
+
+    fn from_figment(figment: Figment) -> Result<Settings, Box<figment::Error>> {
+        // Lossy: an environment value "3" fills a number field; strings stay strings.
+        let mut settings: Settings = figment.extract_lossy().map_err(Box::new)?;
+        settings.server.public_url = settings.server.public_url.trim_end_matches('/').to_owned();
+        if settings.server.public_url.is_empty() {
+            settings.server.public_url = format!("http://{}", settings.server.bind);
+        }
+        Ok(settings)
+    }
+
+    pub fn provider(&self) -> Result<Provider, String> {
+        self.sms.provider.parse()
+    }
+
+    /// The effective settings as TOML, secrets replaced by `[redacted]`.
+    pub fn to_redacted_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("settings serialize to TOML")
+    }
+}
+
+/// `CIVICLINE_TWILIO__AUTH_TOKEN=x` becomes `twilio.auth_token = "x"`. Values stay strings
+/// (figment converts them where a number is expected): figment's own `Env` reads
+/// `+18005551212` as a number and loses the `+`.
+fn env_provider<I>(pairs: I) -> Figment
+where
+    I: IntoIterator<Item = (String, String)>,
+{
+    let mut figment = Figment::new();
+    for (key, value) in pairs {
+        let Some(rest) = key.strip_prefix("CIVICLINE_") else {
+            continue;
+        };
+        if let Some((section, field)) = rest.split_once("__") {
+            let path = format!("{}.{}", section.to_lowercase(), field.to_lowercase());
+            figment = figment.merge(figment::providers::Serialized::default(&path, value));
+        }
+    }
+    figment
+}
+
+/// A secret string: usable by the code, invisible in `Debug`, `Display` and serialized output.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("[redacted]")
+    }
+}
+
+/// A database URL whose password is hidden in `Debug` and in serialized output.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        DatabaseUrl(url.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_postgres(&self) -> bool {
+        self.0.starts_with("postgres://") || self.0.starts_with("postgresql://")
+    }
+    pub fn redacted(&self) -> String {
+        match url::Url::parse(&self.0) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("redacted"));
+                url.to_string()
+            }
+            Ok(_) => self.0.clone(),
+            Err(_) => "[unparseable database url]".to_owned(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl Serialize for DatabaseUrl {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.redacted())
+    }
+}
+
+/// Where the keyword catalog comes from.
+impl GatewaySettings {
+    pub fn keywords_path(&self) -> Option<PathBuf> {
+        (!self.keywords.is_empty()).then(|| PathBuf::from(&self.keywords))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Settings {
+        Settings::from_env_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap()
+    }
+
+    #[test]
+    fn defaults_give_a_local_sqlite_server_with_the_console_provider() {
+        let s = env(&[]);
+        assert_eq!(s.server.bind, "127.0.0.1:8080");
+        assert_eq!(s.server.public_url, "http://127.0.0.1:8080");
+        assert_eq!(s.database.url.expose(), "sqlite://civicline.db");
+        assert_eq!(s.provider(), Ok(Provider::Console));
+        assert!(s.twilio.auth_token.is_none());
+    }
+
+    #[test]
+    fn environment_overrides_and_keeps_values_as_strings() {
+        let s = env(&[
+            ("CIVICLINE_TWILIO__FROM", "+18005551212"),
+            ("CIVICLINE_TWILIO__AUTH_TOKEN", "12345"),
+            ("CIVICLINE_DATABASE__MAX_CONNECTIONS", "3"),
+            ("CIVICLINE_SERVER__PUBLIC_URL", "https://sms.example.org/"),
+            ("CIVICLINE_USER_PASSWORD", "not a setting"),
+        ]);
+        assert_eq!(s.twilio.from, "+18005551212");
+        assert_eq!(s.twilio.auth_token.as_ref().unwrap().expose(), "12345");
+        assert_eq!(s.database.max_connections, 3);
+        assert_eq!(s.server.public_url, "https://sms.example.org");
+    }
+
+    #[test]
+    fn secrets_never_reach_debug_or_printed_config() {
+        let s = env(&[
+            ("CIVICLINE_TWILIO__AUTH_TOKEN", "tok-s3cret"),
+            ("CIVICLINE_AFRICASTALKING__API_KEY", "at-s3cret"),
+            (
+                "CIVICLINE_DATABASE__URL",
+                "postgres://civic:pg-s3cret@db.internal/civicline",
+            ),
+        ]);
+        for shown in [format!("{s:?}"), s.to_redacted_toml()] {
+            for secret in ["tok-s3cret", "at-s3cret", "pg-s3cret"] {
+                assert!(!shown.contains(secret), "{secret} leaked in:\n{shown}");
+            }
+            assert!(shown.contains("[redacted]") || shown.contains("redacted@"));
+        }
+    }
+}

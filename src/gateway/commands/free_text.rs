@@ -1,0 +1,56 @@
+//! Anything that is not a command: a follow-up on the citizen's recent open report, or else a
+//! new uncategorized report for officials to sort.
+
+use super::{Context, Outcome};
+use crate::gateway::replies::ReplyKey;
+use crate::store::{self, issues};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FreeText {
+    text: String,
+}
+
+impl FreeText {
+    pub fn new(text: &str) -> Self {
+        Self {
+            text: text.trim().to_owned(),
+        }
+    }
+
+    pub async fn apply(self, ctx: &mut Context<'_>) -> store::Result<Outcome> {
+        if self.text.is_empty() {
+            // An MMS with only a picture, or a blank SMS: stored, answered, no issue opened.
+            return Ok(Outcome {
+                reply: ctx.reply(ReplyKey::EmptyMessage, &[]),
+                issue_id: None,
+            });
+        }
+        let since = ctx.now - ctx.followup_window_ms;
+        let citizen_id = ctx.citizen.citizen_id;
+        if let Some(open) = issues::recent_open(ctx.tx, citizen_id, since).await? {
+            issues::append_message(ctx.tx, open.issue_id, ctx.message_id, &self.text, ctx.now)
+                .await?;
+            let number = open.issue_id.to_string();
+            return Ok(Outcome {
+                reply: ctx.reply(ReplyKey::FollowupAdded, &[("number", &number)]),
+                issue_id: Some(open.issue_id),
+            });
+        }
+        let issue_id = issues::create(
+            ctx.tx,
+            issues::NewIssue {
+                citizen_id,
+                service_code: None,
+                description: &self.text,
+                language: &ctx.citizen.language,
+                message_id: ctx.message_id,
+                now: ctx.now,
+            },
+        )
+        .await?;
+        Ok(Outcome {
+            reply: super::report::logged_reply(ctx, issue_id, None),
+            issue_id: Some(issue_id),
+        })
+    }
+}

@@ -1,0 +1,74 @@
+//! STATUS n: where report n stands, if (and only if) this citizen filed it. STATUS alone
+//! answers for their latest report.
+
+use super::{Context, Outcome};
+use crate::gateway::replies::ReplyKey;
+use crate::store::{self, issues};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Latest,
+    Number(i64),
+    /// STATUS followed by something that is not a report number.
+    Unreadable,
+}
+
+impl Status {
+    /// Reads `12`, `#12`, `12.` or nothing after the keyword.
+    pub fn parse(rest: &str) -> Status {
+        let Some(word) = rest.split_whitespace().next() else {
+            return Status::Latest;
+        };
+        let digits = word.trim_matches(|c: char| !c.is_ascii_digit());
+        match digits.parse::<i64>() {
+            Ok(n) if n > 0 && digits.len() + 2 >= word.len() => Status::Number(n),
+            _ => Status::Unreadable,
+        }
+    }
+
+    pub async fn apply(self, ctx: &mut Context<'_>) -> store::Result<Outcome> {
+        let citizen_id = ctx.citizen.citizen_id;
+        let (found, asked) = match self {
+            Status::Number(n) => (issues::find_own(ctx.tx, citizen_id, n).await?, Some(n)),
+            Status::Latest | Status::Unreadable => {
+                (issues::latest_own(ctx.tx, citizen_id).await?, None)
+            }
+        };
+        let reply = match (found, asked) {
+            (Some(issue), _) => {
+                let number = issue.issue_id.to_string();
+                let category = ctx.category_name(issue.service_code.as_deref());
+                ctx.reply(
+                    ReplyKey::StatusReport,
+                    &[
+                        ("number", &number),
+                        ("category", &category),
+                        ("status", &issue.status),
+                    ],
+                )
+            }
+            (None, Some(n)) => ctx.reply(ReplyKey::StatusNotFound, &[("number", &n.to_string())]),
+            (None, None) => ctx.reply(ReplyKey::StatusNone, &[]),
+        };
+        Ok(Outcome {
+            reply,
+            issue_id: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_number_in_the_forms_people_type() {
+        assert_eq!(Status::parse("1042"), Status::Number(1042));
+        assert_eq!(Status::parse("#1042"), Status::Number(1042));
+        assert_eq!(Status::parse("1042. thanks"), Status::Number(1042));
+        assert_eq!(Status::parse(""), Status::Latest);
+        assert_eq!(Status::parse("please"), Status::Unreadable);
+        assert_eq!(Status::parse("0"), Status::Unreadable);
+        assert_eq!(Status::parse("99999999999999999999999"), Status::Unreadable);
+    }
+}

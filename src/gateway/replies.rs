@@ -1,0 +1,204 @@
+//! Citizen-facing sentences, from `config/locales/*.ftl` (Project Fluent), by language.
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// The shipped locales, compiled into the binary so one file is the whole deployment.
+const LOCALES: &[(&str, &str)] = &[("en", include_str!("../../config/locales/en.ftl"))];
+const FALLBACK: &str = "en";
+
+/// Every reply the gateway can send: a test renders each one in each locale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyKey {
+    ReportLogged,
+    ReportLoggedUncategorized,
+    FollowupAdded,
+    StatusReport,
+    StatusNotFound,
+    StatusNone,
+    Help,
+    EmptyMessage,
+    OptedOut,
+    OptedIn,
+    /// Not a reply: the word for a report without a category.
+    Uncategorized,
+}
+
+impl ReplyKey {
+    pub const ALL: [ReplyKey; 11] = [
+        ReplyKey::ReportLogged,
+        ReplyKey::ReportLoggedUncategorized,
+        ReplyKey::FollowupAdded,
+        ReplyKey::StatusReport,
+        ReplyKey::StatusNotFound,
+        ReplyKey::StatusNone,
+        ReplyKey::Help,
+        ReplyKey::EmptyMessage,
+        ReplyKey::OptedOut,
+        ReplyKey::OptedIn,
+        ReplyKey::Uncategorized,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            ReplyKey::ReportLogged => "report-logged",
+            ReplyKey::ReportLoggedUncategorized => "report-logged-uncategorized",
+            ReplyKey::FollowupAdded => "followup-added",
+            ReplyKey::StatusReport => "status-report",
+            ReplyKey::StatusNotFound => "status-not-found",
+            ReplyKey::StatusNone => "status-none",
+            ReplyKey::Help => "help",
+            ReplyKey::EmptyMessage => "empty-message",
+            ReplyKey::OptedOut => "opted-out",
+            ReplyKey::OptedIn => "opted-in",
+            ReplyKey::Uncategorized => "uncategorized",
+        }
+    }
+}
+
+pub struct Replies {
+    bundles: HashMap<String, FluentBundle<FluentResource>>,
+}
+
+impl std::fmt::Debug for Replies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Replies")
+            .field("languages", &self.languages())
+            .finish()
+    }
+}
+
+impl Replies {
+    /// Loads the shipped locales; a syntax error or a missing reply is a bug, caught by tests.
+    pub fn builtin() -> Replies {
+        let mut bundles = HashMap::new();
+        for (language, source) in LOCALES {
+            let resource = FluentResource::try_new((*source).to_owned())
+                .unwrap_or_else(|(_, errors)| panic!("{language}.ftl does not parse: {errors:?}"));
+            let langid = language.parse().expect("locale names are language ids");
+            let mut bundle = FluentBundle::new_concurrent(vec![langid]);
+            // Fluent wraps placeables in Unicode isolation marks by default; on SMS they are
+            // invisible characters that force UCS-2 and halve the room in a segment.
+            bundle.set_use_isolating(false);
+            bundle
+                .add_resource(resource)
+                .unwrap_or_else(|errors| panic!("{language}.ftl: {errors:?}"));
+            bundles.insert((*language).to_owned(), bundle);
+        }
+        Replies { bundles }
+    }
+
+    pub fn languages(&self) -> Vec<&str> {
+        let mut languages: Vec<&str> = self.bundles.keys().map(String::as_str).collect();
+        languages.sort_unstable();
+        languages
+    }
+
+    /// Renders one reply in `language`, falling back to English for a language or a message
+    /// the locale files do not have.
+    pub fn render(&self, language: &str, key: ReplyKey, args: &[(&str, &str)]) -> String {
+        let mut fluent_args = FluentArgs::new();
+        for (name, value) in args {
+            fluent_args.set(*name, Cow::Borrowed(*value));
+        }
+        for lang in [language, FALLBACK] {
+            let Some(bundle) = self.bundles.get(lang) else {
+                continue;
+            };
+            let Some(pattern) = bundle.get_message(key.id()).and_then(|m| m.value()) else {
+                continue;
+            };
+            let mut errors = Vec::new();
+            let text = bundle.format_pattern(pattern, Some(&fluent_args), &mut errors);
+            if !errors.is_empty() {
+                tracing::warn!(
+                    ?errors,
+                    key = key.id(),
+                    language = lang,
+                    "reply rendered with errors"
+                );
+            }
+            return text.into_owned();
+        }
+        panic!("reply {} is missing from {FALLBACK}.ftl", key.id())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sms::{Encoding, Segments};
+
+    /// The longest values a reply realistically carries: a six-digit report number, the longest
+    /// category name of the catalog, each status.
+    fn longest_args() -> Vec<Vec<(&'static str, &'static str)>> {
+        [
+            "open",
+            "acknowledged",
+            "in_progress",
+            "resolved",
+            "closed_duplicate",
+        ]
+        .into_iter()
+        .map(|status| {
+            vec![
+                ("number", "999999"),
+                ("category", "Streetlight"),
+                ("status", status),
+            ]
+        })
+        .collect()
+    }
+
+    #[test]
+    fn every_reply_fits_one_gsm7_segment_in_every_language() {
+        let replies = Replies::builtin();
+        for language in replies.languages() {
+            for key in ReplyKey::ALL {
+                for args in longest_args() {
+                    let text = replies.render(language, key, &args);
+                    let cost = Segments::of(&text);
+                    assert_eq!(
+                        cost.count,
+                        1,
+                        "{language} {} is {} units: {text}",
+                        key.id(),
+                        cost.units
+                    );
+                    assert_eq!(
+                        cost.encoding,
+                        Encoding::Gsm7,
+                        "{language} {}: {text}",
+                        key.id()
+                    );
+                    assert!(!text.contains('{'), "unfilled placeable in {text}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn renders_the_issue_example_word_for_word() {
+        let replies = Replies::builtin();
+        let text = replies.render(
+            "en",
+            ReplyKey::ReportLogged,
+            &[("number", "1"), ("category", "Pothole")],
+        );
+        assert_eq!(
+            text,
+            "Thanks! Report #1 (Pothole) is logged. Text STATUS 1 for updates."
+        );
+    }
+
+    #[test]
+    fn unknown_language_falls_back_to_english() {
+        let replies = Replies::builtin();
+        assert_eq!(
+            replies.render("xx", ReplyKey::Help, &[]),
+            replies.render("en", ReplyKey::Help, &[])
+        );
+    }
+}

@@ -1,0 +1,29 @@
+//! civicline: an SMS civic feedback gateway.
+//!
+//! A tour in reading order, following one text message:
+//! - [`cli`] and [`config`]: the command line and the layered settings (file + `CIVICLINE_*`).
+//! - [`startup`]: builds the [`startup::Application`] (store, catalog, gateway, router) and
+//!   serves it until SIGTERM.
+//! - [`web`]: HTTP handlers. [`web::webhooks`] takes a provider's POST, has [`providers`] verify
+//!   and decode it into an [`sms::InboundSms`], and hands it to the gateway.
+//! - [`gateway`]: [`gateway::Gateway::receive`] runs one transaction: dedupe, citizen, message,
+//!   [`gateway::commands::Command`] parse and apply, reply. Keywords come from
+//!   [`gateway::catalog`], sentences from [`gateway::replies`] (Fluent).
+//! - [`store`]: one `Store` over SQLite or Postgres, one file per aggregate, SQL beside its
+//!   function.
+//! - [`sms`]: pure types: phone numbers (E.164, masked), segment arithmetic.
+//! - [`simulate`]: a Twilio-shaped client for trying the server locally.
+//!
+//! Dependencies run one way: web -> gateway -> commands -> store; web -> providers;
+//! `providers` and `sms` import nothing of the rest.
+
+pub mod cli;
+pub mod config;
+pub mod gateway;
+pub mod providers;
+pub mod simulate;
+pub mod sms;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod web;

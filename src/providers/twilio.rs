@@ -1,0 +1,294 @@
+//! Twilio: the inbound SMS webhook, its `X-Twilio-Signature`, and TwiML replies.
+//!
+//! - Webhook: <https://www.twilio.com/docs/messaging/guides/webhook-request>
+//! - Signature: <https://www.twilio.com/docs/usage/webhooks/webhooks-security>
+//! - TwiML `<Message>`: <https://www.twilio.com/docs/messaging/twiml/message>
+//!
+//! Our own code, not a crate: the `twilio` crate drops the query string from the signed URL and
+//! compares in non-constant time (see shared/DESIGN.md section 7).
+
+use super::form::{Form, FormError};
+use crate::sms::{InboundSms, PhoneNumber, Provider};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{Hmac, KeyInit, Mac};
+use sha1::Sha1;
+
+/// The header Twilio signs each webhook with.
+pub const SIGNATURE_HEADER: &str = "x-twilio-signature";
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum InboundError {
+    #[error(transparent)]
+    Form(#[from] FormError),
+    #[error("missing form field {0}")]
+    Missing(&'static str),
+    #[error("MessageSid is not a Twilio message id")]
+    BadMessageSid,
+    #[error("From is not a phone number")]
+    BadFrom,
+}
+
+/// The signature Twilio computes: HMAC-SHA1 keyed with the auth token over the URL followed by
+/// each parameter's name and value, sorted by name (then value), base64.
+pub fn signature(auth_token: &str, url: &str, params: &[(String, String)]) -> String {
+    BASE64.encode(mac(auth_token, url, params).finalize().into_bytes())
+}
+
+fn mac(auth_token: &str, url: &str, params: &[(String, String)]) -> Hmac<Sha1> {
+    let mut sorted: Vec<&(String, String)> = params.iter().collect();
+    sorted.sort_unstable();
+    let mut mac =
+        Hmac::<Sha1>::new_from_slice(auth_token.as_bytes()).expect("HMAC takes any key length");
+    mac.update(url.as_bytes());
+    for (name, value) in sorted {
+        mac.update(name.as_bytes());
+        mac.update(value.as_bytes());
+    }
+    mac
+}
+
+/// Checks `header` against the URL as configured and, as Twilio's SDKs do, with the default
+/// port removed or added. The comparison is constant-time (`Mac::verify_slice`).
+pub fn verify(auth_token: &str, url: &str, params: &[(String, String)], header: &str) -> bool {
+    let Ok(expected) = BASE64.decode(header.trim()) else {
+        return false;
+    };
+    url_variants(url).iter().any(|candidate| {
+        mac(auth_token, candidate, params)
+            .verify_slice(&expected)
+            .is_ok()
+    })
+}
+
+/// `url` itself and the same URL with its default port toggled (`:443` for https, `:80` for
+/// http). The host is kept as written: Twilio signs it as configured, case included.
+fn url_variants(url: &str) -> Vec<String> {
+    let mut variants = vec![url.to_owned()];
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return variants;
+    };
+    let default_port = match scheme.to_ascii_lowercase().as_str() {
+        "https" => "443",
+        "http" => "80",
+        _ => return variants,
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let host_end = authority
+        .rfind(':')
+        .filter(|&i| !authority[i..].contains(']'));
+    match host_end {
+        Some(i) if &authority[i + 1..] == default_port => {
+            variants.push(format!("{scheme}://{}{tail}", &authority[..i]));
+        }
+        Some(_) => {}
+        None => variants.push(format!("{scheme}://{authority}:{default_port}{tail}")),
+    }
+    variants
+}
+
+/// Reads an inbound SMS webhook. Unknown fields are kept in the form (for the signature) and
+/// ignored here: Twilio adds fields without notice.
+pub fn parse_inbound(
+    form: &Form,
+    default_region: Option<&str>,
+) -> Result<InboundSms, InboundError> {
+    let sid = ["MessageSid", "SmsMessageSid", "SmsSid"]
+        .iter()
+        .find_map(|name| form.get(name))
+        .ok_or(InboundError::Missing("MessageSid"))?;
+    if sid.is_empty() || sid.len() > 64 || !sid.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(InboundError::BadMessageSid);
+    }
+    let from = form.get("From").ok_or(InboundError::Missing("From"))?;
+    let from = PhoneNumber::parse(from, default_region).map_err(|_| InboundError::BadFrom)?;
+    let to = form.get("To").ok_or(InboundError::Missing("To"))?;
+    // An MMS with only a picture carries `Body=`; a request without the field is not Twilio's.
+    let body = form.get("Body").ok_or(InboundError::Missing("Body"))?;
+    Ok(InboundSms::new(
+        Provider::Twilio,
+        sid.to_owned(),
+        from,
+        to.to_owned(),
+        body.to_owned(),
+    ))
+}
+
+/// A TwiML response: one `<Message>` when there is a reply, `<Response/>` for silence.
+pub fn twiml(reply: Option<&str>) -> String {
+    const HEAD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>"#;
+    match reply {
+        Some(text) => format!(
+            "{HEAD}<Response><Message>{}</Message></Response>",
+            quick_xml::escape::escape(text)
+        ),
+        None => format!("{HEAD}<Response/>"),
+    }
+}
+
+/// The texts of the `<Message>` elements of a TwiML document (for `simulate` and tests).
+pub fn twiml_messages(xml: &str) -> Result<Vec<String>, roxmltree::Error> {
+    let doc = roxmltree::Document::parse(xml)?;
+    Ok(doc
+        .descendants()
+        .filter(|n| n.has_tag_name("Message"))
+        .map(|n| n.text().unwrap_or_default().to_owned())
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vector_params() -> Vec<(String, String)> {
+        Form::from_pairs([
+            ("CallSid", "CA1234567890ABCDE"),
+            ("Caller", "+14158675309"),
+            ("Digits", "1234"),
+            ("From", "+14158675309"),
+            ("To", "+18005551212"),
+        ])
+        .pairs()
+        .to_vec()
+    }
+
+    /// Twilio's published vectors (twilio-python, twilio-php and twilio-csharp test suites).
+    #[test]
+    fn computes_twilios_published_signatures() {
+        let cases = [
+            (
+                "https://mycompany.com/myapp.php?foo=1&bar=2",
+                "RSOYDt4T1cUTdK1PDd93/VVr8B8=",
+            ),
+            (
+                "https://mycompany.com:443/myapp.php?foo=1&bar=2",
+                "kvajT1Ptam85bY51eRf/AJRuM3w=",
+            ),
+            (
+                "http://mycompany.com:80/myapp.php?foo=1&bar=2",
+                "0ZXoZLH/DfblKGATFgpif+LLRf4=",
+            ),
+            (
+                "http://mycompany.com:1234/myapp.php?foo=1&bar=2",
+                "Zmvh+3yNM1Phv2jhDCwEM3q5ebU=",
+            ),
+            (
+                "https://MyCompany.com/myapp.php?foo=1&bar=2",
+                "g9IN/x4Cft2g517EjYvEvM/W7LU=",
+            ),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(signature("12345", url, &vector_params()), expected, "{url}");
+            assert!(verify("12345", url, &vector_params(), expected), "{url}");
+        }
+    }
+
+    #[test]
+    fn repeated_keys_are_signed_in_sorted_value_order() {
+        let params = Form::from_pairs([
+            ("Sid", "CA123"),
+            ("SidAccount", "AC123"),
+            ("Digits", "5678"),
+            ("Digits", "1234"),
+        ]);
+        let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+        assert_eq!(
+            signature("12345", url, params.pairs()),
+            "IK+Dwps556ElfBT0I3Rgjkr1wJU="
+        );
+    }
+
+    #[test]
+    fn accepts_the_url_with_or_without_the_default_port() {
+        let params = vector_params();
+        let without = "https://mycompany.com/myapp.php?foo=1&bar=2";
+        let with = "https://mycompany.com:443/myapp.php?foo=1&bar=2";
+        assert!(verify(
+            "12345",
+            with,
+            &params,
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+        ));
+        assert!(verify(
+            "12345",
+            without,
+            &params,
+            "kvajT1Ptam85bY51eRf/AJRuM3w="
+        ));
+    }
+
+    #[test]
+    fn refuses_wrong_token_tampered_params_other_port_and_garbage() {
+        let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+        let good = "RSOYDt4T1cUTdK1PDd93/VVr8B8=";
+        assert!(!verify("54321", url, &vector_params(), good));
+        let mut tampered = vector_params();
+        tampered[2].1 = "9999".into();
+        assert!(!verify("12345", url, &tampered, good));
+        assert!(!verify(
+            "12345",
+            "https://mycompany.com:8443/myapp.php?foo=1&bar=2",
+            &vector_params(),
+            good
+        ));
+        assert!(!verify("12345", url, &vector_params(), "not base64 !!"));
+        assert!(!verify("12345", url, &vector_params(), ""));
+    }
+
+    #[test]
+    fn twiml_escapes_every_xml_special_character() {
+        let text = r#"Fish & chips <b>"quoted"</b> it's"#;
+        let xml = twiml(Some(text));
+        let doc = roxmltree::Document::parse(&xml).expect("valid XML");
+        let message = doc
+            .descendants()
+            .find(|n| n.has_tag_name("Message"))
+            .unwrap();
+        assert_eq!(message.text(), Some(text));
+        assert_eq!(twiml_messages(&xml).unwrap(), [text]);
+    }
+
+    #[test]
+    fn silence_is_an_empty_response() {
+        let xml = twiml(None);
+        assert!(roxmltree::Document::parse(&xml).is_ok());
+        assert!(twiml_messages(&xml).unwrap().is_empty());
+    }
+
+    fn inbound(pairs: &[(&str, &str)]) -> Result<InboundSms, InboundError> {
+        parse_inbound(&Form::from_pairs(pairs.iter().copied()), Some("US"))
+    }
+
+    #[test]
+    fn inbound_requires_sid_from_to_and_body() {
+        let full = [
+            ("MessageSid", "SM123"),
+            ("From", "+14158675309"),
+            ("To", "+18005551212"),
+            ("Body", "hi"),
+        ];
+        let sms = inbound(&full).unwrap();
+        assert_eq!((sms.provider_message_id(), sms.body()), ("SM123", "hi"));
+        for (i, field) in ["MessageSid", "From", "To", "Body"].iter().enumerate() {
+            let mut partial = full.to_vec();
+            partial.remove(i);
+            assert_eq!(inbound(&partial).unwrap_err(), InboundError::Missing(field));
+        }
+    }
+
+    #[test]
+    fn inbound_refuses_a_from_that_is_not_a_phone_number_and_odd_sids() {
+        let base = [
+            ("MessageSid", "SM123"),
+            ("From", "BANK"),
+            ("To", "+18005551212"),
+            ("Body", "hi"),
+        ];
+        assert_eq!(inbound(&base).unwrap_err(), InboundError::BadFrom);
+        let mut odd = base;
+        odd[1].1 = "+14158675309";
+        odd[0].1 = "SM1'; drop table message;--";
+        assert_eq!(inbound(&odd).unwrap_err(), InboundError::BadMessageSid);
+    }
+}

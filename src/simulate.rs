@@ -1,0 +1,81 @@
+//! `civicline simulate`: texts a running server as Twilio would, one stdin line per SMS, and
+//! prints each reply. A newcomer sees the whole loop without a provider account.
+
+use crate::config::Settings;
+use crate::providers::form::Form;
+use crate::providers::twilio;
+use anyhow::{Context, bail};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+pub struct SimulateArgs {
+    pub from: String,
+    pub url: String,
+}
+
+pub async fn run(settings: &Settings, args: SimulateArgs) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let endpoint = format!("{}/sms/twilio", args.url.trim_end_matches('/'));
+    // The server checks the signature over its public URL, whatever address we reach it by.
+    let signed_url = format!("{}/sms/twilio", settings.server.public_url);
+    let to = if settings.twilio.from.is_empty() {
+        "+15555550199"
+    } else {
+        &settings.twilio.from
+    };
+    let token = settings
+        .twilio
+        .auth_token
+        .as_ref()
+        .map(|t| t.expose().to_owned());
+
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    while let Some(line) = lines.next_line().await.context("reading stdin")? {
+        let text = line.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let sid = format!("SM{}", hex(&rand::random::<[u8; 16]>()));
+        let form = Form::from_pairs([
+            ("ApiVersion", "2010-04-01"),
+            ("Body", text),
+            ("From", args.from.as_str()),
+            ("MessageSid", sid.as_str()),
+            ("NumMedia", "0"),
+            ("SmsMessageSid", sid.as_str()),
+            ("SmsSid", sid.as_str()),
+            ("SmsStatus", "received"),
+            ("To", to),
+        ]);
+        let mut request = client
+            .post(&endpoint)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.encode());
+        if let Some(token) = &token {
+            request = request.header(
+                twilio::SIGNATURE_HEADER,
+                twilio::signature(token, &signed_url, form.pairs()),
+            );
+        }
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("sending to {endpoint}: is `civicline serve` running?"))?;
+        let status = response.status();
+        let body = response.text().await.context("reading the reply")?;
+        if !status.is_success() {
+            bail!("the server answered {status}: {}", body.trim());
+        }
+        let replies = twilio::twiml_messages(&body).context("the server's TwiML does not parse")?;
+        if replies.is_empty() {
+            println!("(no reply)");
+        }
+        for reply in replies {
+            println!("{reply}");
+        }
+    }
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

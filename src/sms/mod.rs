@@ -1,0 +1,88 @@
+//! Pure SMS types: phone numbers, the inbound message as the gateway sees it, and segment
+//! arithmetic. Nothing here touches the network or the database, so every rule is unit-tested
+//! in place.
+
+mod phone;
+mod segments;
+
+pub use phone::{PhoneError, PhoneNumber};
+pub use segments::{Encoding, Segments};
+
+/// The SMS providers civicline speaks to. Stored in `message.provider` as [`Provider::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Provider {
+    /// Local development: nothing leaves the machine.
+    Console,
+    Twilio,
+    AfricasTalking,
+}
+
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Console => "console",
+            Provider::Twilio => "twilio",
+            Provider::AfricasTalking => "africastalking",
+        }
+    }
+}
+
+impl std::str::FromStr for Provider {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "console" => Ok(Provider::Console),
+            "twilio" => Ok(Provider::Twilio),
+            "africastalking" => Ok(Provider::AfricasTalking),
+            other => Err(format!(
+                "unknown SMS provider {other:?} (expected console, twilio or africastalking)"
+            )),
+        }
+    }
+}
+
+/// One text message from a citizen, parsed and verified at the provider edge.
+/// Fields are private so that only a provider's parser can make one.
+#[derive(Debug, Clone)]
+pub struct InboundSms {
+    provider: Provider,
+    provider_message_id: String,
+    from: PhoneNumber,
+    to: String,
+    body: String,
+}
+
+impl InboundSms {
+    pub fn new(
+        provider: Provider,
+        provider_message_id: String,
+        from: PhoneNumber,
+        to: String,
+        body: String,
+    ) -> Self {
+        Self {
+            provider,
+            provider_message_id,
+            from,
+            to,
+            body,
+        }
+    }
+    pub fn provider(&self) -> Provider {
+        self.provider
+    }
+    /// The provider's id for this message (Twilio `MessageSid`): the deduplication key.
+    pub fn provider_message_id(&self) -> &str {
+        &self.provider_message_id
+    }
+    pub fn from(&self) -> &PhoneNumber {
+        &self.from
+    }
+    /// Our number that the citizen texted (kept for multi-number deployments).
+    pub fn to(&self) -> &str {
+        &self.to
+    }
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+}

@@ -1,0 +1,203 @@
+//! Building and running the application: settings in, a bound listener and a router out.
+//! `Application::build` binds its own listener, so tests ask for port 0 and read the port back.
+
+use crate::config::{Secret, Settings};
+use crate::gateway::Gateway;
+use crate::gateway::catalog::Catalog;
+use crate::gateway::replies::Replies;
+use crate::sms::Provider;
+use crate::store::Store;
+use crate::web;
+use anyhow::Context as _;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath};
+use axum::http::{Request, StatusCode};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Webhook forms are a few KB; anything past this is refused with 413 before it is read.
+pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+/// What every handler can reach. Cheap to clone: everything inside is shared.
+#[derive(Clone)]
+pub struct AppState {
+    pub gateway: Gateway,
+    /// `None` only with the console provider: webhooks are then accepted unsigned.
+    pub twilio_auth_token: Option<Arc<Secret>>,
+    /// `server.public_url`, the base of the URLs providers sign.
+    pub public_url: Arc<str>,
+    /// Region for numbers that arrive without a country code.
+    pub default_region: Arc<str>,
+}
+
+pub fn router(state: AppState, request_timeout: Duration) -> Router {
+    Router::new()
+        .merge(web::health::router())
+        .merge(web::webhooks::router())
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                // The route, not the URI: query strings may carry tokens.
+                let route = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or("unmatched", MatchedPath::as_str);
+                tracing::info_span!("http", method = %request.method(), route)
+            }),
+        )
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    store: Store,
+    shutdown_grace: Duration,
+}
+
+impl Application {
+    /// Connects to the database, applies migrations, loads the catalog and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let provider = settings.provider().map_err(anyhow::Error::msg)?;
+        let twilio_auth_token = settings
+            .twilio
+            .auth_token
+            .clone()
+            .filter(|t| !t.expose().is_empty());
+        match (provider, &twilio_auth_token) {
+            (Provider::Twilio, None) => {
+                anyhow::bail!(
+                    "sms.provider is twilio but twilio.auth_token is not set: refusing to accept unsigned webhooks"
+                )
+            }
+            (Provider::Console, None) => tracing::warn!(
+                "console provider without twilio.auth_token: /sms/twilio accepts UNSIGNED requests (local trial only)"
+            ),
+            _ => {}
+        }
+
+        let store = Store::connect(&settings.database.url, settings.database.max_connections)
+            .await
+            .with_context(|| format!("connecting to {}", settings.database.url.redacted()))?;
+        store.migrate().await.context("applying migrations")?;
+
+        let catalog = match settings.gateway.keywords_path() {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading keyword catalog {}", path.display()))?;
+                Catalog::from_toml(&text)
+                    .with_context(|| format!("keyword catalog {}", path.display()))?
+            }
+            None => Catalog::builtin(),
+        };
+        let gateway = Gateway::new(
+            store.clone(),
+            catalog,
+            Replies::builtin(),
+            settings.gateway.followup_window_hours,
+        )
+        .await
+        .context("starting the gateway")?;
+
+        let state = AppState {
+            gateway,
+            twilio_auth_token: twilio_auth_token.map(Arc::new),
+            public_url: settings.server.public_url.as_str().into(),
+            default_region: settings.sms.default_region.as_str().into(),
+        };
+        let listener = TcpListener::bind(&settings.server.bind)
+            .await
+            .with_context(|| format!("binding {}", settings.server.bind))?;
+        let router = router(
+            state,
+            Duration::from_secs(settings.server.request_timeout_secs),
+        );
+        tracing::info!(
+            address = %listener.local_addr()?,
+            database = store.backend_name(),
+            provider = provider.as_str(),
+            "civicline is listening"
+        );
+        Ok(Application {
+            listener,
+            router,
+            store,
+            shutdown_grace: Duration::from_secs(settings.server.shutdown_grace_secs),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes; in-flight requests get `server.shutdown_grace_secs`.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            let _ = stopping_tx.send(());
+        });
+        let grace = self.shutdown_grace;
+        let deadline = async move {
+            if stopping_rx.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            result = serve => result.context("serving HTTP")?,
+            () = deadline => tracing::warn!("shutdown grace period over: dropping open connections"),
+        }
+        self.store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

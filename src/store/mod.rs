@@ -1,0 +1,196 @@
+//! One `Store` over SQLite or Postgres, chosen by the database URL's scheme.
+//!
+//! Every query is written once, as a `const` beside the function that runs it, with `$N`
+//! placeholders that both drivers accept; the [`on_tx!`] and [`on_pool!`] macros expand the one
+//! call for each backend. The rejected alternative, sqlx's `Any` driver, erases types at run time
+//! and cannot be given SQLite's single-writer pool.
+//!
+//! The caller owns the transaction: gateway code calls [`Store::begin`], passes `&mut Tx` to the
+//! functions of each aggregate file, and commits once.
+
+pub mod citizens;
+pub mod issues;
+pub mod messages;
+pub mod settings;
+
+use crate::config::DatabaseUrl;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Postgres, Sqlite, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    /// SQLite allows one writer at a time. Writes go through a pool of exactly one connection,
+    /// so transactions queue in our process instead of failing with SQLITE_BUSY when two
+    /// deferred transactions both try to upgrade to a write lock; reads use their own pool
+    /// and, in WAL mode, never wait for the writer.
+    Sqlite {
+        writer: SqlitePool,
+        reader: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+/// A write transaction on either backend. Dropping it without [`Tx::commit`] rolls back.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs one expression against the connection of a [`Tx`], for each backend.
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::store::Tx::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::store::Tx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_tx;
+
+/// Runs one read-only expression against a pool of the [`Store`], for each backend.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store.pools() {
+            $crate::store::Pools::Sqlite($pool) => $body,
+            $crate::store::Pools::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+#[doc(hidden)]
+pub enum Pools<'a> {
+    Sqlite(&'a SqlitePool),
+    Postgres(&'a PgPool),
+}
+
+impl Store {
+    /// Connects without migrating. `sqlite://` files are created when missing.
+    pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> Result<Store> {
+        let backend = if url.is_postgres() {
+            let options = PgConnectOptions::from_str(url.expose())?;
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections.max(1))
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options)
+                .await?;
+            Backend::Postgres(pool)
+        } else {
+            let options = SqliteConnectOptions::from_str(url.expose())?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // In WAL mode NORMAL makes a commit durable against a crash of this process
+                // (the WAL is in the OS page cache); a power loss may lose the last commits.
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5));
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options.clone())
+                .await?;
+            let reader = SqlitePoolOptions::new()
+                .max_connections(max_connections.max(1))
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options.read_only(true))
+                .await?;
+            Backend::Sqlite { writer, reader }
+        };
+        Ok(Store { backend })
+    }
+
+    /// Applies the migrations of this backend that the database has not seen yet.
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite { writer, .. } => SQLITE_MIGRATIONS.run(writer).await?,
+            Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite { .. } => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match &self.backend {
+            Backend::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
+            Backend::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(self, pool => sqlx::query("select 1").execute(pool).await?.rows_affected());
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite { writer, reader } => {
+                writer.close().await;
+                reader.close().await;
+            }
+            Backend::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    #[doc(hidden)]
+    pub fn pools(&self) -> Pools<'_> {
+        match &self.backend {
+            Backend::Sqlite { reader, .. } => Pools::Sqlite(reader),
+            Backend::Postgres(pool) => Pools::Postgres(pool),
+        }
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// Milliseconds since the Unix epoch, UTC: the one time format in the database.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}

@@ -1,0 +1,6 @@
+//! HTTP handlers. Each submodule exports the routes it serves; [`crate::startup::router`]
+//! assembles them with the shared middleware.
+
+pub mod error;
+pub mod health;
+pub mod webhooks;
