@@ -1,0 +1,322 @@
+//! The test app: a real server on a loopback port over a fresh database (an SQLite file, or a
+//! Postgres schema of its own), and a client that texts it as Twilio would.
+
+use civicline::config::Settings;
+use civicline::providers::form::Form;
+use civicline::providers::twilio;
+use civicline::startup::Application;
+use sqlx::{Connection, Executor};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub const AUTH_TOKEN: &str = "test-auth-token-12345";
+/// What the provider "sees": the app listens on a random loopback port behind it.
+pub const PUBLIC_URL: &str = "https://sms.civicline.test";
+pub const OUR_NUMBER: &str = "+18005551212";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The Postgres server tests run against. CI creates a throwaway database and sets this.
+fn postgres_admin_url() -> String {
+    std::env::var("CIVICLINE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// With CIVICLINE_TEST_REQUIRE_POSTGRES=1 (as in CI) an unreachable server fails the test;
+/// otherwise the Postgres half of each test is skipped, loudly.
+fn postgres_required() -> bool {
+    std::env::var("CIVICLINE_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
+}
+
+fn unique_name(prefix: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}_{}_{n}_{:08x}", std::process::id(), rand::random::<u32>())
+}
+
+/// A database that disappears with the test.
+pub enum TestDb {
+    Sqlite { path: std::path::PathBuf },
+    Postgres { admin_url: String, schema: String },
+}
+
+impl TestDb {
+    pub async fn create(backend: Backend) -> Option<TestDb> {
+        match backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("{}.db", unique_name("civicline_test")));
+                Some(TestDb::Sqlite { path })
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_admin_url();
+                let mut conn = match sqlx::PgConnection::connect(&admin_url).await {
+                    Ok(conn) => conn,
+                    Err(error) if !postgres_required() => {
+                        eprintln!("SKIPPED postgres half: {admin_url} unreachable ({error})");
+                        return None;
+                    }
+                    Err(error) => panic!("Postgres required but {admin_url} is unreachable: {error}"),
+                };
+                let schema = unique_name("t");
+                conn.execute(sqlx::AssertSqlSafe(format!("create schema {schema}")))
+                    .await
+                    .expect("create test schema");
+                Some(TestDb::Postgres { admin_url, schema })
+            }
+        }
+    }
+
+    pub fn url(&self) -> String {
+        match self {
+            TestDb::Sqlite { path } => format!("sqlite://{}", path.display()),
+            TestDb::Postgres { admin_url, schema } => {
+                let sep = if admin_url.contains('?') { '&' } else { '?' };
+                format!("{admin_url}{sep}options=-c%20search_path%3D{schema}")
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match self {
+            TestDb::Sqlite { path } => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            TestDb::Postgres { admin_url, schema } => {
+                let (url, sql) = (admin_url.clone(), format!("drop schema {schema} cascade"));
+                // Drop runs inside the test's runtime: clean up from a thread of our own.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    rt.block_on(async {
+                        if let Ok(mut conn) = sqlx::PgConnection::connect(&url).await {
+                            let _ = conn.execute(sqlx::AssertSqlSafe(sql)).await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+pub enum Pool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// Held so that the database is removed when the test ends.
+    _db: TestDb,
+    /// A connection pool of our own on the app's database, for assertions.
+    pub pool: Pool,
+}
+
+pub struct Options {
+    pub auth_token: Option<&'static str>,
+    pub provider: &'static str,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            auth_token: Some(AUTH_TOKEN),
+            provider: "twilio",
+        }
+    }
+}
+
+pub fn settings_for(db: &TestDb, options: &Options) -> Settings {
+    let mut pairs = vec![
+        ("CIVICLINE_SERVER__BIND", "127.0.0.1:0".to_owned()),
+        ("CIVICLINE_SERVER__PUBLIC_URL", PUBLIC_URL.to_owned()),
+        ("CIVICLINE_DATABASE__URL", db.url()),
+        ("CIVICLINE_DATABASE__MAX_CONNECTIONS", "4".to_owned()),
+        ("CIVICLINE_SMS__PROVIDER", options.provider.to_owned()),
+        ("CIVICLINE_TWILIO__FROM", OUR_NUMBER.to_owned()),
+        ("CIVICLINE_SERVER__SHUTDOWN_GRACE_SECS", "1".to_owned()),
+    ];
+    if let Some(token) = options.auth_token {
+        pairs.push(("CIVICLINE_TWILIO__AUTH_TOKEN", token.to_owned()));
+    }
+    Settings::from_env_pairs(pairs.into_iter().map(|(k, v)| (k.to_owned(), v))).expect("test settings")
+}
+
+/// A fresh app on `backend`, or `None` when Postgres is not reachable and not required.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, Options::default()).await
+}
+
+pub async fn spawn_app_with(backend: Backend, options: Options) -> Option<TestApp> {
+    let db = TestDb::create(backend).await?;
+    let settings = settings_for(&db, &options);
+    let app = Application::build(settings).await.expect("app builds");
+    let address = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until(std::future::pending()));
+    let pool = match backend {
+        Backend::Sqlite => Pool::Sqlite(sqlx::SqlitePool::connect(&db.url()).await.expect("assertion pool")),
+        Backend::Postgres => Pool::Postgres(sqlx::PgPool::connect(&db.url()).await.expect("assertion pool")),
+    };
+    Some(TestApp {
+        address,
+        client: reqwest::Client::new(),
+        _db: db,
+        pool,
+    })
+}
+
+/// A Twilio inbound webhook's fields, as Twilio sends them.
+pub fn twilio_form(sid: &str, from: &str, body: &str) -> Form {
+    Form::from_pairs([
+        ("AccountSid", "AC00000000000000000000000000000000"),
+        ("ApiVersion", "2010-04-01"),
+        ("Body", body),
+        ("From", from),
+        ("FromCountry", "US"),
+        ("MessageSid", sid),
+        ("NumMedia", "0"),
+        ("NumSegments", "1"),
+        ("SmsMessageSid", sid),
+        ("SmsSid", sid),
+        ("SmsStatus", "received"),
+        ("To", OUR_NUMBER),
+    ])
+}
+
+pub fn new_sid() -> String {
+    format!("SM{:032x}", rand::random::<u128>())
+}
+
+/// What the app answered.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+}
+
+impl Answer {
+    /// The texts of the TwiML `<Message>`s; panics if the body is not valid TwiML.
+    pub fn replies(&self) -> Vec<String> {
+        assert_eq!(self.status, 200, "answer: {}", self.body);
+        twilio::twiml_messages(&self.body).unwrap_or_else(|e| panic!("not TwiML ({e}): {}", self.body))
+    }
+
+    /// The one reply; panics on silence or on several.
+    pub fn reply(&self) -> String {
+        let replies = self.replies();
+        assert_eq!(replies.len(), 1, "expected one reply, got {replies:?}");
+        replies.into_iter().next().unwrap()
+    }
+}
+
+impl TestApp {
+    /// Texts `body` from `from`, signed, with a new MessageSid.
+    pub async fn text(&self, from: &str, body: &str) -> Answer {
+        self.post_signed(&twilio_form(&new_sid(), from, body)).await
+    }
+
+    pub fn sign(&self, form: &Form) -> String {
+        twilio::signature(AUTH_TOKEN, &format!("{PUBLIC_URL}/sms/twilio"), form.pairs())
+    }
+
+    pub async fn post_signed(&self, form: &Form) -> Answer {
+        let signature = self.sign(form);
+        self.post_raw(form.encode().into_bytes(), Some(&signature)).await
+    }
+
+    pub async fn post_raw(&self, body: Vec<u8>, signature: Option<&str>) -> Answer {
+        let mut request = self
+            .client
+            .post(format!("{}/sms/twilio", self.address))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(signature) = signature {
+            request = request.header("X-Twilio-Signature", signature);
+        }
+        let response = request.send().await.expect("request reaches the app");
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = response.text().await.expect("response body");
+        Answer {
+            status,
+            content_type,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let response = self.client.get(format!("{}{path}", self.address)).send().await.unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    /// One number from the database, for assertions (`select count(*) from issue`).
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        let query = sqlx::AssertSqlSafe(sql.to_owned());
+        let result = match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query_scalar::<_, i64>(query).fetch_one(pool).await,
+            Pool::Postgres(pool) => sqlx::query_scalar::<_, i64>(query).fetch_one(pool).await,
+        };
+        result.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// One text from the database (`None` for NULL).
+    pub async fn text_value(&self, sql: &str) -> Option<String> {
+        let query = sqlx::AssertSqlSafe(sql.to_owned());
+        let result = match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query_scalar::<_, Option<String>>(query).fetch_one(pool).await,
+            Pool::Postgres(pool) => sqlx::query_scalar::<_, Option<String>>(query).fetch_one(pool).await,
+        };
+        result.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Row counts of every table a webhook writes: to show that a refused request stored nothing.
+    pub async fn snapshot(&self) -> [i64; 5] {
+        [
+            self.scalar("select count(*) from citizen").await,
+            self.scalar("select count(*) from message").await,
+            self.scalar("select count(*) from issue").await,
+            self.scalar("select count(*) from issue_event").await,
+            self.scalar("select count(*) from consent_event").await,
+        ]
+    }
+}
+
+/// Runs each test body once on SQLite and once on Postgres.
+#[macro_export]
+macro_rules! both_backends {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let $app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await.unwrap();
+                    $body
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let Some($app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await else {
+                        return;
+                    };
+                    $body
+                }
+            }
+        )*
+    };
+}

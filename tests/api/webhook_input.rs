@@ -1,0 +1,151 @@
+//! Hostile and broken webhooks: each gets a clear 4xx or the normal answer, never a 500, and
+//! nothing already stored changes.
+
+use crate::both_backends;
+use crate::helpers::{TestApp, new_sid, twilio_form};
+
+const CITIZEN: &str = "+14158675309";
+
+/// A citizen with one report on file, so "nothing changes" has something to protect.
+async fn with_history(app: &TestApp) -> [i64; 5] {
+    app.text(CITIZEN, "POTHOLE deep hole on Main St at 5th").await.reply();
+    app.snapshot().await
+}
+
+both_backends! {
+    async fn forged_signature_is_refused_and_stores_nothing(app) {
+        let before = with_history(&app).await;
+        let form = twilio_form(&new_sid(), CITIZEN, "POTHOLE forged");
+        let forged = civicline::providers::twilio::signature("wrong-token", "https://sms.civicline.test/sms/twilio", form.pairs());
+        let answer = app.post_raw(form.encode().into_bytes(), Some(&forged)).await;
+        assert_eq!(answer.status, 403);
+        // A signature for other parameters does not cover these.
+        let other = twilio_form(&new_sid(), CITIZEN, "something else");
+        let answer = app.post_raw(form.encode().into_bytes(), Some(&app.sign(&other))).await;
+        assert_eq!(answer.status, 403);
+        assert_eq!(app.snapshot().await, before);
+    }
+
+    async fn missing_signature_is_refused_and_stores_nothing(app) {
+        let before = with_history(&app).await;
+        let form = twilio_form(&new_sid(), CITIZEN, "POTHOLE unsigned");
+        let answer = app.post_raw(form.encode().into_bytes(), None).await;
+        assert_eq!(answer.status, 403);
+        assert_eq!(app.snapshot().await, before);
+    }
+
+    async fn signature_over_another_path_is_refused(app) {
+        let before = with_history(&app).await;
+        let form = twilio_form(&new_sid(), CITIZEN, "POTHOLE replayed elsewhere");
+        let elsewhere = civicline::providers::twilio::signature(
+            crate::helpers::AUTH_TOKEN, "https://sms.civicline.test/other", form.pairs());
+        assert_eq!(app.post_raw(form.encode().into_bytes(), Some(&elsewhere)).await.status, 403);
+        assert_eq!(app.snapshot().await, before);
+    }
+
+    async fn missing_required_fields_are_a_400_naming_the_field(app) {
+        let before = with_history(&app).await;
+        for field in ["MessageSid", "From", "Body"] {
+            let full = twilio_form(&new_sid(), CITIZEN, "POTHOLE partial");
+            let partial = civicline::providers::form::Form::from_pairs(
+                full.pairs().iter().filter(|(name, _)| name != field && !(field == "MessageSid" && name.ends_with("Sid") && name.starts_with("Sms"))).cloned(),
+            );
+            let answer = app.post_signed(&partial).await;
+            assert_eq!(answer.status, 400, "without {field}: {}", answer.body);
+            assert!(answer.body.contains(field), "the answer names {field}: {}", answer.body);
+        }
+        assert_eq!(app.snapshot().await, before);
+    }
+
+    async fn a_one_megabyte_body_is_refused_with_413(app) {
+        let before = with_history(&app).await;
+        let body = format!("Body={}&From=%2B14158675309", "A".repeat(1024 * 1024));
+        let answer = app.post_raw(body.into_bytes(), Some("irrelevant")).await;
+        assert_eq!(answer.status, 413);
+        assert_eq!(app.snapshot().await, before);
+    }
+
+    async fn invalid_utf8_is_a_400_and_stray_percent_signs_are_text(app) {
+        let before = with_history(&app).await;
+        let mut body = twilio_form(&new_sid(), CITIZEN, "x").encode().into_bytes();
+        body.extend_from_slice(b"&Extra=%C3%28%FF");
+        // Signed over what the server would decode: irrelevant, decoding fails first.
+        let answer = app.post_raw(body, Some(&app.sign(&twilio_form("SMx", CITIZEN, "x")))).await;
+        assert_eq!(answer.status, 400, "{}", answer.body);
+        assert!(answer.body.contains("UTF-8"));
+        assert_eq!(app.snapshot().await, before);
+
+        let answer = app.text(CITIZEN, "REPORT 100% broken %zz sign").await;
+        assert!(answer.reply().contains("Report #2"), "{}", answer.body);
+        assert_eq!(
+            app.text_value("select description from issue where issue_id = 2").await.as_deref(),
+            Some("100% broken %zz sign")
+        );
+    }
+
+    async fn emoji_and_right_to_left_text_are_stored_exactly(app) {
+        let text = "REPORT 🚧🕳️ حفرة كبيرة في الشارع الرئيسي";
+        let reply = app.text(CITIZEN, text).await.reply();
+        assert!(reply.starts_with("Thanks! Report #1"), "{reply}");
+        assert_eq!(
+            app.text_value("select body from message where direction = 'in'").await.as_deref(),
+            Some(text)
+        );
+        assert_eq!(
+            app.text_value("select encoding from message where direction = 'in'").await.as_deref(),
+            Some("ucs2")
+        );
+    }
+
+    async fn sql_and_script_in_a_message_are_stored_as_text(app) {
+        let before = with_history(&app).await;
+        let text = "'); DROP TABLE issue; -- <script>alert(\"x\")</script> & more";
+        let answer = app.text(CITIZEN, text).await;
+        assert!(answer.content_type.starts_with("text/xml"), "{}", answer.content_type);
+        assert_eq!(answer.replies().len(), 1, "valid TwiML with one reply");
+        assert_eq!(app.scalar("select count(*) from issue").await, before[2], "a follow-up, not a new issue");
+        let stored = app.text_value("select body from message where direction = 'in' order by message_id desc limit 1").await;
+        assert_eq!(stored.as_deref(), Some(text));
+        assert_eq!(app.scalar("select count(*) from message").await, before[1] + 2);
+    }
+
+    async fn a_from_that_is_not_a_phone_number_is_a_400(app) {
+        let before = with_history(&app).await;
+        for from in ["BANK", "", "12", "+1<script>"] {
+            let answer = app.post_signed(&twilio_form(&new_sid(), from, "hello")).await;
+            assert_eq!(answer.status, 400, "From={from:?}: {}", answer.body);
+        }
+        assert_eq!(app.snapshot().await, before);
+    }
+
+    async fn a_replayed_webhook_gets_the_same_reply_and_creates_nothing(app) {
+        let form = twilio_form(&new_sid(), CITIZEN, "POTHOLE deep hole on Main St at 5th");
+        let first = app.post_signed(&form).await.reply();
+        let after_first = app.snapshot().await;
+        let again = app.post_signed(&form).await.reply();
+        assert_eq!(again, first);
+        assert_eq!(app.snapshot().await, after_first);
+    }
+
+    async fn the_same_message_sid_twenty_times_at_once_files_one_issue_and_one_reply(app) {
+        let form = twilio_form(&new_sid(), CITIZEN, "POTHOLE crater at Elm and 3rd");
+        let app = std::sync::Arc::new(app);
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let (app, form) = (app.clone(), form.clone());
+            tasks.push(tokio::spawn(async move { app.post_signed(&form).await }));
+        }
+        let mut replies = Vec::new();
+        for task in tasks {
+            let answer = task.await.unwrap();
+            assert_eq!(answer.status, 200, "{}", answer.body);
+            replies.push(answer.reply());
+        }
+        replies.dedup();
+        assert_eq!(replies.len(), 1, "every delivery got the same answer: {replies:?}");
+        assert_eq!(app.scalar("select count(*) from issue").await, 1);
+        assert_eq!(app.scalar("select count(*) from message where direction = 'in'").await, 1);
+        assert_eq!(app.scalar("select count(*) from message where direction = 'out'").await, 1);
+        assert_eq!(app.scalar("select count(*) from citizen").await, 1);
+    }
+}
