@@ -34,7 +34,11 @@ fn postgres_required() -> bool {
 fn unique_name(prefix: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("{prefix}_{}_{n}_{:08x}", std::process::id(), rand::random::<u32>())
+    format!(
+        "{prefix}_{}_{n}_{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    )
 }
 
 /// A database that disappears with the test.
@@ -47,7 +51,8 @@ impl TestDb {
     pub async fn create(backend: Backend) -> Option<TestDb> {
         match backend {
             Backend::Sqlite => {
-                let path = std::env::temp_dir().join(format!("{}.db", unique_name("civicline_test")));
+                let path =
+                    std::env::temp_dir().join(format!("{}.db", unique_name("civicline_test")));
                 Some(TestDb::Sqlite { path })
             }
             Backend::Postgres => {
@@ -58,7 +63,9 @@ impl TestDb {
                         eprintln!("SKIPPED postgres half: {admin_url} unreachable ({error})");
                         return None;
                     }
-                    Err(error) => panic!("Postgres required but {admin_url} is unreachable: {error}"),
+                    Err(error) => {
+                        panic!("Postgres required but {admin_url} is unreachable: {error}")
+                    }
                 };
                 let schema = unique_name("t");
                 conn.execute(sqlx::AssertSqlSafe(format!("create schema {schema}")))
@@ -92,7 +99,10 @@ impl Drop for TestDb {
                 let (url, sql) = (admin_url.clone(), format!("drop schema {schema} cascade"));
                 // Drop runs inside the test's runtime: clean up from a thread of our own.
                 let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
                     rt.block_on(async {
                         if let Ok(mut conn) = sqlx::PgConnection::connect(&url).await {
                             let _ = conn.execute(sqlx::AssertSqlSafe(sql)).await;
@@ -146,7 +156,8 @@ pub fn settings_for(db: &TestDb, options: &Options) -> Settings {
     if let Some(token) = options.auth_token {
         pairs.push(("CIVICLINE_TWILIO__AUTH_TOKEN", token.to_owned()));
     }
-    Settings::from_env_pairs(pairs.into_iter().map(|(k, v)| (k.to_owned(), v))).expect("test settings")
+    Settings::from_env_pairs(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)))
+        .expect("test settings")
 }
 
 /// A fresh app on `backend`, or `None` when Postgres is not reachable and not required.
@@ -161,8 +172,16 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> Option<TestAp
     let address = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until(std::future::pending()));
     let pool = match backend {
-        Backend::Sqlite => Pool::Sqlite(sqlx::SqlitePool::connect(&db.url()).await.expect("assertion pool")),
-        Backend::Postgres => Pool::Postgres(sqlx::PgPool::connect(&db.url()).await.expect("assertion pool")),
+        Backend::Sqlite => Pool::Sqlite(
+            sqlx::SqlitePool::connect(&db.url())
+                .await
+                .expect("assertion pool"),
+        ),
+        Backend::Postgres => Pool::Postgres(
+            sqlx::PgPool::connect(&db.url())
+                .await
+                .expect("assertion pool"),
+        ),
     };
     Some(TestApp {
         address,
@@ -206,7 +225,8 @@ impl Answer {
     /// The texts of the TwiML `<Message>`s; panics if the body is not valid TwiML.
     pub fn replies(&self) -> Vec<String> {
         assert_eq!(self.status, 200, "answer: {}", self.body);
-        twilio::twiml_messages(&self.body).unwrap_or_else(|e| panic!("not TwiML ({e}): {}", self.body))
+        twilio::twiml_messages(&self.body)
+            .unwrap_or_else(|e| panic!("not TwiML ({e}): {}", self.body))
     }
 
     /// The one reply; panics on silence or on several.
@@ -224,12 +244,17 @@ impl TestApp {
     }
 
     pub fn sign(&self, form: &Form) -> String {
-        twilio::signature(AUTH_TOKEN, &format!("{PUBLIC_URL}/sms/twilio"), form.pairs())
+        twilio::signature(
+            AUTH_TOKEN,
+            &format!("{PUBLIC_URL}/sms/twilio"),
+            form.pairs(),
+        )
     }
 
     pub async fn post_signed(&self, form: &Form) -> Answer {
         let signature = self.sign(form);
-        self.post_raw(form.encode().into_bytes(), Some(&signature)).await
+        self.post_raw(form.encode().into_bytes(), Some(&signature))
+            .await
     }
 
     pub async fn post_raw(&self, body: Vec<u8>, signature: Option<&str>) -> Answer {
@@ -257,8 +282,32 @@ impl TestApp {
         }
     }
 
+    /// Sends bytes as they are over a TCP connection and returns the response's status code:
+    /// for requests an HTTP client would not send, or would fail to finish once refused.
+    pub async fn raw_http(&self, head: &str, body: &[u8]) -> u16 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(self.address.trim_start_matches("http://"))
+            .await
+            .expect("connect");
+        stream.write_all(head.as_bytes()).await.expect("write head");
+        // The server may answer and stop reading before the body is through: that is the point.
+        let _ = stream.write_all(body).await;
+        let mut response = vec![0u8; 1024];
+        let n = stream.read(&mut response).await.expect("read response");
+        let text = String::from_utf8_lossy(&response[..n]);
+        text.split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("not an HTTP response: {text:?}"))
+    }
+
     pub async fn get(&self, path: &str) -> (u16, String) {
-        let response = self.client.get(format!("{}{path}", self.address)).send().await.unwrap();
+        let response = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .unwrap();
         (response.status().as_u16(), response.text().await.unwrap())
     }
 
@@ -276,8 +325,16 @@ impl TestApp {
     pub async fn text_value(&self, sql: &str) -> Option<String> {
         let query = sqlx::AssertSqlSafe(sql.to_owned());
         let result = match &self.pool {
-            Pool::Sqlite(pool) => sqlx::query_scalar::<_, Option<String>>(query).fetch_one(pool).await,
-            Pool::Postgres(pool) => sqlx::query_scalar::<_, Option<String>>(query).fetch_one(pool).await,
+            Pool::Sqlite(pool) => {
+                sqlx::query_scalar::<_, Option<String>>(query)
+                    .fetch_one(pool)
+                    .await
+            }
+            Pool::Postgres(pool) => {
+                sqlx::query_scalar::<_, Option<String>>(query)
+                    .fetch_one(pool)
+                    .await
+            }
         };
         result.unwrap_or_else(|e| panic!("{sql}: {e}"))
     }

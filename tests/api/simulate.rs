@@ -29,15 +29,29 @@ async fn simulate_texts_the_server_signed_and_prints_each_reply() {
     .await
     .unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 4, "{stdout}");
-    assert_eq!(lines[0], "Thanks! Report #1 (Pothole) is logged. Text STATUS 1 for updates.");
-    assert!(lines[1].starts_with("Report #1 (Pothole): received"), "{}", lines[1]);
+    assert_eq!(
+        lines[0],
+        "Thanks! Report #1 (Pothole) is logged. Text STATUS 1 for updates."
+    );
+    assert!(
+        lines[1].starts_with("Report #1 (Pothole): received"),
+        "{}",
+        lines[1]
+    );
     assert!(lines[2].contains("unsubscribed"), "{}", lines[2]);
     assert_eq!(lines[3], "(no reply)");
     // The default citizen number is the one DESIGN.md names.
-    assert_eq!(app.text_value("select phone from citizen").await.as_deref(), Some("+15555550100"));
+    assert_eq!(
+        app.text_value("select phone from citizen").await.as_deref(),
+        Some("+15555550100")
+    );
 }
 
 #[tokio::test]

@@ -8,7 +8,9 @@ const CITIZEN: &str = "+14158675309";
 
 /// A citizen with one report on file, so "nothing changes" has something to protect.
 async fn with_history(app: &TestApp) -> [i64; 5] {
-    app.text(CITIZEN, "POTHOLE deep hole on Main St at 5th").await.reply();
+    app.text(CITIZEN, "POTHOLE deep hole on Main St at 5th")
+        .await
+        .reply();
     app.snapshot().await
 }
 
@@ -59,9 +61,19 @@ both_backends! {
 
     async fn a_one_megabyte_body_is_refused_with_413(app) {
         let before = with_history(&app).await;
-        let body = format!("Body={}&From=%2B14158675309", "A".repeat(1024 * 1024));
-        let answer = app.post_raw(body.into_bytes(), Some("irrelevant")).await;
-        assert_eq!(answer.status, 413);
+        // Announced with Content-Length: refused before the body is read.
+        let head = "POST /sms/twilio HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+                    X-Twilio-Signature: x\r\nContent-Length: 1048576\r\n\r\n";
+        assert_eq!(app.raw_http(head, b"").await, 413);
+        // Streamed in chunks without a length: refused once past the limit.
+        let head = "POST /sms/twilio HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+                    X-Twilio-Signature: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let mut chunks = Vec::new();
+        for _ in 0..16 {
+            chunks.extend_from_slice(format!("{:x}\r\nBody={}\r\n", 8192 + 5, "A".repeat(8192)).as_bytes());
+        }
+        chunks.extend_from_slice(b"0\r\n\r\n");
+        assert_eq!(app.raw_http(head, &chunks).await, 413);
         assert_eq!(app.snapshot().await, before);
     }
 
