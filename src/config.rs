@@ -20,6 +20,7 @@ pub struct Settings {
     pub twilio: TwilioSettings,
     pub africastalking: AfricasTalkingSettings,
     pub gateway: GatewaySettings,
+    pub delivery: DeliverySettings,
     pub log: LogSettings,
 }
 
@@ -71,6 +72,30 @@ pub struct AfricasTalkingSettings {
     pub api_key: Option<Secret>,
     pub from: String,
     pub api_base: String,
+    /// Africa's Talking does not sign its callbacks: our callback URLs carry this secret as
+    /// `?token=…`. Required when provider = "africastalking".
+    pub webhook_token: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeliverySettings {
+    /// Run the delivery worker inside `serve`.
+    pub enabled: bool,
+    /// Rows claimed at once and sent concurrently.
+    pub batch_size: u32,
+    /// How long a claim holds a row; a worker that dies frees its rows after this.
+    pub lease_ms: u64,
+    /// How often an idle worker looks for due rows that no wake-up announced.
+    pub poll_interval_ms: u64,
+    /// Attempts before a message is failed for good.
+    pub max_attempts: u32,
+    /// Age after which a message is not retried any more.
+    pub max_age_secs: u64,
+    /// First retry delay; it doubles each attempt, with jitter.
+    pub backoff_base_ms: u64,
+    pub backoff_max_ms: u64,
+    /// Messages per second handed to the provider; 0 = no limit.
+    pub rate_per_second: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

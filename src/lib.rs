@@ -11,6 +11,8 @@
 //!   [`gateway::catalog`], sentences from [`gateway::replies`] (Fluent).
 //! - [`store`]: one `Store` over SQLite or Postgres, one file per aggregate, SQL beside its
 //!   function.
+//! - [`delivery`]: the outbox worker: claim with a lease, check consent, send through
+//!   [`providers`], retry with backoff, record the outcome; and status callbacks.
 //! - [`sms`]: pure types: phone numbers (E.164, masked), segment arithmetic.
 //! - [`simulate`]: a Twilio-shaped client for trying the server locally.
 //!
@@ -19,6 +21,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod delivery;
 pub mod gateway;
 pub mod providers;
 pub mod simulate;

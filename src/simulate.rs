@@ -13,7 +13,7 @@ pub struct SimulateArgs {
 }
 
 pub async fn run(settings: &Settings, args: SimulateArgs) -> anyhow::Result<()> {
-    let client = reqwest::Client::new();
+    let client = crate::providers::http_client();
     let endpoint = format!("{}/sms/twilio", args.url.trim_end_matches('/'));
     // The server checks the signature over its public URL, whatever address we reach it by.
     let signed_url = format!("{}/sms/twilio", settings.server.public_url);

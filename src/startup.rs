@@ -2,9 +2,11 @@
 //! `Application::build` binds its own listener, so tests ask for port 0 and read the port back.
 
 use crate::config::{Secret, Settings};
-use crate::gateway::Gateway;
+use crate::delivery::Worker;
 use crate::gateway::catalog::Catalog;
 use crate::gateway::replies::Replies;
+use crate::gateway::{Gateway, ReplyRouting};
+use crate::providers::{self, Sender};
 use crate::sms::Provider;
 use crate::store::Store;
 use crate::web;
@@ -30,6 +32,8 @@ pub struct AppState {
     pub gateway: Gateway,
     /// `None` only with the console provider: webhooks are then accepted unsigned.
     pub twilio_auth_token: Option<Arc<Secret>>,
+    /// The secret in Africa's Talking callback URLs; `None` only with the console provider.
+    pub africastalking_token: Option<Arc<Secret>>,
     /// `server.public_url`, the base of the URLs providers sign.
     pub public_url: Arc<str>,
     /// Region for numbers that arrive without a country code.
@@ -63,7 +67,47 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     store: Store,
+    /// `None` when `delivery.enabled` is false (another process drains the outbox).
+    worker: Option<Worker>,
     shutdown_grace: Duration,
+}
+
+/// The outbound provider client the settings describe.
+pub fn sender(settings: &Settings) -> anyhow::Result<Sender> {
+    Ok(match settings.provider().map_err(anyhow::Error::msg)? {
+        Provider::Console => Sender::Console(providers::console::Console),
+        Provider::Twilio => {
+            let t = &settings.twilio;
+            let token = t
+                .auth_token
+                .clone()
+                .context("twilio.auth_token is required")?;
+            if t.account_sid.is_empty() || t.from.is_empty() {
+                tracing::warn!(
+                    "twilio.account_sid or twilio.from is empty: messages from the outbox will fail"
+                );
+            }
+            Sender::Twilio(providers::twilio::client::Client::new(
+                &t.api_base,
+                &t.account_sid,
+                token,
+                &t.from,
+            ))
+        }
+        Provider::AfricasTalking => {
+            let a = &settings.africastalking;
+            let key = a
+                .api_key
+                .clone()
+                .context("africastalking.api_key is required")?;
+            Sender::AfricasTalking(providers::africastalking::Client::new(
+                &a.api_base,
+                &a.username,
+                key,
+                &a.from,
+            ))
+        }
+    })
 }
 
 impl Application {
@@ -86,6 +130,17 @@ impl Application {
             ),
             _ => {}
         }
+        let africastalking_token = settings
+            .africastalking
+            .webhook_token
+            .clone()
+            .filter(|t| !t.expose().is_empty());
+        if provider == Provider::AfricasTalking && africastalking_token.is_none() {
+            anyhow::bail!(
+                "sms.provider is africastalking but africastalking.webhook_token is not set: refusing to accept unauthenticated callbacks"
+            );
+        }
+        let sender = sender(&settings)?;
 
         let store = Store::connect(&settings.database.url, settings.database.max_connections)
             .await
@@ -101,18 +156,35 @@ impl Application {
             }
             None => Catalog::builtin(),
         };
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let routing = ReplyRouting {
+            twilio_inline: settings.twilio.reply != "api",
+            outbound: sender.provider(),
+            wake: wake.clone(),
+        };
         let gateway = Gateway::new(
             store.clone(),
             catalog,
             Replies::builtin(),
             settings.gateway.followup_window_hours,
+            routing,
         )
         .await
         .context("starting the gateway")?;
+        let worker = settings.delivery.enabled.then(|| {
+            Worker::new(
+                store.clone(),
+                sender,
+                settings.delivery.clone(),
+                wake,
+                &settings.server.public_url,
+            )
+        });
 
         let state = AppState {
             gateway,
             twilio_auth_token: twilio_auth_token.map(Arc::new),
+            africastalking_token: africastalking_token.map(Arc::new),
             public_url: settings.server.public_url.as_str().into(),
             default_region: settings.sms.default_region.as_str().into(),
         };
@@ -133,6 +205,7 @@ impl Application {
             listener,
             router,
             store,
+            worker,
             shutdown_grace: Duration::from_secs(settings.server.shutdown_grace_secs),
         })
     }
@@ -158,9 +231,14 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
+        let worker = self
+            .worker
+            .map(|worker| tokio::spawn(worker.run(worker_stopped)));
         let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight requests");
+            let _ = stop_worker.send(true);
             let _ = stopping_tx.send(());
         });
         let grace = self.shutdown_grace;
@@ -174,6 +252,12 @@ impl Application {
         tokio::select! {
             result = serve => result.context("serving HTTP")?,
             () = deadline => tracing::warn!("shutdown grace period over: dropping open connections"),
+        }
+        if let Some(worker) = worker {
+            // Sends in flight finish (or their lease runs out and another instance takes over).
+            if tokio::time::timeout(grace, worker).await.is_err() {
+                tracing::warn!("delivery worker still sending after the grace period: leaving it");
+            }
         }
         self.store.close().await;
         tracing::info!("stopped");

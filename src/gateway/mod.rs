@@ -6,26 +6,49 @@
 //! 2. find or create the citizen by E.164 number and store the inbound message;
 //! 3. parse the text into a [`Command`] and apply it;
 //! 4. consent: an opted-out citizen gets no reply until they opt in again;
-//! 5. store the reply as an outbound message.
+//! 5. store the reply as an outbound message: inline (TwiML in the webhook's response) or on the
+//!    outbox, in the same transaction, for the delivery worker.
 
 pub mod catalog;
 pub mod commands;
 pub mod replies;
 
-use crate::sms::InboundSms;
-use crate::store::{self, Store, citizens, messages};
+use crate::sms::{InboundSms, Provider};
+use crate::store::{self, Store, citizens, messages, outbox};
 use catalog::Catalog;
 use commands::{Command, Context};
 use replies::Replies;
 use std::sync::Arc;
+use tokio::sync::Notify;
 
 /// What the gateway decided for one inbound message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Received {
-    /// The text to answer with; `None` for silence (opted out, or a STOP already confirmed).
+    /// The text to answer with in the webhook's response; `None` for silence (opted out, a STOP
+    /// already confirmed) or when the reply went on the outbox.
     pub reply: Option<String>,
+    /// The stored reply's id, for the status callback URL.
+    pub reply_message_id: Option<i64>,
     /// True when this message had been received before and nothing new was stored.
     pub replayed: bool,
+}
+
+/// How replies leave.
+#[derive(Clone)]
+pub struct ReplyRouting {
+    /// Replies to Twilio webhooks ride on the HTTP response as TwiML (`twilio.reply = twiml`).
+    /// Otherwise, and always for providers without inline replies, they go on the outbox.
+    pub twilio_inline: bool,
+    /// The provider the delivery worker sends with.
+    pub outbound: Provider,
+    /// Wakes the delivery worker when a reply is queued.
+    pub wake: Arc<Notify>,
+}
+
+impl ReplyRouting {
+    fn inline_for(&self, inbound: Provider) -> bool {
+        inbound == Provider::Twilio && self.twilio_inline
+    }
 }
 
 /// Long-lived, shared state of the gateway: built once at start.
@@ -37,6 +60,7 @@ pub struct Gateway {
     /// Key for citizen pseudonyms, kept in the database so every replica agrees.
     pseudonym_key: Arc<[u8]>,
     followup_window_ms: i64,
+    routing: ReplyRouting,
 }
 
 impl Gateway {
@@ -45,6 +69,7 @@ impl Gateway {
         catalog: Catalog,
         replies: Replies,
         followup_window_hours: u32,
+        routing: ReplyRouting,
     ) -> store::Result<Gateway> {
         let key = store::settings::get_or_insert(&store, "pseudonym_key", random_key).await?;
         Ok(Gateway {
@@ -53,6 +78,7 @@ impl Gateway {
             replies: Arc::new(replies),
             pseudonym_key: key.into_bytes().into(),
             followup_window_ms: i64::from(followup_window_hours) * 3_600_000,
+            routing,
         })
     }
 
@@ -77,7 +103,7 @@ impl Gateway {
         if let Some(earlier) =
             messages::find_inbound(&mut tx, sms.provider(), sms.provider_message_id()).await?
         {
-            return Ok(replay(earlier));
+            return Ok(self.replay(sms, earlier));
         }
 
         let pseudonym = sms.from().pseudonym(&self.pseudonym_key);
@@ -96,7 +122,7 @@ impl Gateway {
                 messages::find_inbound(&mut tx, sms.provider(), sms.provider_message_id())
                     .await?
                     .ok_or_else(|| sqlx::Error::RowNotFound)?;
-            return Ok(replay(earlier));
+            return Ok(self.replay(sms, earlier));
         };
 
         let command = Command::parse(sms.body(), &self.catalog);
@@ -123,35 +149,64 @@ impl Gateway {
         } else {
             outcome.reply
         };
+        let inline = self.routing.inline_for(sms.provider());
+        let mut reply_message_id = None;
         if let Some(body) = &reply {
+            let (provider, status) = match (inline, self.routing.outbound) {
+                // Nothing leaves the machine with the console provider: printed means delivered.
+                (true, Provider::Console) => (sms.provider(), "delivered"),
+                (true, _) => (sms.provider(), "accepted"),
+                (false, outbound) => (outbound, "queued"),
+            };
             let outbound = messages::NewOutbound {
                 citizen_id: citizen.citizen_id,
                 issue_id: outcome.issue_id,
-                // Replies ride back on the provider that delivered the message.
-                provider: sms.provider(),
+                provider,
                 in_reply_to: Some(message_id),
                 body,
-                status: "sent",
+                status,
                 now,
             };
-            messages::insert_outbound(&mut tx, outbound).await?;
+            let id = messages::insert_outbound(&mut tx, outbound).await?;
+            if !inline {
+                let kind = if outcome.consent {
+                    outbox::Kind::Consent
+                } else {
+                    outbox::Kind::Reply
+                };
+                outbox::enqueue(&mut tx, id, kind, now).await?;
+            }
+            reply_message_id = Some(id);
         }
         tx.commit().await?;
+        if reply.is_some() && !inline {
+            self.routing.wake.notify_one();
+        }
+        tracing::info!(
+            message_id,
+            issue_id = outcome.issue_id,
+            replied = reply.is_some(),
+            inline,
+            "sms received"
+        );
         Ok(Received {
-            reply,
+            reply: reply.filter(|_| inline),
+            reply_message_id,
             replayed: false,
         })
     }
-}
 
-fn replay(earlier: messages::Delivered) -> Received {
-    tracing::info!(
-        message_id = earlier.message_id,
-        "replayed webhook: answering as before"
-    );
-    Received {
-        reply: earlier.reply,
-        replayed: true,
+    fn replay(&self, sms: &InboundSms, earlier: messages::Delivered) -> Received {
+        tracing::info!(
+            message_id = earlier.message_id,
+            "replayed webhook: answering as before"
+        );
+        let inline = self.routing.inline_for(sms.provider());
+        Received {
+            reply: earlier.reply.filter(|_| inline),
+            reply_message_id: earlier.reply_message_id,
+            replayed: true,
+        }
     }
 }
 

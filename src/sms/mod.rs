@@ -4,9 +4,11 @@
 
 mod phone;
 mod segments;
+mod status;
 
 pub use phone::{PhoneError, PhoneNumber};
 pub use segments::{Encoding, Segments};
+pub use status::{is_final, status_rank};
 
 /// The SMS providers civicline speaks to. Stored in `message.provider` as [`Provider::as_str`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -18,6 +18,7 @@ pub struct Delivered {
     pub message_id: i64,
     /// The reply we gave then, to give again; `None` when we stayed silent.
     pub reply: Option<String>,
+    pub reply_message_id: Option<i64>,
 }
 
 /// Looks up an inbound message by the provider's id, with the reply it got.
@@ -26,7 +27,7 @@ pub async fn find_inbound(
     provider: Provider,
     provider_message_id: &str,
 ) -> Result<Option<Delivered>> {
-    const SQL: &str = "select m.message_id, r.body as reply from message m \
+    const SQL: &str = "select m.message_id, r.body as reply, r.message_id as reply_message_id from message m \
          left join message r on r.in_reply_to = m.message_id \
          where m.provider = $1 and m.provider_message_id = $2 and m.direction = 'in'";
     let found = on_tx!(tx, conn => sqlx::query_as::<_, Delivered>(SQL)
@@ -67,15 +68,15 @@ pub struct NewOutbound<'a> {
     /// The inbound message this answers, if it is an auto-reply.
     pub in_reply_to: Option<i64>,
     pub body: &'a str,
-    /// `sent` when it rides on the webhook's response; `queued` when it waits in the outbox.
+    /// `accepted` when it rides on the webhook's response; `queued` when it waits in the outbox.
     pub status: &'a str,
     pub now: i64,
 }
 
 pub async fn insert_outbound(tx: &mut Tx, m: NewOutbound<'_>) -> Result<i64> {
     const SQL: &str = "insert into message (citizen_id, issue_id, direction, provider, in_reply_to, \
-         body, segments, encoding, status, created_at, updated_at) \
-         values ($1, $2, 'out', $3, $4, $5, $6, $7, $8, $9, $9) \
+         body, segments, encoding, status, status_rank, created_at, updated_at) \
+         values ($1, $2, 'out', $3, $4, $5, $6, $7, $8, $10, $9, $9) \
          returning message_id";
     let cost = Segments::of(m.body);
     let id = on_tx!(tx, conn => sqlx::query_scalar::<_, i64>(SQL)
@@ -88,6 +89,7 @@ pub async fn insert_outbound(tx: &mut Tx, m: NewOutbound<'_>) -> Result<i64> {
         .bind(cost.encoding.as_str())
         .bind(m.status)
         .bind(m.now)
+        .bind(crate::sms::status_rank(m.status).unwrap_or(0))
         .fetch_one(conn)
         .await?);
     Ok(id)
@@ -97,5 +99,105 @@ pub async fn insert_outbound(tx: &mut Tx, m: NewOutbound<'_>) -> Result<i64> {
 pub async fn attach_to_issue(tx: &mut Tx, message_id: i64, issue_id: i64) -> Result<()> {
     const SQL: &str = "update message set issue_id = $2 where message_id = $1";
     on_tx!(tx, conn => sqlx::query(SQL).bind(message_id).bind(issue_id).execute(conn).await?.rows_affected());
+    Ok(())
+}
+
+/// A status an outbound message may move to.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StatusChange<'a> {
+    pub status: &'a str,
+    pub error_code: Option<&'a str>,
+    /// Why it failed, in words.
+    pub error_detail: Option<&'a str>,
+    /// The provider's id, recorded the first time it is known.
+    pub provider_message_id: Option<&'a str>,
+}
+
+/// Moves an outbound message to `status` if that is further along its lifecycle than where it
+/// is (see `sms::status_rank`); records the provider's id the first time it is known. Unknown
+/// status words change nothing. Returns whether the status moved.
+pub async fn advance_status(
+    tx: &mut Tx,
+    message_id: i64,
+    change: StatusChange<'_>,
+    now: i64,
+) -> Result<bool> {
+    const SQL: &str = "update message set \
+         status = case when status_rank < $3 then $2 else status end, \
+         error_code = case when status_rank < $3 then coalesce($4, error_code) else error_code end, \
+         error_detail = case when status_rank < $3 then coalesce($7, error_detail) else error_detail end, \
+         status_rank = case when status_rank < $3 then $3 else status_rank end, \
+         provider_message_id = coalesce(provider_message_id, $5), \
+         updated_at = $6 \
+         where message_id = $1 and direction = 'out'";
+    const RANK: &str = "select status_rank from message where message_id = $1";
+    let Some(rank) = crate::sms::status_rank(change.status) else {
+        return Ok(false);
+    };
+    let before: Option<i64> = on_tx!(tx, conn => sqlx::query_scalar(RANK).bind(message_id).fetch_optional(&mut *conn).await?);
+    on_tx!(tx, conn => sqlx::query(SQL)
+        .bind(message_id)
+        .bind(change.status)
+        .bind(rank)
+        .bind(change.error_code)
+        .bind(change.provider_message_id)
+        .bind(now)
+        .bind(change.error_detail)
+        .execute(conn)
+        .await?
+        .rows_affected());
+    Ok(before.is_some_and(|b| b < rank))
+}
+
+/// The outbound message a provider knows by `provider_message_id`.
+pub async fn find_outbound(
+    tx: &mut Tx,
+    provider: Provider,
+    provider_message_id: &str,
+) -> Result<Option<i64>> {
+    const SQL: &str = "select message_id from message \
+         where provider = $1 and provider_message_id = $2 and direction = 'out'";
+    let id = on_tx!(tx, conn => sqlx::query_scalar::<_, i64>(SQL)
+        .bind(provider.as_str())
+        .bind(provider_message_id)
+        .fetch_optional(conn)
+        .await?);
+    Ok(id)
+}
+
+/// Whether an outbound message with this id exists (a callback URL's `message_id` is untrusted).
+pub async fn outbound_exists(tx: &mut Tx, message_id: i64) -> Result<bool> {
+    const SQL: &str = "select count(*) from message where message_id = $1 and direction = 'out'";
+    let n: i64 =
+        on_tx!(tx, conn => sqlx::query_scalar(SQL).bind(message_id).fetch_one(conn).await?);
+    Ok(n == 1)
+}
+
+/// A delivery status callback as received.
+pub struct NewDeliveryEvent<'a> {
+    pub message_id: Option<i64>,
+    pub provider: Provider,
+    pub provider_message_id: Option<&'a str>,
+    pub status: &'a str,
+    pub error_code: Option<&'a str>,
+    /// The callback's form, encoded as it can be replayed.
+    pub payload: &'a str,
+    pub now: i64,
+}
+
+pub async fn insert_delivery_event(tx: &mut Tx, e: NewDeliveryEvent<'_>) -> Result<()> {
+    const SQL: &str = "insert into delivery_event (message_id, provider, provider_message_id, status, \
+         error_code, payload, created_at) values ($1, $2, $3, $4, $5, $6, $7)";
+    on_tx!(tx, conn => sqlx::query(SQL)
+        .bind(e.message_id)
+        .bind(e.provider.as_str())
+        .bind(e.provider_message_id)
+        .bind(e.status)
+        .bind(e.error_code)
+        .bind(e.payload)
+        .bind(e.now)
+        .execute(conn)
+        .await?
+        .rows_affected());
     Ok(())
 }

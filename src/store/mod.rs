@@ -11,6 +11,7 @@
 pub mod citizens;
 pub mod issues;
 pub mod messages;
+pub mod outbox;
 pub mod settings;
 
 use crate::config::DatabaseUrl;

@@ -1,26 +1,59 @@
-//! Provider webhooks: verify, decode, hand to the gateway, answer in the provider's format.
+//! Provider webhooks: verify, decode, hand to the gateway (or record a delivery status), answer
+//! in the provider's format. Refused requests store nothing.
 
 use super::error::ApiError;
+use crate::delivery::callbacks::{self, StatusReport};
 use crate::providers::form::Form;
-use crate::providers::twilio;
+use crate::providers::{africastalking, twilio};
+use crate::sms::Provider;
 use crate::startup::AppState;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, State};
-use axum::http::{HeaderMap, header};
+use axum::extract::{OriginalUri, Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::IntoResponse;
 use axum::routing::post;
+use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/sms/twilio", post(twilio_inbound))
+    Router::new()
+        .route("/sms/twilio", post(twilio_inbound))
+        .route("/sms/twilio/status", post(twilio_status))
+        .route("/sms/africastalking", post(africastalking_inbound))
+        .route(
+            "/sms/africastalking/delivery",
+            post(africastalking_delivery),
+        )
 }
 
-/// Twilio's incoming-message webhook.
+/// Decodes a Twilio webhook's form and, when an auth token is configured, checks its
+/// `X-Twilio-Signature` over `server.public_url` + the path and query as received. Without a
+/// token (console provider only) requests are accepted unsigned for local trials.
+/// <https://www.twilio.com/docs/usage/webhooks/webhooks-security>
+fn verified_twilio_form(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Form, ApiError> {
+    let Some(token) = &state.twilio_auth_token else {
+        return Form::parse(body).map_err(ApiError::bad_request);
+    };
+    let signature = headers
+        .get(twilio::SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(ApiError::Forbidden)?;
+    let form = Form::parse(body).map_err(ApiError::bad_request)?;
+    let path_and_query = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
+    let url = format!("{}{}", state.public_url, path_and_query);
+    if !twilio::verify(token.expose(), &url, form.pairs(), signature) {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(form)
+}
+
+/// Twilio's incoming-message webhook; the reply rides back as TwiML.
 /// <https://www.twilio.com/docs/messaging/guides/webhook-request>
-///
-/// With an auth token configured every request must carry a valid `X-Twilio-Signature` over
-/// `server.public_url` + the path and query as received; without one (console provider only)
-/// requests are accepted unsigned for local trials.
 #[tracing::instrument(name = "webhook.twilio", skip_all)]
 async fn twilio_inbound(
     State(state): State<AppState>,
@@ -28,28 +61,107 @@ async fn twilio_inbound(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    let signature = match &state.twilio_auth_token {
-        Some(_) => Some(
-            headers
-                .get(twilio::SIGNATURE_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .ok_or(ApiError::Forbidden)?,
-        ),
-        None => None,
-    };
-    let form = Form::parse(&body).map_err(ApiError::bad_request)?;
-    if let (Some(token), Some(signature)) = (&state.twilio_auth_token, signature) {
-        let path_and_query = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
-        let url = format!("{}{}", state.public_url, path_and_query);
-        if !twilio::verify(token.expose(), &url, form.pairs(), signature) {
-            return Err(ApiError::Forbidden);
-        }
-    }
+    let form = verified_twilio_form(&state, &uri, &headers, &body)?;
     let sms =
         twilio::parse_inbound(&form, Some(&state.default_region)).map_err(ApiError::bad_request)?;
     let received = state.gateway.receive(&sms).await?;
+    let callback = received
+        .reply_message_id
+        .filter(|_| state.twilio_auth_token.is_some())
+        .map(|id| format!("{}/sms/twilio/status?message_id={id}", state.public_url));
     Ok((
         [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
-        twilio::twiml(received.reply.as_deref()),
+        twilio::twiml(received.reply.as_deref(), callback.as_deref()),
     ))
+}
+
+#[derive(Deserialize)]
+struct StatusQuery {
+    message_id: Option<i64>,
+}
+
+/// Twilio's message status callback, signed like the inbound webhook.
+/// <https://www.twilio.com/docs/messaging/guides/track-outbound-message-status>
+#[tracing::instrument(name = "webhook.twilio_status", skip_all)]
+async fn twilio_status(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let form = verified_twilio_form(&state, &uri, &headers, &body)?;
+    let query: StatusQuery = Query::try_from_uri(&uri)
+        .map(|q| q.0)
+        .map_err(|_| ApiError::BadRequest("message_id must be a number".into()))?;
+    let callback = twilio::parse_status_callback(&form).map_err(ApiError::bad_request)?;
+    let payload = form.encode();
+    let report = StatusReport {
+        provider: Provider::Twilio,
+        message_id: query.message_id,
+        provider_message_id: Some(&callback.message_sid),
+        status: &callback.status,
+        error_code: callback.error_code.as_deref(),
+        payload: &payload,
+    };
+    callbacks::record(state.gateway.store(), report).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+/// Africa's Talking callbacks carry our secret token in the URL (they are not signed).
+fn check_africastalking_token(state: &AppState, uri: &Uri) -> Result<(), ApiError> {
+    let Some(expected) = &state.africastalking_token else {
+        return Ok(());
+    };
+    let given = Query::<TokenQuery>::try_from_uri(uri)
+        .ok()
+        .and_then(|q| q.0.token);
+    if africastalking::token_matches(expected.expose(), given.as_deref()) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+/// Africa's Talking incoming message. Its replies cannot ride on the response: they go on the
+/// outbox. <https://developers.africastalking.com/docs/sms/notifications>
+#[tracing::instrument(name = "webhook.africastalking", skip_all)]
+async fn africastalking_inbound(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    check_africastalking_token(&state, &uri)?;
+    let form = Form::parse(&body).map_err(ApiError::bad_request)?;
+    let sms = africastalking::parse_inbound(&form, Some(&state.default_region))
+        .map_err(ApiError::bad_request)?;
+    state.gateway.receive(&sms).await?;
+    Ok(StatusCode::OK)
+}
+
+/// Africa's Talking delivery report.
+#[tracing::instrument(name = "webhook.africastalking_delivery", skip_all)]
+async fn africastalking_delivery(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    check_africastalking_token(&state, &uri)?;
+    let form = Form::parse(&body).map_err(ApiError::bad_request)?;
+    let report = africastalking::parse_delivery_report(&form).map_err(ApiError::bad_request)?;
+    let payload = form.encode();
+    let report = StatusReport {
+        provider: Provider::AfricasTalking,
+        message_id: None,
+        provider_message_id: Some(&report.provider_message_id),
+        status: &report.status,
+        error_code: report.failure_reason.as_deref(),
+        payload: &payload,
+    };
+    callbacks::record(state.gateway.store(), report).await?;
+    Ok(StatusCode::OK)
 }

@@ -185,7 +185,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> Option<TestAp
     };
     Some(TestApp {
         address,
-        client: reqwest::Client::new(),
+        client: civicline::providers::http_client(),
         _db: db,
         pool,
     })

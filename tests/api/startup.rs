@@ -82,7 +82,7 @@ async fn the_binary_serves_and_stops_cleanly_on_sigterm() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("civicline starts");
-    let client = reqwest::Client::new();
+    let client = civicline::providers::http_client();
     let mut healthy = false;
     for _ in 0..100 {
         if let Ok(response) = client

@@ -22,7 +22,7 @@ impl FreeText {
             // An MMS with only a picture, or a blank SMS: stored, answered, no issue opened.
             return Ok(Outcome {
                 reply: ctx.reply(ReplyKey::EmptyMessage, &[]),
-                issue_id: None,
+                ..Outcome::default()
             });
         }
         let since = ctx.now - ctx.followup_window_ms;
@@ -34,6 +34,7 @@ impl FreeText {
             return Ok(Outcome {
                 reply: ctx.reply(ReplyKey::FollowupAdded, &[("number", &number)]),
                 issue_id: Some(open.issue_id),
+                ..Outcome::default()
             });
         }
         let issue_id = issues::create(
@@ -51,6 +52,7 @@ impl FreeText {
         Ok(Outcome {
             reply: super::report::logged_reply(ctx, issue_id, None),
             issue_id: Some(issue_id),
+            ..Outcome::default()
         })
     }
 }

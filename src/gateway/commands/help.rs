@@ -11,7 +11,7 @@ impl Help {
     pub async fn apply(self, ctx: &mut Context<'_>) -> store::Result<Outcome> {
         Ok(Outcome {
             reply: ctx.reply(ReplyKey::Help, &[]),
-            issue_id: None,
+            ..Outcome::default()
         })
     }
 }

@@ -70,6 +70,9 @@ pub struct Outcome {
     pub reply: Option<String>,
     /// The issue the inbound message belongs to, if any.
     pub issue_id: Option<i64>,
+    /// The reply confirms an opt-out: it is the one message sent although the citizen is now
+    /// opted out.
+    pub consent: bool,
 }
 
 impl Command {

@@ -28,7 +28,7 @@ impl OptIn {
         .await?;
         Ok(Outcome {
             reply: ctx.reply(ReplyKey::OptedIn, &[]),
-            issue_id: None,
+            ..Outcome::default()
         })
     }
 }

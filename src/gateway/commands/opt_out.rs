@@ -34,7 +34,7 @@ impl OptOut {
         };
         Ok(Outcome {
             reply,
-            issue_id: None,
+            ..Outcome::default()
         })
     }
 }

@@ -36,6 +36,7 @@ impl Report {
         Ok(Outcome {
             reply: logged_reply(ctx, issue_id, self.service_code.as_deref()),
             issue_id: Some(issue_id),
+            ..Outcome::default()
         })
     }
 }

@@ -52,7 +52,7 @@ impl Status {
         };
         Ok(Outcome {
             reply,
-            issue_id: None,
+            ..Outcome::default()
         })
     }
 }

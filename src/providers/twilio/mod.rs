@@ -7,6 +7,8 @@
 //! Our own code, not a crate: the `twilio` crate drops the query string from the signed URL and
 //! compares in non-constant time (see shared/DESIGN.md section 7).
 
+pub mod client;
+
 use super::form::{Form, FormError};
 use crate::sms::{InboundSms, PhoneNumber, Provider};
 use base64::Engine;
@@ -115,16 +117,57 @@ pub fn parse_inbound(
     ))
 }
 
-/// A TwiML response: one `<Message>` when there is a reply, `<Response/>` for silence.
-pub fn twiml(reply: Option<&str>) -> String {
+/// A TwiML response: one `<Message>` when there is a reply, `<Response/>` for silence. With a
+/// `status_callback`, Twilio reports the reply's delivery there.
+pub fn twiml(reply: Option<&str>, status_callback: Option<&str>) -> String {
+    use quick_xml::escape::escape;
     const HEAD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>"#;
-    match reply {
-        Some(text) => format!(
-            "{HEAD}<Response><Message>{}</Message></Response>",
-            quick_xml::escape::escape(text)
+    match (reply, status_callback) {
+        (Some(text), Some(url)) => format!(
+            r#"{HEAD}<Response><Message statusCallback="{}">{}</Message></Response>"#,
+            escape(url),
+            escape(text)
         ),
-        None => format!("{HEAD}<Response/>"),
+        (Some(text), None) => format!(
+            "{HEAD}<Response><Message>{}</Message></Response>",
+            escape(text)
+        ),
+        (None, _) => format!("{HEAD}<Response/>"),
     }
+}
+
+/// A message status callback. <https://www.twilio.com/docs/messaging/guides/track-outbound-message-status>
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusCallback {
+    pub message_sid: String,
+    /// Twilio's word, as sent; unknown words are kept.
+    pub status: String,
+    pub error_code: Option<String>,
+}
+
+pub fn parse_status_callback(form: &Form) -> Result<StatusCallback, InboundError> {
+    let message_sid = form
+        .get("MessageSid")
+        .or_else(|| form.get("SmsSid"))
+        .ok_or(InboundError::Missing("MessageSid"))?;
+    if message_sid.is_empty()
+        || message_sid.len() > 64
+        || !message_sid.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        return Err(InboundError::BadMessageSid);
+    }
+    let status = form
+        .get("MessageStatus")
+        .or_else(|| form.get("SmsStatus"))
+        .ok_or(InboundError::Missing("MessageStatus"))?;
+    Ok(StatusCallback {
+        message_sid: message_sid.to_owned(),
+        status: status.to_ascii_lowercase(),
+        error_code: form
+            .get("ErrorCode")
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned),
+    })
 }
 
 /// The texts of the `<Message>` elements of a TwiML document (for `simulate` and tests).
@@ -239,7 +282,7 @@ mod tests {
     #[test]
     fn twiml_escapes_every_xml_special_character() {
         let text = r#"Fish & chips <b>"quoted"</b> it's"#;
-        let xml = twiml(Some(text));
+        let xml = twiml(Some(text), None);
         let doc = roxmltree::Document::parse(&xml).expect("valid XML");
         let message = doc
             .descendants()
@@ -250,8 +293,25 @@ mod tests {
     }
 
     #[test]
+    fn status_callback_url_is_an_escaped_attribute() {
+        let xml = twiml(
+            Some("ok"),
+            Some("https://x.test/sms/twilio/status?message_id=7&a=<b>"),
+        );
+        let doc = roxmltree::Document::parse(&xml).expect("valid XML");
+        let message = doc
+            .descendants()
+            .find(|n| n.has_tag_name("Message"))
+            .unwrap();
+        assert_eq!(
+            message.attribute("statusCallback"),
+            Some("https://x.test/sms/twilio/status?message_id=7&a=<b>")
+        );
+    }
+
+    #[test]
     fn silence_is_an_empty_response() {
-        let xml = twiml(None);
+        let xml = twiml(None, None);
         assert!(roxmltree::Document::parse(&xml).is_ok());
         assert!(twiml_messages(&xml).unwrap().is_empty());
     }

@@ -1,0 +1,62 @@
+//! Delivery status callbacks: every one is stored as received; the message's status only moves
+//! forward (see `sms::status_rank`), so callbacks in any order end in the right final status.
+
+use crate::sms::Provider;
+use crate::store::messages::{self, NewDeliveryEvent, StatusChange};
+use crate::store::{self, Store};
+
+/// One callback, decoded by the provider's module.
+#[derive(Debug)]
+pub struct StatusReport<'a> {
+    pub provider: Provider,
+    /// Our id, when the callback URL carries it (Twilio); untrusted until found.
+    pub message_id: Option<i64>,
+    pub provider_message_id: Option<&'a str>,
+    /// In Twilio's vocabulary; unknown words are stored and change nothing.
+    pub status: &'a str,
+    pub error_code: Option<&'a str>,
+    /// The callback's form, encoded.
+    pub payload: &'a str,
+}
+
+/// Stores the callback and applies it; returns the message it matched, if any.
+#[tracing::instrument(name = "delivery.callback", skip_all, fields(provider = report.provider.as_str(), status = report.status))]
+pub async fn record(store: &Store, report: StatusReport<'_>) -> store::Result<Option<i64>> {
+    let now = store::now_ms();
+    let mut tx = store.begin().await?;
+    let mut matched = None;
+    if let Some(id) = report.message_id
+        && messages::outbound_exists(&mut tx, id).await?
+    {
+        matched = Some(id);
+    }
+    if matched.is_none()
+        && let Some(pmid) = report.provider_message_id
+    {
+        matched = messages::find_outbound(&mut tx, report.provider, pmid).await?;
+    }
+    let event = NewDeliveryEvent {
+        message_id: matched,
+        provider: report.provider,
+        provider_message_id: report.provider_message_id,
+        status: report.status,
+        error_code: report.error_code,
+        payload: report.payload,
+        now,
+    };
+    messages::insert_delivery_event(&mut tx, event).await?;
+    if let Some(id) = matched {
+        let change = StatusChange {
+            status: report.status,
+            error_code: report.error_code,
+            error_detail: None,
+            provider_message_id: report.provider_message_id,
+        };
+        let moved = messages::advance_status(&mut tx, id, change, now).await?;
+        tracing::debug!(message_id = id, moved, "status callback applied");
+    } else {
+        tracing::warn!("status callback for a message we do not know: stored");
+    }
+    tx.commit().await?;
+    Ok(matched)
+}

@@ -1,0 +1,180 @@
+//! The outbox: outbound messages waiting for the delivery worker.
+//!
+//! A row is written in the same transaction as the message it carries. Workers claim due rows
+//! with a lease (`lease_until`, `lease_owner`); a worker that dies holding a lease simply lets it
+//! run out and another worker claims the row again. Every later change checks that the lease is
+//! still the claimer's, so a worker that stalled past its lease cannot overwrite a newer claim.
+//! On Postgres, concurrent claimers skip each other's rows (`for update skip locked`); SQLite
+//! has one writer, so its claim needs no locking clause.
+
+use super::{Pools, Result, Store, Tx, on_tx};
+
+/// Why a message is going out; decides priority and whether consent is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An automatic reply to the citizen's own message.
+    Reply,
+    /// The one confirmation of an opt-out: sent even though the citizen just opted out.
+    Consent,
+    /// An official's reply from the queue.
+    Official,
+    /// A status notice (resolved, …).
+    Notice,
+    /// A broadcast to a topic's subscribers.
+    Broadcast,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Reply => "reply",
+            Kind::Consent => "consent",
+            Kind::Official => "official",
+            Kind::Notice => "notice",
+            Kind::Broadcast => "broadcast",
+        }
+    }
+
+    /// Lower goes first: a citizen waiting for an answer beats a broadcast.
+    pub fn priority(self) -> i64 {
+        match self {
+            Kind::Reply | Kind::Consent | Kind::Official => 0,
+            Kind::Notice => 5,
+            Kind::Broadcast => 10,
+        }
+    }
+}
+
+/// Puts a stored outbound message on the outbox, due now.
+pub async fn enqueue(tx: &mut Tx, message_id: i64, kind: Kind, now: i64) -> Result<()> {
+    const SQL: &str = "insert into outbox (message_id, kind, priority, next_attempt_at, created_at) \
+         values ($1, $2, $3, $4, $4)";
+    on_tx!(tx, conn => sqlx::query(SQL)
+        .bind(message_id)
+        .bind(kind.as_str())
+        .bind(kind.priority())
+        .bind(now)
+        .execute(conn)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+/// A claimed row with what it takes to send it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Claimed {
+    pub outbox_id: i64,
+    pub message_id: i64,
+    pub kind: String,
+    pub attempts: i64,
+    /// When the row was queued: retries stop after `delivery.max_age_secs`.
+    pub created_at: i64,
+    pub lease_until: i64,
+    pub citizen_id: i64,
+    pub phone: String,
+    pub body: String,
+    /// Read at claim time: a STOP that arrived after queueing still wins.
+    pub opted_out_at: Option<i64>,
+}
+
+/// The fence on every change after a claim.
+#[derive(Debug, Clone)]
+pub struct Lease<'a> {
+    pub owner: &'a str,
+    pub until: i64,
+}
+
+/// Claims up to `limit` due rows, replies before bulk, for `lease_ms`.
+pub async fn claim(
+    store: &Store,
+    owner: &str,
+    now: i64,
+    lease_ms: i64,
+    limit: i64,
+) -> Result<Vec<Claimed>> {
+    const SQLITE: &str = "update outbox set lease_until = $1, lease_owner = $2 where outbox_id in (\
+         select outbox_id from outbox \
+         where next_attempt_at <= $3 and (lease_until is null or lease_until < $3) \
+         order by priority, next_attempt_at limit $4)";
+    const POSTGRES: &str = "update outbox set lease_until = $1, lease_owner = $2 where outbox_id in (\
+         select outbox_id from outbox \
+         where next_attempt_at <= $3 and (lease_until is null or lease_until < $3) \
+         order by priority, next_attempt_at limit $4 for update skip locked)";
+    const DETAILS: &str = "select o.outbox_id, o.message_id, o.kind, o.attempts, o.created_at, \
+         o.lease_until, c.citizen_id, c.phone, m.body, c.opted_out_at \
+         from outbox o join message m on m.message_id = o.message_id \
+         join citizen c on c.citizen_id = m.citizen_id \
+         where o.lease_owner = $1 and o.lease_until = $2 \
+         order by o.priority, o.next_attempt_at";
+    let until = now + lease_ms;
+    let mut tx = store.begin().await?;
+    let sql = match store.pools() {
+        Pools::Sqlite(_) => SQLITE,
+        Pools::Postgres(_) => POSTGRES,
+    };
+    let claimed = on_tx!(&mut tx, conn => sqlx::query(sql)
+        .bind(until)
+        .bind(owner)
+        .bind(now)
+        .bind(limit)
+        .execute(conn)
+        .await?
+        .rows_affected());
+    if claimed == 0 {
+        return Ok(Vec::new());
+    }
+    let rows = on_tx!(&mut tx, conn => sqlx::query_as::<_, Claimed>(DETAILS)
+        .bind(owner)
+        .bind(until)
+        .fetch_all(conn)
+        .await?);
+    tx.commit().await?;
+    Ok(rows)
+}
+
+/// Removes a row whose message has reached an outcome. `false` when the lease was lost.
+pub async fn remove(tx: &mut Tx, outbox_id: i64, lease: &Lease<'_>) -> Result<bool> {
+    const SQL: &str =
+        "delete from outbox where outbox_id = $1 and lease_owner = $2 and lease_until = $3";
+    let n = on_tx!(tx, conn => sqlx::query(SQL)
+        .bind(outbox_id)
+        .bind(lease.owner)
+        .bind(lease.until)
+        .execute(conn)
+        .await?
+        .rows_affected());
+    Ok(n == 1)
+}
+
+/// Releases a row for another attempt at `next_attempt_at`.
+pub async fn retry_later(
+    store: &Store,
+    outbox_id: i64,
+    lease: &Lease<'_>,
+    next_attempt_at: i64,
+    error: &str,
+) -> Result<bool> {
+    const SQL: &str = "update outbox set attempts = attempts + 1, next_attempt_at = $4, \
+         lease_until = null, lease_owner = null, last_error = $5 \
+         where outbox_id = $1 and lease_owner = $2 and lease_until = $3";
+    let mut tx = store.begin().await?;
+    let n = on_tx!(&mut tx, conn => sqlx::query(SQL)
+        .bind(outbox_id)
+        .bind(lease.owner)
+        .bind(lease.until)
+        .bind(next_attempt_at)
+        .bind(error)
+        .execute(conn)
+        .await?
+        .rows_affected());
+    tx.commit().await?;
+    Ok(n == 1)
+}
+
+/// Rows in the outbox, and the age in milliseconds of the oldest (for metrics and tests).
+pub async fn depth(store: &Store, now: i64) -> Result<(i64, i64)> {
+    const SQL: &str = "select count(*), coalesce(min(created_at), $1) from outbox";
+    let (count, oldest): (i64, i64) =
+        super::on_pool!(store, pool => sqlx::query_as(SQL).bind(now).fetch_one(pool).await?);
+    Ok((count, now - oldest))
+}
