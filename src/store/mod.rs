@@ -148,7 +148,12 @@ impl Store {
     /// Starts a write transaction.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match &self.backend {
-            Backend::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
+            // IMMEDIATE takes the write lock at the start, so a transaction that reads and then
+            // writes waits (busy_timeout) for another process's writer instead of failing
+            // with SQLITE_BUSY when it tries to upgrade a stale read snapshot.
+            Backend::Sqlite { writer, .. } => {
+                Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?)
+            }
             Backend::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }

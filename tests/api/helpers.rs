@@ -122,6 +122,7 @@ pub enum Pool {
 
 pub struct TestApp {
     pub address: String,
+    pub settings: Settings,
     pub client: reqwest::Client,
     /// Held so that the database is removed when the test ends.
     _db: TestDb,
@@ -132,6 +133,8 @@ pub struct TestApp {
 pub struct Options {
     pub auth_token: Option<&'static str>,
     pub provider: &'static str,
+    /// More settings, as environment pairs.
+    pub env: Vec<(&'static str, String)>,
 }
 
 impl Default for Options {
@@ -139,9 +142,50 @@ impl Default for Options {
         Options {
             auth_token: Some(AUTH_TOKEN),
             provider: "twilio",
+            env: Vec::new(),
         }
     }
 }
+
+impl Options {
+    /// Twilio, replies through the outbox and the REST API of `fake`.
+    pub fn twilio_api(fake: &crate::fake_provider::FakeProvider) -> Options {
+        Options::default()
+            .with("CIVICLINE_TWILIO__REPLY", "api")
+            .with("CIVICLINE_TWILIO__API_BASE", &fake.url)
+            .with(
+                "CIVICLINE_TWILIO__ACCOUNT_SID",
+                crate::fake_provider::ACCOUNT_SID,
+            )
+    }
+
+    /// Africa's Talking against `fake`, callbacks protected by [`AT_WEBHOOK_TOKEN`].
+    pub fn africastalking(fake: &crate::fake_provider::FakeProvider) -> Options {
+        Options {
+            auth_token: None,
+            provider: "africastalking",
+            env: Vec::new(),
+        }
+        .with("CIVICLINE_AFRICASTALKING__API_BASE", &fake.url)
+        .with(
+            "CIVICLINE_AFRICASTALKING__USERNAME",
+            crate::fake_provider::AT_USERNAME,
+        )
+        .with(
+            "CIVICLINE_AFRICASTALKING__API_KEY",
+            crate::fake_provider::AT_API_KEY,
+        )
+        .with("CIVICLINE_AFRICASTALKING__WEBHOOK_TOKEN", AT_WEBHOOK_TOKEN)
+        .with("CIVICLINE_SMS__DEFAULT_REGION", "KE")
+    }
+
+    pub fn with(mut self, key: &'static str, value: &str) -> Options {
+        self.env.push((key, value.to_owned()));
+        self
+    }
+}
+
+pub const AT_WEBHOOK_TOKEN: &str = "at-callback-s3cret";
 
 pub fn settings_for(db: &TestDb, options: &Options) -> Settings {
     let mut pairs = vec![
@@ -152,7 +196,12 @@ pub fn settings_for(db: &TestDb, options: &Options) -> Settings {
         ("CIVICLINE_SMS__PROVIDER", options.provider.to_owned()),
         ("CIVICLINE_TWILIO__FROM", OUR_NUMBER.to_owned()),
         ("CIVICLINE_SERVER__SHUTDOWN_GRACE_SECS", "1".to_owned()),
+        // Fast retries, so tests of backoff take milliseconds.
+        ("CIVICLINE_DELIVERY__BACKOFF_BASE_MS", "20".to_owned()),
+        ("CIVICLINE_DELIVERY__BACKOFF_MAX_MS", "200".to_owned()),
+        ("CIVICLINE_DELIVERY__POLL_INTERVAL_MS", "50".to_owned()),
     ];
+    pairs.extend(options.env.iter().cloned());
     if let Some(token) = options.auth_token {
         pairs.push(("CIVICLINE_TWILIO__AUTH_TOKEN", token.to_owned()));
     }
@@ -168,7 +217,9 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 pub async fn spawn_app_with(backend: Backend, options: Options) -> Option<TestApp> {
     let db = TestDb::create(backend).await?;
     let settings = settings_for(&db, &options);
-    let app = Application::build(settings).await.expect("app builds");
+    let app = Application::build(settings.clone())
+        .await
+        .expect("app builds");
     let address = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until(std::future::pending()));
     let pool = match backend {
@@ -185,6 +236,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> Option<TestAp
     };
     Some(TestApp {
         address,
+        settings,
         client: civicline::providers::http_client(),
         _db: db,
         pool,
@@ -237,7 +289,83 @@ impl Answer {
     }
 }
 
+/// Polls `check` every 20 ms until it holds, for at most 10 s.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..500 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+/// Teardown: a test that ends with a message stuck in the outbox fails.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let url = self._db.url();
+        let stuck = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let sql = "select count(*) from outbox";
+                if url.starts_with("sqlite") {
+                    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+                    sqlx::query_scalar::<_, i64>(sql)
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap()
+                } else {
+                    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+                    sqlx::query_scalar::<_, i64>(sql)
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap()
+                }
+            })
+        })
+        .join()
+        .expect("outbox check");
+        assert_eq!(
+            stuck, 0,
+            "{stuck} message(s) left stuck in the outbox at teardown"
+        );
+    }
+}
+
 impl TestApp {
+    /// A delivery worker of our own on the app's database, for tests that drive it by hand.
+    pub async fn worker(&self) -> civicline::delivery::Worker {
+        let store = civicline::store::Store::connect(&self.settings.database.url, 4)
+            .await
+            .unwrap();
+        let sender = civicline::startup::sender(&self.settings).unwrap();
+        let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+        civicline::delivery::Worker::new(
+            store,
+            sender,
+            self.settings.delivery.clone(),
+            wake,
+            PUBLIC_URL,
+        )
+    }
+
+    pub async fn wait_outbox_empty(&self) {
+        eventually("the outbox is empty", || async {
+            self.scalar("select count(*) from outbox").await == 0
+        })
+        .await;
+    }
+
     /// Texts `body` from `from`, signed, with a new MessageSid.
     pub async fn text(&self, from: &str, body: &str) -> Answer {
         self.post_signed(&twilio_form(&new_sid(), from, body)).await
@@ -371,6 +499,32 @@ macro_rules! both_backends {
                     let Some($app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await else {
                         return;
                     };
+                    $body
+                }
+            }
+        )*
+    };
+}
+
+/// Runs each test body once per backend with `$backend` bound, for tests that build their own
+/// app (`spawn_app_with`); a `None` app (Postgres unreachable and not required) ends the test.
+#[macro_export]
+macro_rules! each_backend {
+    ($(async fn $name:ident($backend:ident) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let $backend = $crate::helpers::Backend::Sqlite;
+                    $body
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let $backend = $crate::helpers::Backend::Postgres;
                     $body
                 }
             }

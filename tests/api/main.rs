@@ -1,9 +1,11 @@
 //! One integration-test binary: a real server over loopback HTTP on real SQLite files and a
 //! real Postgres server. `both_backends!` runs each test on both.
 
+mod fake_provider;
 mod helpers;
 
 mod conversation;
+mod delivery;
 mod health;
 mod simulate;
 mod startup;

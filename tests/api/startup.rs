@@ -13,6 +13,7 @@ async fn twilio_provider_without_an_auth_token_refuses_to_start() {
         &Options {
             auth_token: None,
             provider: "twilio",
+            env: Vec::new(),
         },
     );
     let error = Application::build(settings)
@@ -29,6 +30,7 @@ async fn console_provider_without_a_token_accepts_unsigned_webhooks() {
         Options {
             auth_token: None,
             provider: "console",
+            env: Vec::new(),
         },
     )
     .await
@@ -45,6 +47,7 @@ async fn console_provider_with_a_token_still_verifies() {
         Options {
             auth_token: Some(crate::helpers::AUTH_TOKEN),
             provider: "console",
+            env: Vec::new(),
         },
     )
     .await

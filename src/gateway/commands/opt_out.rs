@@ -34,7 +34,8 @@ impl OptOut {
         };
         Ok(Outcome {
             reply,
-            ..Outcome::default()
+            issue_id: None,
+            consent: true,
         })
     }
 }
