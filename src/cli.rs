@@ -37,6 +37,10 @@ pub enum Command {
         /// Where the server listens.
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         url: String,
+        /// After the last line, keep printing what the server sends this number (officials'
+        /// replies, notices) for this many seconds. Console provider only.
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
     },
 }
 
@@ -65,8 +69,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", settings.to_redacted_toml());
             Ok(())
         }
-        Command::Simulate { from, url } => {
-            simulate::run(&settings, simulate::SimulateArgs { from, url }).await
+        Command::Simulate { from, url, wait } => {
+            simulate::run(&settings, simulate::SimulateArgs { from, url, wait }).await
         }
     }
 }

@@ -10,6 +10,56 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 pub struct SimulateArgs {
     pub from: String,
     pub url: String,
+    /// Seconds to keep printing later messages after stdin ends.
+    pub wait: u64,
+}
+
+#[derive(serde::Deserialize)]
+struct ConsoleMessage {
+    message_id: i64,
+    body: String,
+}
+
+/// What the console provider delivered to `from` after message `after` (at most 100). A server
+/// with a real provider has no such route: nothing comes back.
+async fn console_messages(
+    client: &reqwest::Client,
+    base: &str,
+    from: &str,
+    after: i64,
+) -> Vec<ConsoleMessage> {
+    let query = [("to", from.to_owned()), ("after", after.to_string())];
+    let response = client
+        .get(format!("{base}/console/messages"))
+        .query(&query)
+        .send()
+        .await;
+    match response.and_then(reqwest::Response::error_for_status) {
+        Ok(response) => response.json().await.unwrap_or_default(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Prints the console messages after `after`; returns the newest id seen.
+async fn print_new(
+    client: &reqwest::Client,
+    base: &str,
+    from: &str,
+    mut after: i64,
+    print: bool,
+) -> i64 {
+    loop {
+        let messages = console_messages(client, base, from, after).await;
+        for message in &messages {
+            if print {
+                println!("{}", message.body);
+            }
+            after = after.max(message.message_id);
+        }
+        if messages.len() < 100 {
+            return after;
+        }
+    }
 }
 
 pub async fn run(settings: &Settings, args: SimulateArgs) -> anyhow::Result<()> {
@@ -28,13 +78,16 @@ pub async fn run(settings: &Settings, args: SimulateArgs) -> anyhow::Result<()> 
         .as_ref()
         .map(|t| t.expose().to_owned());
 
+    let base = args.url.trim_end_matches('/');
+    // Only what arrives from now on: earlier conversations are not replayed.
+    let mut seen = print_new(&client, base, &args.from, 0, false).await;
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     while let Some(line) = lines.next_line().await.context("reading stdin")? {
         let text = line.trim();
         if text.is_empty() {
             continue;
         }
-        let sid = format!("SM{}", hex(&rand::random::<[u8; 16]>()));
+        let sid = format!("SM{:032x}", rand::random::<u128>());
         let form = Form::from_pairs([
             ("ApiVersion", "2010-04-01"),
             ("Body", text),
@@ -73,9 +126,10 @@ pub async fn run(settings: &Settings, args: SimulateArgs) -> anyhow::Result<()> 
             println!("{reply}");
         }
     }
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(args.wait);
+    while tokio::time::Instant::now() < deadline {
+        seen = print_new(&client, base, &args.from, seen, true).await;
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -38,12 +38,18 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// Region for numbers that arrive without a country code.
     pub default_region: Arc<str>,
+    /// The console provider is configured (local trial): dev-only routes are on.
+    pub console: bool,
 }
 
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
-    Router::new()
+    let mut routes = Router::new()
         .merge(web::health::router())
-        .merge(web::webhooks::router())
+        .merge(web::webhooks::router());
+    if state.console {
+        routes = routes.merge(web::console::router());
+    }
+    routes
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
@@ -187,6 +193,7 @@ impl Application {
             africastalking_token: africastalking_token.map(Arc::new),
             public_url: settings.server.public_url.as_str().into(),
             default_region: settings.sms.default_region.as_str().into(),
+            console: provider == Provider::Console,
         };
         let listener = TcpListener::bind(&settings.server.bind)
             .await

@@ -91,7 +91,11 @@ impl Worker {
             tokio::select! {
                 () = &mut notified => {}
                 () = tokio::time::sleep(poll) => {}
-                _ = stop.changed() => {}
+                changed = stop.changed() => {
+                    if changed.is_err() {
+                        break; // the application is gone
+                    }
+                }
             }
         }
         tracing::info!("delivery worker stopped");

@@ -167,15 +167,16 @@ impl Gateway {
                 status,
                 now,
             };
-            let id = messages::insert_outbound(&mut tx, outbound).await?;
-            if !inline {
+            let id = if inline {
+                messages::insert_outbound(&mut tx, outbound).await?
+            } else {
                 let kind = if outcome.consent {
                     outbox::Kind::Consent
                 } else {
                     outbox::Kind::Reply
                 };
-                outbox::enqueue(&mut tx, id, kind, now).await?;
-            }
+                outbox::queue(&mut tx, outbound, kind).await?
+            };
             reply_message_id = Some(id);
         }
         tx.commit().await?;

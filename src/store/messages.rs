@@ -201,3 +201,27 @@ pub async fn insert_delivery_event(tx: &mut Tx, e: NewDeliveryEvent<'_>) -> Resu
         .rows_affected());
     Ok(())
 }
+
+/// A message the console provider "sent" (local trials only).
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct ConsoleMessage {
+    pub message_id: i64,
+    pub body: String,
+}
+
+/// What the console provider delivered to `phone` after message `after`, oldest first.
+pub async fn console_sent(
+    store: &super::Store,
+    phone: &str,
+    after: i64,
+) -> Result<Vec<ConsoleMessage>> {
+    const SQL: &str = "select m.message_id, m.body from message m join citizen c on c.citizen_id = m.citizen_id \
+         where c.phone = $1 and m.message_id > $2 and m.direction = 'out' and m.provider = 'console' \
+         and m.status = 'delivered' order by m.message_id limit 100";
+    let rows = super::on_pool!(store, pool => sqlx::query_as::<_, ConsoleMessage>(SQL)
+        .bind(phone)
+        .bind(after)
+        .fetch_all(pool)
+        .await?);
+    Ok(rows)
+}

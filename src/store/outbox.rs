@@ -60,6 +60,26 @@ pub async fn enqueue(tx: &mut Tx, message_id: i64, kind: Kind, now: i64) -> Resu
     Ok(())
 }
 
+/// Stores an outbound message (status `queued`) and puts it on the outbox: the way every
+/// message that does not ride on a webhook's response leaves. Returns the message id.
+pub async fn queue(
+    tx: &mut Tx,
+    message: super::messages::NewOutbound<'_>,
+    kind: Kind,
+) -> Result<i64> {
+    let now = message.now;
+    let message_id = super::messages::insert_outbound(
+        tx,
+        super::messages::NewOutbound {
+            status: "queued",
+            ..message
+        },
+    )
+    .await?;
+    enqueue(tx, message_id, kind, now).await?;
+    Ok(message_id)
+}
+
 /// A claimed row with what it takes to send it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {

@@ -1,6 +1,7 @@
 //! HTTP handlers. Each submodule exports the routes it serves; [`crate::startup::router`]
 //! assembles them with the shared middleware.
 
+pub mod console;
 pub mod error;
 pub mod health;
 pub mod webhooks;

@@ -351,16 +351,73 @@ each_backend! {
         app.wait_outbox_empty().await;
     }
 
-    async fn africastalking_blacklisted_recipient_is_opted_out(backend) {
+    async fn africastalking_outbound_table(backend) {
+        let cases = vec![
+            OutboundCase { label: "101 sent", answers: vec![], requests: 1, status: "sent", error_code: None, opted_out: false },
+            OutboundCase {
+                label: "HTTP 500, then sent",
+                answers: vec![Answer::status(500)],
+                requests: 2, status: "sent", error_code: None, opted_out: false,
+            },
+            OutboundCase {
+                label: "406 UserInBlacklist opts the citizen out",
+                answers: vec![Answer::at_recipient(406, "UserInBlacklist")],
+                requests: 1, status: "failed", error_code: Some("406"), opted_out: true,
+            },
+            OutboundCase {
+                label: "403 InvalidPhoneNumber fails at once",
+                answers: vec![Answer::at_recipient(403, "InvalidPhoneNumber")],
+                requests: 1, status: "failed", error_code: Some("403"), opted_out: false,
+            },
+            OutboundCase {
+                label: "405 InsufficientBalance fails: an operator must act",
+                answers: vec![Answer::at_recipient(405, "InsufficientBalance")],
+                requests: 1, status: "failed", error_code: Some("405"), opted_out: false,
+            },
+            OutboundCase {
+                label: "501 GatewayError is retried",
+                answers: vec![Answer::at_recipient(501, "GatewayError")],
+                requests: 2, status: "sent", error_code: None, opted_out: false,
+            },
+        ];
+        for (n, case) in cases.into_iter().enumerate() {
+            let fake = FakeProvider::start().await;
+            let Some(app) = spawn_app_with(backend, Options::africastalking(&fake)).await else { return };
+            fake.script(case.answers.clone());
+            let form = at_inbound(&format!("ATMsg_{n}"), "+254711082300", "HELP");
+            assert_eq!(post_at(&app, "/sms/africastalking", &form, Some(AT_WEBHOOK_TOKEN)).await, 200, "{}", case.label);
+            wait_for_requests(&fake, case.requests).await;
+            app.wait_outbox_empty().await;
+            assert_eq!(fake.received().len(), case.requests, "{}", case.label);
+            let (status, code) = message_status(&app, last_reply_id(&app).await).await;
+            assert_eq!((status.as_str(), code.as_deref()), (case.status, case.error_code), "{}", case.label);
+            let opted_out = app.scalar("select count(*) from citizen where opted_out_at is not null").await == 1;
+            assert_eq!(opted_out, case.opted_out, "{}", case.label);
+        }
+    }
+
+    async fn replies_go_before_bulk(backend) {
         let fake = FakeProvider::start().await;
-        let Some(app) = spawn_app_with(backend, Options::africastalking(&fake)).await else { return };
-        fake.script([Answer::at_recipient(406, "UserInBlacklist")]);
-        let form = at_inbound("ATMsg_x", "+254711082300", "HELP");
-        assert_eq!(post_at(&app, "/sms/africastalking", &form, Some(AT_WEBHOOK_TOKEN)).await, 200);
+        let options = Options::twilio_api(&fake)
+            .with("CIVICLINE_DELIVERY__ENABLED", "false")
+            .with("CIVICLINE_DELIVERY__BATCH_SIZE", "1");
+        let Some(app) = spawn_app_with(backend, options).await else { return };
+        let store = civicline::store::Store::connect(&app.settings.database.url, 1).await.unwrap();
+        queue_messages(&store, 3).await; // notices, queued first
+        app.text(ANA, "HELP").await; // a reply, queued last
+        app.worker().await.drain().await.unwrap();
+        let order: Vec<String> = fake.delivered().iter().map(|r| r.to.clone()).collect();
+        assert_eq!(order.len(), 4);
+        assert_eq!(order[0], ANA, "the reply jumped the queue: {order:?}");
+    }
+
+    async fn a_queued_reply_wakes_the_worker_without_waiting_for_the_poll(backend) {
+        let Some((app, fake)) = twilio_api_app(backend, &[("CIVICLINE_DELIVERY__POLL_INTERVAL_MS", "600000")]).await else { return };
+        // The worker's first look happens at start; give it time to go idle.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        app.text(ANA, "HELP").await;
+        wait_for_requests(&fake, 1).await;
         app.wait_outbox_empty().await;
-        assert_eq!(fake.received().len(), 1);
-        assert_eq!(app.scalar("select count(*) from citizen where opted_out_at is not null").await, 1);
-        assert_eq!(message_status(&app, last_reply_id(&app).await).await, ("failed".to_owned(), Some("406".to_owned())));
     }
 }
 
@@ -432,8 +489,7 @@ async fn queue_messages(store: &civicline::store::Store, n: usize) {
             status: "queued",
             now,
         };
-        let id = messages::insert_outbound(&mut tx, message).await.unwrap();
-        outbox::enqueue(&mut tx, id, outbox::Kind::Notice, now)
+        outbox::queue(&mut tx, message, outbox::Kind::Notice)
             .await
             .unwrap();
     }

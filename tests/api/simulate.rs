@@ -2,29 +2,33 @@
 
 use crate::helpers::{AUTH_TOKEN, Backend, PUBLIC_URL, spawn_app};
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+
+/// `civicline simulate --url <address> <args>`, signing as the test app expects, fed `stdin`.
+fn spawn_simulate(address: &str, args: &[&str], stdin: &[u8]) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_civicline"))
+        .args(["simulate", "--url", address])
+        .args(args)
+        .env("CIVICLINE_TWILIO__AUTH_TOKEN", AUTH_TOKEN)
+        .env("CIVICLINE_SERVER__PUBLIC_URL", PUBLIC_URL)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("civicline binary runs");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simulate_texts_the_server_signed_and_prints_each_reply() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     let address = app.address.clone();
     let output = tokio::task::spawn_blocking(move || {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_civicline"))
-            .args(["simulate", "--url", &address])
-            .env("CIVICLINE_TWILIO__AUTH_TOKEN", AUTH_TOKEN)
-            .env("CIVICLINE_SERVER__PUBLIC_URL", PUBLIC_URL)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("civicline binary runs");
-        child
-            .stdin
-            .take()
+        let stdin = b"POTHOLE deep hole on Main St at 5th\n\nSTATUS 1\nSTOP\nHELP\n";
+        spawn_simulate(&address, &[], stdin)
+            .wait_with_output()
             .unwrap()
-            .write_all(b"POTHOLE deep hole on Main St at 5th\n\nSTATUS 1\nSTOP\nHELP\n")
-            .unwrap();
-        child.wait_with_output().unwrap()
     })
     .await
     .unwrap();
@@ -69,4 +73,67 @@ async fn simulate_says_when_no_server_is_listening() {
         .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("is `civicline serve` running?"));
+}
+
+/// With the console provider, what officials send later (through the outbox) reaches the
+/// simulated phone too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulate_prints_messages_that_come_later_through_the_outbox() {
+    use crate::helpers::{Options, spawn_app_with};
+    let options = Options {
+        auth_token: Some(AUTH_TOKEN),
+        provider: "console",
+        env: Vec::new(),
+    };
+    let app = spawn_app_with(Backend::Sqlite, options).await.unwrap();
+    let address = app.address.clone();
+    let phone = tokio::task::spawn_blocking(move || {
+        spawn_simulate(&address, &["--wait", "4"], b"POTHOLE on Elm\n")
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+
+    // An official answers report #1: the message goes through the outbox to the console.
+    let store = civicline::store::Store::connect(&app.settings.database.url, 1)
+        .await
+        .unwrap();
+    let now = civicline::store::now_ms();
+    let mut tx = store.begin().await.unwrap();
+    let from = civicline::sms::PhoneNumber::parse("+15555550100", None).unwrap();
+    let citizen = civicline::store::citizens::find_or_create(&mut tx, &from, "p", now)
+        .await
+        .unwrap();
+    let official = civicline::store::messages::NewOutbound {
+        citizen_id: citizen.citizen_id,
+        issue_id: Some(1),
+        provider: civicline::sms::Provider::Console,
+        in_reply_to: None,
+        body: "A crew fills the pothole on Elm tomorrow morning.",
+        status: "queued",
+        now,
+    };
+    civicline::store::outbox::queue(&mut tx, official, civicline::store::outbox::Kind::Official)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let output = tokio::task::spawn_blocking(move || phone.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "Thanks! Report #1 (Pothole) is logged. Text STATUS 1 for updates.",
+            "A crew fills the pothole on Elm tomorrow morning."
+        ]
+    );
+    app.wait_outbox_empty().await;
 }
