@@ -104,6 +104,14 @@ pub struct GatewaySettings {
     pub keywords: String,
     /// Free text within this many hours of a citizen's last report is a follow-up on it.
     pub followup_window_hours: u32,
+    /// Minutes a question ("Where is it?") waits for its answer.
+    pub question_timeout_minutes: u32,
+    /// Days the "Is it fixed?" question waits after a report is resolved.
+    pub fixed_question_days: u32,
+    /// A number that sends more messages than this in a minute gets no more auto-replies and is
+    /// flagged for officials (two auto-responders can loop forever); its messages are still
+    /// stored. 0 turns the guard off.
+    pub flood_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

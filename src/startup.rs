@@ -172,7 +172,7 @@ impl Application {
             store.clone(),
             catalog,
             Replies::builtin(),
-            settings.gateway.followup_window_hours,
+            settings.gateway.clone(),
             routing,
         )
         .await

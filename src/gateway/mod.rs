@@ -4,15 +4,19 @@
 //! either wholly recorded with its reply or not at all, and a provider's retry is safe:
 //! 1. dedupe on (provider, provider message id): a replay returns the first answer again;
 //! 2. find or create the citizen by E.164 number and store the inbound message;
-//! 3. parse the text into a [`Command`] and apply it;
-//! 4. consent: an opted-out citizen gets no reply until they opt in again;
-//! 5. store the reply as an outbound message: inline (TwiML in the webhook's response) or on the
+//! 3. flood guard: a number texting faster than `gateway.flood_per_minute` gets no auto-replies;
+//! 4. parse the text into a [`Command`] (with the citizen's pending question and language) and
+//!    apply it; the language of the keyword used becomes the citizen's;
+//! 5. consent: an opted-out citizen gets no reply until they opt in again;
+//! 6. store the reply as an outbound message: inline (TwiML in the webhook's response) or on the
 //!    outbox, in the same transaction, for the delivery worker.
 
 pub mod catalog;
 pub mod commands;
+mod notices;
 pub mod replies;
 
+use crate::config::GatewaySettings;
 use crate::sms::{InboundSms, Provider};
 use crate::store::{self, Store, citizens, messages, outbox};
 use catalog::Catalog;
@@ -59,7 +63,7 @@ pub struct Gateway {
     replies: Arc<Replies>,
     /// Key for citizen pseudonyms, kept in the database so every replica agrees.
     pseudonym_key: Arc<[u8]>,
-    followup_window_ms: i64,
+    settings: GatewaySettings,
     routing: ReplyRouting,
 }
 
@@ -68,7 +72,7 @@ impl Gateway {
         store: Store,
         catalog: Catalog,
         replies: Replies,
-        followup_window_hours: u32,
+        settings: GatewaySettings,
         routing: ReplyRouting,
     ) -> store::Result<Gateway> {
         let key = store::settings::get_or_insert(&store, "pseudonym_key", random_key).await?;
@@ -77,7 +81,7 @@ impl Gateway {
             catalog: Arc::new(catalog),
             replies: Arc::new(replies),
             pseudonym_key: key.into_bytes().into(),
-            followup_window_ms: i64::from(followup_window_hours) * 3_600_000,
+            settings,
             routing,
         })
     }
@@ -125,26 +129,41 @@ impl Gateway {
             return Ok(self.replay(sms, earlier));
         };
 
-        let command = Command::parse(sms.body(), &self.catalog);
-        tracing::Span::current().record("command", command.name());
-        let resubscribes = matches!(command, Command::OptIn(_));
+        let flooding = self.flood_guard(&mut tx, &citizen, message_id, now).await?;
+        let parsed = Command::parse(
+            sms.body(),
+            &self.catalog,
+            citizen.pending(now).as_ref(),
+            &citizen.language,
+        );
+        tracing::Span::current().record("command", parsed.command.name());
+        if parsed.possible_opt_out {
+            messages::set_flag(&mut tx, message_id, "possible_opt_out").await?;
+        }
+        let resubscribes = matches!(parsed.command, Command::OptIn(_));
         let mut ctx = Context {
             tx: &mut tx,
             citizen: &citizen,
+            language: parsed.language.unwrap_or_else(|| citizen.language.clone()),
             message_id,
             now,
             catalog: &self.catalog,
             replies: &self.replies,
-            followup_window_ms: self.followup_window_ms,
+            followup_window_ms: i64::from(self.settings.followup_window_hours) * 3_600_000,
+            question_timeout_ms: i64::from(self.settings.question_timeout_minutes) * 60_000,
         };
-        let outcome = command.apply(&mut ctx).await?;
+        let outcome = parsed.command.apply(&mut ctx).await?;
+        let language = ctx.language;
+        if language != citizen.language {
+            citizens::set_language(&mut tx, citizen.citizen_id, &language).await?;
+        }
 
         if let Some(issue_id) = outcome.issue_id {
             messages::attach_to_issue(&mut tx, message_id, issue_id).await?;
         }
         // An opted-out number hears nothing until it opts in again, whatever it texts; what it
         // texts is still stored and filed.
-        let reply = if citizen.is_opted_out() && !resubscribes {
+        let reply = if (citizen.is_opted_out() && !resubscribes) || flooding {
             None
         } else {
             outcome.reply
@@ -195,6 +214,31 @@ impl Gateway {
             reply_message_id,
             replayed: false,
         })
+    }
+
+    /// True when the number has sent more than `flood_per_minute` messages in the last minute
+    /// (this one included): the message is flagged, the number too (once), and no auto-reply
+    /// goes out. Counted in the database, so every replica agrees.
+    async fn flood_guard(
+        &self,
+        tx: &mut store::Tx,
+        citizen: &citizens::Citizen,
+        message_id: i64,
+        now: i64,
+    ) -> store::Result<bool> {
+        let limit = i64::from(self.settings.flood_per_minute);
+        if limit == 0
+            || citizens::inbound_since(tx, citizen.citizen_id, now - 60_000).await? <= limit
+        {
+            return Ok(false);
+        }
+        messages::set_flag(tx, message_id, "flood").await?;
+        if citizens::flag_flood(tx, citizen.citizen_id, now).await? {
+            tracing::warn!(
+                "flood guard: more than {limit} messages in a minute from one number; auto-replies stop"
+            );
+        }
+        Ok(true)
     }
 
     fn replay(&self, sms: &InboundSms, earlier: messages::Delivered) -> Received {

@@ -6,7 +6,11 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// The shipped locales, compiled into the binary so one file is the whole deployment.
-const LOCALES: &[(&str, &str)] = &[("en", include_str!("../../config/locales/en.ftl"))];
+const LOCALES: &[(&str, &str)] = &[
+    ("en", include_str!("../../config/locales/en.ftl")),
+    ("es", include_str!("../../config/locales/es.ftl")),
+    ("fr", include_str!("../../config/locales/fr.ftl")),
+];
 const FALLBACK: &str = "en";
 
 /// Every reply the gateway can send: a test renders each one in each locale.
@@ -14,6 +18,9 @@ const FALLBACK: &str = "en";
 pub enum ReplyKey {
     ReportLogged,
     ReportLoggedUncategorized,
+    ReportAskLocation,
+    LocationSaved,
+    LocationSkipped,
     FollowupAdded,
     StatusReport,
     StatusNotFound,
@@ -22,14 +29,26 @@ pub enum ReplyKey {
     EmptyMessage,
     OptedOut,
     OptedIn,
+    LangSet,
+    LangUnknown,
+    Joined,
+    Left,
+    TopicUnknown,
+    StatusNotice,
+    ResolvedQuestion,
+    FixedConfirmed,
+    Reopened,
     /// Not a reply: the word for a report without a category.
     Uncategorized,
 }
 
 impl ReplyKey {
-    pub const ALL: [ReplyKey; 11] = [
+    pub const ALL: [ReplyKey; 23] = [
         ReplyKey::ReportLogged,
         ReplyKey::ReportLoggedUncategorized,
+        ReplyKey::ReportAskLocation,
+        ReplyKey::LocationSaved,
+        ReplyKey::LocationSkipped,
         ReplyKey::FollowupAdded,
         ReplyKey::StatusReport,
         ReplyKey::StatusNotFound,
@@ -38,6 +57,15 @@ impl ReplyKey {
         ReplyKey::EmptyMessage,
         ReplyKey::OptedOut,
         ReplyKey::OptedIn,
+        ReplyKey::LangSet,
+        ReplyKey::LangUnknown,
+        ReplyKey::Joined,
+        ReplyKey::Left,
+        ReplyKey::TopicUnknown,
+        ReplyKey::StatusNotice,
+        ReplyKey::ResolvedQuestion,
+        ReplyKey::FixedConfirmed,
+        ReplyKey::Reopened,
         ReplyKey::Uncategorized,
     ];
 
@@ -45,6 +73,9 @@ impl ReplyKey {
         match self {
             ReplyKey::ReportLogged => "report-logged",
             ReplyKey::ReportLoggedUncategorized => "report-logged-uncategorized",
+            ReplyKey::ReportAskLocation => "report-ask-location",
+            ReplyKey::LocationSaved => "location-saved",
+            ReplyKey::LocationSkipped => "location-skipped",
             ReplyKey::FollowupAdded => "followup-added",
             ReplyKey::StatusReport => "status-report",
             ReplyKey::StatusNotFound => "status-not-found",
@@ -53,6 +84,15 @@ impl ReplyKey {
             ReplyKey::EmptyMessage => "empty-message",
             ReplyKey::OptedOut => "opted-out",
             ReplyKey::OptedIn => "opted-in",
+            ReplyKey::LangSet => "lang-set",
+            ReplyKey::LangUnknown => "lang-unknown",
+            ReplyKey::Joined => "joined",
+            ReplyKey::Left => "left",
+            ReplyKey::TopicUnknown => "topic-unknown",
+            ReplyKey::StatusNotice => "status-notice",
+            ReplyKey::ResolvedQuestion => "resolved-question",
+            ReplyKey::FixedConfirmed => "fixed-confirmed",
+            ReplyKey::Reopened => "reopened",
             ReplyKey::Uncategorized => "uncategorized",
         }
     }
@@ -88,6 +128,17 @@ impl Replies {
             bundles.insert((*language).to_owned(), bundle);
         }
         Replies { bundles }
+    }
+
+    pub fn has_language(&self, language: &str) -> bool {
+        self.bundles.contains_key(language)
+    }
+
+    /// Whether `language` itself (not the fallback) has the message.
+    pub fn has_message(&self, language: &str, key: ReplyKey) -> bool {
+        self.bundles
+            .get(language)
+            .is_some_and(|b| b.has_message(key.id()))
     }
 
     pub fn languages(&self) -> Vec<&str> {
@@ -129,49 +180,89 @@ impl Replies {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sms::{Encoding, Segments};
+    use crate::gateway::catalog::Catalog;
+    use crate::sms::Segments;
 
-    /// The longest values a reply realistically carries: a six-digit report number, the longest
-    /// category name of the catalog, each status.
-    fn longest_args() -> Vec<Vec<(&'static str, &'static str)>> {
+    /// The longest values a reply realistically carries in `language`: a six-digit report
+    /// number, the longest category and topic names, every status, the help keyword list as the
+    /// help command builds it.
+    fn longest_args(
+        catalog: &Catalog,
+        replies: &Replies,
+        language: &str,
+    ) -> Vec<Vec<(&'static str, String)>> {
+        let category = catalog
+            .categories()
+            .iter()
+            .map(|c| c.name_in(language))
+            .max_by_key(|n| n.len())
+            .unwrap();
+        let topic = catalog
+            .topics()
+            .iter()
+            .map(|t| t.name_in(language))
+            .max_by_key(|n| n.len())
+            .unwrap();
+        let topics = catalog
+            .topics()
+            .iter()
+            .map(|t| t.name_in(language).to_uppercase())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let keywords = crate::gateway::commands::help_keywords(catalog, replies, language);
+        assert!(
+            keywords.split(", ").count() >= 5,
+            "{language} help lists too few words: {keywords}"
+        );
         [
             "open",
             "acknowledged",
             "in_progress",
             "resolved",
             "closed_duplicate",
+            "closed_not_ours",
+            "closed_wont_fix",
         ]
         .into_iter()
         .map(|status| {
             vec![
-                ("number", "999999"),
-                ("category", "Streetlight"),
-                ("status", status),
+                ("number", "999999".to_owned()),
+                ("category", category.to_owned()),
+                ("status", status.to_owned()),
+                ("topic", topic.to_owned()),
+                ("keyword", "CIRCULATION".to_owned()),
+                ("topics", topics.clone()),
+                ("example", "ROADS".to_owned()),
+                ("languages", "EN, ES, FR".to_owned()),
+                ("keywords", keywords.clone()),
             ]
         })
         .collect()
     }
 
     #[test]
-    fn every_reply_fits_one_gsm7_segment_in_every_language() {
-        let replies = Replies::builtin();
+    fn every_reply_fits_one_segment_in_every_language() {
+        let (replies, catalog) = (Replies::builtin(), Catalog::builtin());
+        assert_eq!(replies.languages(), ["en", "es", "fr"]);
         for language in replies.languages() {
             for key in ReplyKey::ALL {
-                for args in longest_args() {
+                assert!(
+                    replies.has_message(language, key),
+                    "{language}.ftl lacks {}",
+                    key.id()
+                );
+                for args in longest_args(&catalog, &replies, language) {
+                    let args: Vec<(&str, &str)> =
+                        args.iter().map(|(k, v)| (*k, v.as_str())).collect();
                     let text = replies.render(language, key, &args);
                     let cost = Segments::of(&text);
                     assert_eq!(
                         cost.count,
                         1,
-                        "{language} {} is {} units: {text}",
+                        "{language} {} is {} units ({:?}): {text}",
                         key.id(),
-                        cost.units
-                    );
-                    assert_eq!(
-                        cost.encoding,
-                        Encoding::Gsm7,
-                        "{language} {}: {text}",
-                        key.id()
+                        cost.units,
+                        cost.encoding
                     );
                     assert!(!text.contains('{'), "unfilled placeable in {text}");
                 }
@@ -197,8 +288,8 @@ mod tests {
     fn unknown_language_falls_back_to_english() {
         let replies = Replies::builtin();
         assert_eq!(
-            replies.render("xx", ReplyKey::Help, &[]),
-            replies.render("en", ReplyKey::Help, &[])
+            replies.render("xx", ReplyKey::OptedIn, &[]),
+            replies.render("en", ReplyKey::OptedIn, &[])
         );
     }
 }

@@ -5,10 +5,12 @@
 mod phone;
 mod segments;
 mod status;
+mod text;
 
 pub use phone::{PhoneError, PhoneNumber};
 pub use segments::{Encoding, Segments};
 pub use status::{is_final, status_rank};
+pub use text::replace_lookalikes;
 
 /// The SMS providers civicline speaks to. Stored in `message.provider` as [`Provider::as_str`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

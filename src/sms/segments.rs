@@ -103,4 +103,57 @@ mod tests {
     fn empty_text_still_costs_one_segment() {
         assert_eq!(Segments::of("").count, 1);
     }
+
+    mod properties {
+        use super::super::*;
+        use crate::sms::replace_lookalikes;
+        use proptest::prelude::*;
+
+        /// Text made of GSM-7 characters (basic and extension) and typographic look-alikes.
+        fn gsm_like_text() -> impl Strategy<Value = String> {
+            let alphabet: Vec<char> = GSM7_BASIC
+                .chars()
+                .chain(GSM7_EXTENSION.chars())
+                .chain("\u{2018}\u{2019}\u{201C}\u{201D}\u{2013}\u{2014}\u{2026}\u{00A0}".chars())
+                .collect();
+            proptest::collection::vec(proptest::sample::select(alphabet), 0..400)
+                .prop_map(|cs| cs.into_iter().collect())
+        }
+
+        proptest! {
+            #[test]
+            fn segment_count_is_the_smallest_that_holds_the_text(text in any::<String>()) {
+                let s = Segments::of(&text);
+                let (single, part) = match s.encoding { Encoding::Gsm7 => (160, 153), Encoding::Ucs2 => (70, 67) };
+                prop_assert!(s.count >= 1);
+                if s.units <= single {
+                    prop_assert_eq!(s.count, 1);
+                } else {
+                    prop_assert!(s.count * part >= s.units && (s.count - 1) * part < s.units);
+                }
+                if s.encoding == Encoding::Ucs2 {
+                    prop_assert_eq!(s.units, text.encode_utf16().count());
+                }
+            }
+
+            #[test]
+            fn look_alikes_never_force_ucs2_and_replacing_twice_changes_nothing(text in gsm_like_text()) {
+                let once = replace_lookalikes(&text).into_owned();
+                prop_assert_eq!(Segments::of(&once).encoding, Encoding::Gsm7);
+                prop_assert_eq!(replace_lookalikes(&once).into_owned(), once);
+            }
+
+            #[test]
+            fn gsm7_units_add_up(a in gsm_like_text(), b in gsm_like_text()) {
+                let (a, b) = (replace_lookalikes(&a).into_owned(), replace_lookalikes(&b).into_owned());
+                prop_assert_eq!(Segments::of(&format!("{a}{b}")).units, Segments::of(&a).units + Segments::of(&b).units);
+            }
+
+            #[test]
+            fn any_non_gsm_character_makes_it_ucs2(text in gsm_like_text(), c in "[\\p{Han}\\p{Arabic}\\p{Cyrillic}]") {
+                let text = format!("{}{c}", replace_lookalikes(&text));
+                prop_assert_eq!(Segments::of(&text).encoding, Encoding::Ucs2);
+            }
+        }
+    }
 }

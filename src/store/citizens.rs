@@ -10,12 +10,118 @@ pub struct Citizen {
     /// When the citizen last texted STOP (or the provider told us they did); `None` when they
     /// may receive messages.
     pub opted_out_at: Option<i64>,
+    /// The question we wait on (`location`, `fixed`), its issue and its expiry.
+    pub pending_question: Option<String>,
+    pub pending_issue_id: Option<i64>,
+    pub pending_until: Option<i64>,
+    /// Set by the flood guard.
+    pub flagged_at: Option<i64>,
+}
+
+/// A question the citizen may answer with their next message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub question: String,
+    pub issue_id: i64,
 }
 
 impl Citizen {
     pub fn is_opted_out(&self) -> bool {
         self.opted_out_at.is_some()
     }
+
+    /// The question still open at `now`, if any.
+    pub fn pending(&self, now: i64) -> Option<Pending> {
+        match (
+            &self.pending_question,
+            self.pending_issue_id,
+            self.pending_until,
+        ) {
+            (Some(question), Some(issue_id), Some(until)) if until > now => Some(Pending {
+                question: question.clone(),
+                issue_id,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Asks (or, with `None`, forgets) the citizen's pending question.
+pub async fn set_pending(
+    tx: &mut Tx,
+    citizen_id: i64,
+    pending: Option<(&str, i64, i64)>,
+) -> Result<()> {
+    const SQL: &str = "update citizen set pending_question = $2, pending_issue_id = $3, pending_until = $4 where citizen_id = $1";
+    let (question, issue_id, until) = match pending {
+        Some((q, i, u)) => (Some(q), Some(i), Some(u)),
+        None => (None, None, None),
+    };
+    on_tx!(tx, conn => sqlx::query(SQL)
+        .bind(citizen_id)
+        .bind(question)
+        .bind(issue_id)
+        .bind(until)
+        .execute(conn)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+/// Asks a question of the citizen who filed `issue_id` (the `fixed` question after a report is
+/// resolved); returns that citizen, if the issue has one.
+pub async fn ask_about_issue(
+    tx: &mut Tx,
+    issue_id: i64,
+    question: &str,
+    until: i64,
+) -> Result<Option<i64>> {
+    const SQL: &str = "update citizen set pending_question = $2, pending_issue_id = $1, pending_until = $3 \
+         where citizen_id = (select citizen_id from issue where issue_id = $1) returning citizen_id";
+    let id = on_tx!(tx, conn => sqlx::query_scalar::<_, i64>(SQL)
+        .bind(issue_id)
+        .bind(question)
+        .bind(until)
+        .fetch_optional(conn)
+        .await?);
+    Ok(id)
+}
+
+/// Remembers the language the citizen writes in.
+pub async fn set_language(tx: &mut Tx, citizen_id: i64, language: &str) -> Result<()> {
+    const SQL: &str = "update citizen set language = $2 where citizen_id = $1";
+    on_tx!(tx, conn => sqlx::query(SQL).bind(citizen_id).bind(language).execute(conn).await?.rows_affected());
+    Ok(())
+}
+
+/// Inbound messages from the citizen since `since` (the flood guard's window).
+pub async fn inbound_since(tx: &mut Tx, citizen_id: i64, since: i64) -> Result<i64> {
+    const SQL: &str = "select count(*) from message where citizen_id = $1 and direction = 'in' and created_at >= $2";
+    let n = on_tx!(tx, conn => sqlx::query_scalar::<_, i64>(SQL).bind(citizen_id).bind(since).fetch_one(conn).await?);
+    Ok(n)
+}
+
+/// Flags the number as flooding (once: the first time is what officials need to see).
+pub async fn flag_flood(tx: &mut Tx, citizen_id: i64, now: i64) -> Result<bool> {
+    const SQL: &str =
+        "update citizen set flagged_at = $2 where citizen_id = $1 and flagged_at is null";
+    let n = on_tx!(tx, conn => sqlx::query(SQL).bind(citizen_id).bind(now).execute(conn).await?.rows_affected());
+    Ok(n == 1)
+}
+
+/// Joins a topic; `false` when already subscribed.
+pub async fn subscribe(tx: &mut Tx, citizen_id: i64, topic: &str, now: i64) -> Result<bool> {
+    const SQL: &str = "insert into subscription (citizen_id, topic, created_at) values ($1, $2, $3) \
+         on conflict (citizen_id, topic) do nothing";
+    let n = on_tx!(tx, conn => sqlx::query(SQL).bind(citizen_id).bind(topic).bind(now).execute(conn).await?.rows_affected());
+    Ok(n == 1)
+}
+
+/// Leaves a topic; `false` when not subscribed.
+pub async fn unsubscribe(tx: &mut Tx, citizen_id: i64, topic: &str) -> Result<bool> {
+    const SQL: &str = "delete from subscription where citizen_id = $1 and topic = $2";
+    let n = on_tx!(tx, conn => sqlx::query(SQL).bind(citizen_id).bind(topic).execute(conn).await?.rows_affected());
+    Ok(n == 1)
 }
 
 /// Finds the citizen with this number or creates one, and records that they just texted.
@@ -31,7 +137,7 @@ pub async fn find_or_create(
     const UPSERT: &str = "insert into citizen (phone, pseudonym, created_at, last_message_at) \
          values ($1, $2, $3, $3) \
          on conflict (phone) do update set last_message_at = excluded.last_message_at \
-         returning citizen_id, language, opted_out_at";
+         returning citizen_id, language, opted_out_at, pending_question, pending_issue_id, pending_until, flagged_at";
     let citizen = on_tx!(tx, conn => sqlx::query_as::<_, Citizen>(UPSERT)
         .bind(phone.e164())
         .bind(pseudonym)

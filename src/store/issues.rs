@@ -127,3 +127,69 @@ pub async fn latest_own(tx: &mut Tx, citizen_id: i64) -> Result<Option<IssueSumm
         .await?);
     Ok(found)
 }
+
+/// Records where the problem is (the answer to "Where is it?").
+pub async fn set_location(tx: &mut Tx, issue_id: i64, location: &str, now: i64) -> Result<()> {
+    const SQL: &str = "update issue set location = $2, updated_at = $3 where issue_id = $1";
+    on_tx!(tx, conn => sqlx::query(SQL)
+        .bind(issue_id)
+        .bind(location)
+        .bind(now)
+        .execute(conn)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+/// Statuses after which an issue counts as closed (`closed_at` set).
+pub const CLOSED_STATUSES: &[&str] = &[
+    "resolved",
+    "closed_duplicate",
+    "closed_not_ours",
+    "closed_wont_fix",
+];
+
+/// Moves an issue to `status` and records who did it; `None` when there is no such issue.
+pub async fn set_status(
+    tx: &mut Tx,
+    issue_id: i64,
+    status: &str,
+    actor: &str,
+    note: &str,
+    now: i64,
+) -> Result<Option<IssueSummary>> {
+    const SQL: &str = "update issue set status = $2, updated_at = $3, \
+         closed_at = case when $4 = 1 then coalesce(closed_at, $3) else null end \
+         where issue_id = $1 returning issue_id, service_code, status";
+    let closed = i64::from(CLOSED_STATUSES.contains(&status));
+    let updated = on_tx!(tx, conn => sqlx::query_as::<_, IssueSummary>(SQL)
+        .bind(issue_id)
+        .bind(status)
+        .bind(now)
+        .bind(closed)
+        .fetch_optional(conn)
+        .await?);
+    if updated.is_some() {
+        let body = if note.is_empty() {
+            status.to_owned()
+        } else {
+            format!("{status}: {note}")
+        };
+        add_event(tx, issue_id, "status", actor, &body, None, now).await?;
+    }
+    Ok(updated)
+}
+
+/// The citizen who filed an issue: their id and language.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Reporter {
+    pub citizen_id: i64,
+    pub language: String,
+}
+
+pub async fn reporter(tx: &mut Tx, issue_id: i64) -> Result<Option<Reporter>> {
+    const SQL: &str = "select c.citizen_id, c.language from issue i join citizen c on c.citizen_id = i.citizen_id \
+         where i.issue_id = $1";
+    let found = on_tx!(tx, conn => sqlx::query_as::<_, Reporter>(SQL).bind(issue_id).fetch_optional(conn).await?);
+    Ok(found)
+}

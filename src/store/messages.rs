@@ -73,18 +73,21 @@ pub struct NewOutbound<'a> {
     pub now: i64,
 }
 
+/// Stores an outbound message. Its text is stored as it will be sent: typographic look-alikes
+/// replaced by GSM-7 characters, so the segment count recorded is the one paid for.
 pub async fn insert_outbound(tx: &mut Tx, m: NewOutbound<'_>) -> Result<i64> {
     const SQL: &str = "insert into message (citizen_id, issue_id, direction, provider, in_reply_to, \
          body, segments, encoding, status, status_rank, created_at, updated_at) \
          values ($1, $2, 'out', $3, $4, $5, $6, $7, $8, $10, $9, $9) \
          returning message_id";
-    let cost = Segments::of(m.body);
+    let body = crate::sms::replace_lookalikes(m.body);
+    let cost = Segments::of(&body);
     let id = on_tx!(tx, conn => sqlx::query_scalar::<_, i64>(SQL)
         .bind(m.citizen_id)
         .bind(m.issue_id)
         .bind(m.provider.as_str())
         .bind(m.in_reply_to)
-        .bind(m.body)
+        .bind(body.as_ref())
         .bind(cost.count as i64)
         .bind(cost.encoding.as_str())
         .bind(m.status)
@@ -93,6 +96,13 @@ pub async fn insert_outbound(tx: &mut Tx, m: NewOutbound<'_>) -> Result<i64> {
         .fetch_one(conn)
         .await?);
     Ok(id)
+}
+
+/// Marks a message for officials (`possible_opt_out`, `flood`).
+pub async fn set_flag(tx: &mut Tx, message_id: i64, flag: &str) -> Result<()> {
+    const SQL: &str = "update message set flag = $2 where message_id = $1";
+    on_tx!(tx, conn => sqlx::query(SQL).bind(message_id).bind(flag).execute(conn).await?.rows_affected());
+    Ok(())
 }
 
 /// Files a message under an issue, so officials see it in the issue's thread.

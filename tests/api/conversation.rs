@@ -106,7 +106,7 @@ both_backends! {
     }
 
     async fn a_keyword_always_opens_a_new_report(app) {
-        app.text(ANA, "POTHOLE on Main").await.reply();
+        app.text(ANA, "POTHOLE on Main St").await.reply();
         let reply = app.text(ANA, "GRAFFITI on the library wall").await.reply();
         assert!(reply.starts_with("Thanks! Report #2 (Graffiti)"), "{reply}");
     }

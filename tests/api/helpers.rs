@@ -359,6 +359,31 @@ impl TestApp {
         )
     }
 
+    /// A gateway of our own on the app's database, for what officials do (until the queue pages
+    /// exist): changing an issue's status texts the citizen through the outbox.
+    pub async fn gateway(&self) -> civicline::gateway::Gateway {
+        use civicline::gateway::{Gateway, ReplyRouting, catalog::Catalog, replies::Replies};
+        let store = civicline::store::Store::connect(&self.settings.database.url, 2)
+            .await
+            .unwrap();
+        let routing = ReplyRouting {
+            twilio_inline: self.settings.twilio.reply != "api",
+            outbound: civicline::startup::sender(&self.settings)
+                .unwrap()
+                .provider(),
+            wake: std::sync::Arc::new(tokio::sync::Notify::new()),
+        };
+        Gateway::new(
+            store,
+            Catalog::builtin(),
+            Replies::builtin(),
+            self.settings.gateway.clone(),
+            routing,
+        )
+        .await
+        .unwrap()
+    }
+
     pub async fn wait_outbox_empty(&self) {
         eventually("the outbox is empty", || async {
             self.scalar("select count(*) from outbox").await == 0
@@ -447,6 +472,16 @@ impl TestApp {
             Pool::Postgres(pool) => sqlx::query_scalar::<_, i64>(query).fetch_one(pool).await,
         };
         result.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Runs one statement on the app's database (to move time, say).
+    pub async fn execute(&self, sql: &str) {
+        let query = sqlx::AssertSqlSafe(sql.to_owned());
+        let result = match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query(query).execute(pool).await.map(|_| ()),
+            Pool::Postgres(pool) => sqlx::query(query).execute(pool).await.map(|_| ()),
+        };
+        result.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
     /// One text from the database (`None` for NULL).

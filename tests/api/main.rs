@@ -7,6 +7,7 @@ mod helpers;
 mod conversation;
 mod delivery;
 mod health;
+mod languages;
 mod simulate;
 mod startup;
 mod webhook_input;

@@ -88,7 +88,7 @@ async fn simulate_prints_messages_that_come_later_through_the_outbox() {
     let app = spawn_app_with(Backend::Sqlite, options).await.unwrap();
     let address = app.address.clone();
     let phone = tokio::task::spawn_blocking(move || {
-        spawn_simulate(&address, &["--wait", "4"], b"POTHOLE on Elm\n")
+        spawn_simulate(&address, &["--wait", "4"], b"POTHOLE on Elm St\n")
     })
     .await
     .unwrap();

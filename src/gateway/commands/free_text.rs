@@ -43,7 +43,7 @@ impl FreeText {
                 citizen_id,
                 service_code: None,
                 description: &self.text,
-                language: &ctx.citizen.language,
+                language: &ctx.language,
                 message_id: ctx.message_id,
                 now: ctx.now,
             },

@@ -4,23 +4,31 @@
 //! own parse, apply and tests. A message that is no command is a command too (`FreeText`):
 //! nothing a citizen sends is dropped.
 
+pub mod answer;
 mod free_text;
 mod help;
+mod join;
+mod lang;
+mod leave;
 mod opt_in;
 mod opt_out;
 mod report;
 mod status;
 
+pub use answer::Answer;
 pub use free_text::FreeText;
-pub use help::Help;
+pub use help::{Help, help_keywords};
+pub use join::Join;
+pub use lang::Lang;
+pub use leave::Leave;
 pub use opt_in::OptIn;
 pub use opt_out::OptOut;
 pub use report::Report;
 pub use status::Status;
 
-use super::catalog::{Catalog, CommandWord, Meaning, normalize_word};
+use super::catalog::{Catalog, CommandWord, Meaning, fold};
 use super::replies::{Replies, ReplyKey};
-use crate::store::citizens::Citizen;
+use crate::store::citizens::{Citizen, Pending};
 use crate::store::{self, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,14 +37,31 @@ pub enum Command {
     OptIn(OptIn),
     Help(Help),
     Status(Status),
+    Lang(Lang),
+    Join(Join),
+    Leave(Leave),
+    /// The answer to the question we asked (where is it? is it fixed?).
+    Answer(Answer),
     Report(Report),
     FreeText(FreeText),
+}
+
+/// A parsed message: the command, and what else the words told us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    pub command: Command,
+    /// The language of the keyword used, when it should become the citizen's.
+    pub language: Option<String>,
+    /// Starts like an opt-out but says more ("STOP the noise"): officials should look.
+    pub possible_opt_out: bool,
 }
 
 /// Everything a command may read or change while it is applied.
 pub struct Context<'a> {
     pub tx: &'a mut Tx,
     pub citizen: &'a Citizen,
+    /// The language to answer in (the citizen's, or the one this message switched to).
+    pub language: String,
     /// The inbound message being handled.
     pub message_id: i64,
     pub now: i64,
@@ -44,21 +69,23 @@ pub struct Context<'a> {
     pub replies: &'a Replies,
     /// Free text within this window after a report is a follow-up on it.
     pub followup_window_ms: i64,
+    /// How long a question waits for its answer.
+    pub question_timeout_ms: i64,
 }
 
 impl Context<'_> {
     pub fn reply(&self, key: ReplyKey, args: &[(&str, &str)]) -> Option<String> {
-        Some(self.replies.render(&self.citizen.language, key, args))
+        Some(self.replies.render(&self.language, key, args))
     }
 
     /// The display name of a service code, or "Report" for an uncategorized issue.
     pub fn category_name(&self, service_code: Option<&str>) -> String {
         service_code
             .and_then(|code| self.catalog.category_by_code(code))
-            .map(|c| c.name.clone())
+            .map(|c| c.name_in(&self.language).to_owned())
             .unwrap_or_else(|| {
                 self.replies
-                    .render(&self.citizen.language, ReplyKey::Uncategorized, &[])
+                    .render(&self.language, ReplyKey::Uncategorized, &[])
             })
     }
 }
@@ -76,29 +103,77 @@ pub struct Outcome {
 }
 
 impl Command {
-    pub fn parse(text: &str, catalog: &Catalog) -> Command {
+    /// Reads a message with the precedence of DESIGN.md section 5: consent and help words (whole
+    /// message only), global commands, the answer to a pending question, category keywords,
+    /// free text.
+    pub fn parse(
+        text: &str,
+        catalog: &Catalog,
+        pending: Option<&Pending>,
+        language: &str,
+    ) -> Parsed {
         let text = text.trim();
         let mut words = text.split_whitespace();
         let first = words.next().unwrap_or("");
         let is_whole_message = words.next().is_none();
         let rest = text[first.len()..].trim_start();
+        let keyword = catalog.lookup(first);
+        let meaning = keyword.map(|k| k.meaning);
+        let parsed = |command| Parsed {
+            command,
+            language: keyword.map(|k| k.language_for(language).to_owned()),
+            possible_opt_out: false,
+        };
 
-        match catalog.lookup(first).map(|k| k.meaning) {
-            // Consent and help words count only as the whole message, as carriers do.
+        let global = match meaning {
             Some(Meaning::Command(CommandWord::OptOut)) if is_whole_message => {
-                Command::OptOut(OptOut::new(normalize_word(first)))
+                Some(Command::OptOut(OptOut::new(fold(first))))
             }
             Some(Meaning::Command(CommandWord::OptIn)) if is_whole_message => {
-                Command::OptIn(OptIn::new(normalize_word(first)))
+                Some(Command::OptIn(OptIn::new(fold(first))))
             }
-            Some(Meaning::Command(CommandWord::Help)) if is_whole_message => Command::Help(Help),
-            Some(Meaning::Command(CommandWord::Status)) => Command::Status(Status::parse(rest)),
-            Some(Meaning::Command(CommandWord::Report)) => Command::Report(Report::new(None, rest)),
+            Some(Meaning::Command(CommandWord::Help)) if is_whole_message => {
+                Some(Command::Help(Help))
+            }
+            Some(Meaning::Command(CommandWord::Status)) => {
+                Some(Command::Status(Status::parse(rest)))
+            }
+            Some(Meaning::Command(CommandWord::Lang)) => Some(Command::Lang(Lang::parse(rest))),
+            Some(Meaning::Command(CommandWord::Join)) => {
+                Some(Command::Join(Join::parse(rest, catalog)))
+            }
+            Some(Meaning::Command(CommandWord::Leave)) => {
+                Some(Command::Leave(Leave::parse(rest, catalog)))
+            }
+            _ => None,
+        };
+        if let Some(command) = global {
+            return parsed(command);
+        }
+        let skip = meaning == Some(Meaning::Command(CommandWord::Skip)) && is_whole_message;
+        if let Some(answer) = pending.and_then(|p| Answer::parse(p, text, skip)) {
+            let language = skip
+                .then(|| keyword.map(|k| k.language_for(language).to_owned()))
+                .flatten();
+            return Parsed {
+                command: Command::Answer(answer),
+                language,
+                possible_opt_out: false,
+            };
+        }
+        match meaning {
+            Some(Meaning::Command(CommandWord::Report)) => {
+                parsed(Command::Report(Report::new(None, rest)))
+            }
             Some(Meaning::Category(index)) => {
                 let code = catalog.category(index).service_code.clone();
-                Command::Report(Report::new(Some(code), rest))
+                parsed(Command::Report(Report::new(Some(code), rest)))
             }
-            _ => Command::FreeText(FreeText::new(text)),
+            other => Parsed {
+                command: Command::FreeText(FreeText::new(text)),
+                language: None,
+                possible_opt_out: other == Some(Meaning::Command(CommandWord::OptOut)),
+            },
         }
     }
 
@@ -108,6 +183,10 @@ impl Command {
             Command::OptIn(c) => c.apply(ctx).await,
             Command::Help(c) => c.apply(ctx).await,
             Command::Status(c) => c.apply(ctx).await,
+            Command::Lang(c) => c.apply(ctx).await,
+            Command::Join(c) => c.apply(ctx).await,
+            Command::Leave(c) => c.apply(ctx).await,
+            Command::Answer(c) => c.apply(ctx).await,
             Command::Report(c) => c.apply(ctx).await,
             Command::FreeText(c) => c.apply(ctx).await,
         }
@@ -120,6 +199,10 @@ impl Command {
             Command::OptIn(_) => "opt_in",
             Command::Help(_) => "help",
             Command::Status(_) => "status",
+            Command::Lang(_) => "lang",
+            Command::Join(_) => "join",
+            Command::Leave(_) => "leave",
+            Command::Answer(_) => "answer",
             Command::Report(_) => "report",
             Command::FreeText(_) => "free_text",
         }
@@ -131,7 +214,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Command {
-        Command::parse(text, &Catalog::builtin())
+        Command::parse(text, &Catalog::builtin(), None, "en").command
     }
 
     #[test]
@@ -160,6 +243,8 @@ mod tests {
             "QUIT",
             "REVOKE",
             "OPTOUT",
+            "PARAR",
+            "ARRET",
         ] {
             assert!(matches!(parse(word), Command::OptOut(_)), "{word}");
             assert!(
@@ -175,11 +260,27 @@ mod tests {
                 "{word} please"
             );
         }
-        for word in ["START", "YES", "UNSTOP", "start"] {
+        for word in ["START", "YES", "UNSTOP", "start", "ALTA"] {
             assert!(matches!(parse(word), Command::OptIn(_)), "{word}");
         }
         assert_eq!(parse("HELP"), Command::Help(Help));
         assert_eq!(parse("info!"), Command::Help(Help));
+        assert_eq!(parse("Ayuda"), Command::Help(Help));
+    }
+
+    #[test]
+    fn a_longer_message_starting_with_stop_is_flagged_not_obeyed() {
+        let parsed = Command::parse(
+            "STOP the construction noise",
+            &Catalog::builtin(),
+            None,
+            "en",
+        );
+        assert!(matches!(parsed.command, Command::FreeText(_)));
+        assert!(parsed.possible_opt_out);
+        assert!(
+            !Command::parse("STOPPED the bus", &Catalog::builtin(), None, "en").possible_opt_out
+        );
     }
 
     #[test]
@@ -195,6 +296,34 @@ mod tests {
     }
 
     #[test]
+    fn the_keyword_used_gives_the_language() {
+        let catalog = Catalog::builtin();
+        let parsed = Command::parse("Báche en la calle Colón 12", &catalog, None, "en");
+        assert_eq!(parsed.language.as_deref(), Some("es"));
+        assert!(matches!(parsed.command, Command::Report(_)));
+        assert_eq!(
+            Command::parse("some free text", &catalog, None, "fr").language,
+            None
+        );
+    }
+
+    #[test]
+    fn a_pending_question_takes_the_next_message_but_not_stop_help_status_or_lang() {
+        let catalog = Catalog::builtin();
+        let pending = Pending {
+            question: "location".into(),
+            issue_id: 7,
+        };
+        let next = |text: &str| Command::parse(text, &catalog, Some(&pending), "en").command;
+        assert!(matches!(next("Main St and 5th"), Command::Answer(_)));
+        assert!(matches!(next("SKIP"), Command::Answer(_)));
+        assert!(matches!(next("STOP"), Command::OptOut(_)));
+        assert!(matches!(next("HELP"), Command::Help(_)));
+        assert!(matches!(next("STATUS 7"), Command::Status(_)));
+        assert!(matches!(next("LANG es"), Command::Lang(_)));
+    }
+
+    #[test]
     fn sql_and_markup_are_just_free_text() {
         let text = "'; DROP TABLE issue; -- <script>alert(1)</script>";
         assert_eq!(parse(text), Command::FreeText(FreeText::new(text)));
@@ -207,5 +336,6 @@ mod tests {
             Command::Report(Report::new(None, "broken bench"))
         );
         assert_eq!(parse("status 1042"), Command::Status(Status::parse("1042")));
+        assert_eq!(parse("ESTADO 1042"), Command::Status(Status::parse("1042")));
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{Context, Outcome};
 use crate::gateway::replies::ReplyKey;
-use crate::store::{self, issues};
+use crate::store::{self, citizens, issues};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
@@ -27,14 +27,34 @@ impl Report {
                 citizen_id: ctx.citizen.citizen_id,
                 service_code: self.service_code.as_deref(),
                 description: &self.description,
-                language: &ctx.citizen.language,
+                language: &ctx.language,
                 message_id: ctx.message_id,
                 now: ctx.now,
             },
         )
         .await?;
+        // One question when the report does not say where: the next message answers it.
+        let reply = if ctx.catalog.mentions_a_place(&self.description) {
+            logged_reply(ctx, issue_id, self.service_code.as_deref())
+        } else {
+            let until = ctx.now + ctx.question_timeout_ms;
+            citizens::set_pending(
+                ctx.tx,
+                ctx.citizen.citizen_id,
+                Some((super::answer::LOCATION, issue_id, until)),
+            )
+            .await?;
+            let (number, category) = (
+                issue_id.to_string(),
+                ctx.category_name(self.service_code.as_deref()),
+            );
+            ctx.reply(
+                ReplyKey::ReportAskLocation,
+                &[("number", &number), ("category", &category)],
+            )
+        };
         Ok(Outcome {
-            reply: logged_reply(ctx, issue_id, self.service_code.as_deref()),
+            reply,
             issue_id: Some(issue_id),
             ..Outcome::default()
         })

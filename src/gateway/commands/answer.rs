@@ -1,0 +1,144 @@
+//! The answer to the one question we asked: where a new report is ("Where is it? ... or SKIP"),
+//! or whether a resolved report is fixed ("Reply 1 for yes, 2 for no"; 2 reopens it).
+
+use super::{Context, Outcome};
+use crate::gateway::replies::ReplyKey;
+use crate::store::citizens::{self, Pending};
+use crate::store::{self, issues};
+
+/// Questions we ask, as stored in `citizen.pending_question`.
+pub const LOCATION: &str = "location";
+pub const FIXED: &str = "fixed";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    Location { issue_id: i64, place: String },
+    SkipLocation { issue_id: i64 },
+    Fixed { issue_id: i64, fixed: bool },
+}
+
+impl Answer {
+    /// The message as an answer to `pending`, if it is one. Any text answers "where?"; only 1
+    /// or 2 answers "fixed?" (anything else is routed as usual and the question stays open).
+    pub fn parse(pending: &Pending, text: &str, skip: bool) -> Option<Answer> {
+        let issue_id = pending.issue_id;
+        match pending.question.as_str() {
+            LOCATION if skip => Some(Answer::SkipLocation { issue_id }),
+            LOCATION if !text.trim().is_empty() => Some(Answer::Location {
+                issue_id,
+                place: text.trim().to_owned(),
+            }),
+            FIXED => match text.trim().trim_end_matches('.') {
+                "1" => Some(Answer::Fixed {
+                    issue_id,
+                    fixed: true,
+                }),
+                "2" => Some(Answer::Fixed {
+                    issue_id,
+                    fixed: false,
+                }),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    pub async fn apply(self, ctx: &mut Context<'_>) -> store::Result<Outcome> {
+        citizens::set_pending(ctx.tx, ctx.citizen.citizen_id, None).await?;
+        let (issue_id, key) = match self {
+            Answer::Location { issue_id, place } => {
+                issues::set_location(ctx.tx, issue_id, &place, ctx.now).await?;
+                issues::append_message(ctx.tx, issue_id, ctx.message_id, &place, ctx.now).await?;
+                (issue_id, ReplyKey::LocationSaved)
+            }
+            Answer::SkipLocation { issue_id } => (issue_id, ReplyKey::LocationSkipped),
+            Answer::Fixed {
+                issue_id,
+                fixed: true,
+            } => {
+                issues::add_event(
+                    ctx.tx,
+                    issue_id,
+                    "confirmed_fixed",
+                    "citizen",
+                    "",
+                    Some(ctx.message_id),
+                    ctx.now,
+                )
+                .await?;
+                (issue_id, ReplyKey::FixedConfirmed)
+            }
+            Answer::Fixed {
+                issue_id,
+                fixed: false,
+            } => {
+                issues::set_status(
+                    ctx.tx,
+                    issue_id,
+                    "open",
+                    "citizen",
+                    "not fixed, says the citizen",
+                    ctx.now,
+                )
+                .await?;
+                (issue_id, ReplyKey::Reopened)
+            }
+        };
+        let number = issue_id.to_string();
+        Ok(Outcome {
+            reply: ctx.reply(key, &[("number", &number)]),
+            issue_id: Some(issue_id),
+            consent: false,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending(question: &str) -> Pending {
+        Pending {
+            question: question.into(),
+            issue_id: 3,
+        }
+    }
+
+    #[test]
+    fn where_takes_any_text_or_skip() {
+        assert_eq!(
+            Answer::parse(&pending(LOCATION), " Main St & 5th ", false),
+            Some(Answer::Location {
+                issue_id: 3,
+                place: "Main St & 5th".into()
+            })
+        );
+        assert_eq!(
+            Answer::parse(&pending(LOCATION), "SKIP", true),
+            Some(Answer::SkipLocation { issue_id: 3 })
+        );
+        assert_eq!(Answer::parse(&pending(LOCATION), "  ", false), None);
+    }
+
+    #[test]
+    fn fixed_takes_only_one_or_two() {
+        assert_eq!(
+            Answer::parse(&pending(FIXED), "1", false),
+            Some(Answer::Fixed {
+                issue_id: 3,
+                fixed: true
+            })
+        );
+        assert_eq!(
+            Answer::parse(&pending(FIXED), "2.", false),
+            Some(Answer::Fixed {
+                issue_id: 3,
+                fixed: false
+            })
+        );
+        assert_eq!(
+            Answer::parse(&pending(FIXED), "the hole is back", false),
+            None
+        );
+    }
+}

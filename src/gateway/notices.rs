@@ -1,0 +1,80 @@
+//! Messages the city starts: a status change texted to the citizen who reported the issue, in
+//! their language, through the outbox. Resolving a report also asks "Is it fixed? Reply 1 for
+//! yes, 2 for no"; a 2 reopens it for officials (see `commands::answer`).
+
+use super::Gateway;
+use super::commands::answer;
+use super::replies::ReplyKey;
+use crate::store::issues::{self, IssueSummary};
+use crate::store::messages::NewOutbound;
+use crate::store::{self, citizens, outbox};
+
+impl Gateway {
+    /// Moves issue `issue_id` to `status` on behalf of `actor` and tells the citizen who filed
+    /// it; `public_note` (may be empty) is added to the SMS when it still fits one segment.
+    /// Returns the issue, or `None` when there is no such issue.
+    #[tracing::instrument(name = "gateway.change_status", skip(self, public_note))]
+    pub async fn change_status(
+        &self,
+        issue_id: i64,
+        status: &str,
+        actor: &str,
+        public_note: &str,
+    ) -> store::Result<Option<IssueSummary>> {
+        let now = store::now_ms();
+        let mut tx = self.store.begin().await?;
+        let Some(issue) =
+            issues::set_status(&mut tx, issue_id, status, actor, public_note, now).await?
+        else {
+            return Ok(None);
+        };
+        let Some(citizen) = issues::reporter(&mut tx, issue_id).await? else {
+            tx.commit().await?;
+            return Ok(Some(issue)); // filed without a phone (Open311): nobody to text
+        };
+        let number = issue_id.to_string();
+        let category = issue
+            .service_code
+            .as_deref()
+            .and_then(|code| self.catalog.category_by_code(code))
+            .map(|c| c.name_in(&citizen.language).to_owned())
+            .unwrap_or_else(|| {
+                self.replies
+                    .render(&citizen.language, ReplyKey::Uncategorized, &[])
+            });
+        let args = [
+            ("number", number.as_str()),
+            ("category", category.as_str()),
+            ("status", status),
+        ];
+        let mut body = if status == "resolved" {
+            let until = now + i64::from(self.settings.fixed_question_days) * 86_400_000;
+            citizens::ask_about_issue(&mut tx, issue_id, answer::FIXED, until).await?;
+            self.replies
+                .render(&citizen.language, ReplyKey::ResolvedQuestion, &args)
+        } else {
+            self.replies
+                .render(&citizen.language, ReplyKey::StatusNotice, &args)
+        };
+        let note = public_note.trim();
+        if !note.is_empty() && status != "resolved" {
+            let with_note = format!("{body} {note}");
+            if crate::sms::Segments::of(&crate::sms::replace_lookalikes(&with_note)).count == 1 {
+                body = with_note;
+            }
+        }
+        let message = NewOutbound {
+            citizen_id: citizen.citizen_id,
+            issue_id: Some(issue_id),
+            provider: self.routing.outbound,
+            in_reply_to: None,
+            body: &body,
+            status: "queued",
+            now,
+        };
+        outbox::queue(&mut tx, message, outbox::Kind::Notice).await?;
+        tx.commit().await?;
+        self.routing.wake.notify_one();
+        Ok(Some(issue))
+    }
+}
