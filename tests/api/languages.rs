@@ -328,7 +328,6 @@ both_backends! {
         assert!(app.text(PHONE, "POTHOLE huge").await.reply().contains("Where is it?"));
         // Thirty-one minutes later, as far as the question knows.
         let citizen = format!("(select citizen_id from citizen where phone = '{PHONE}')");
-        app.scalar(&format!("select count(*) from citizen where citizen_id = {citizen}")).await;
         app.execute(&format!("update citizen set pending_until = pending_until - 1860000 where citizen_id = {citizen}")).await;
         let reply = app.text(PHONE, "Main St and 5th").await.reply();
         assert!(reply.starts_with("Thanks, we added this to report #1"), "{reply}");
