@@ -29,6 +29,11 @@ pub enum Command {
         #[arg(long)]
         defaults: bool,
     },
+    /// Manage officials' accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Text a running server: each stdin line is sent as a signed Twilio webhook; replies are printed.
     Simulate {
         /// The citizen's number.
@@ -41,6 +46,18 @@ pub enum Command {
         /// replies, notices) for this many seconds. Console provider only.
         #[arg(long, default_value_t = 0)]
         wait: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account, or set the password and role of an existing one. The password comes
+    /// from CIVICLINE_USER_PASSWORD, else from the first line of stdin.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = ["admin", "agent", "viewer"])]
+        role: String,
     },
 }
 
@@ -59,6 +76,45 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = Store::connect(&settings.database.url, 1).await?;
             store.migrate().await?;
             println!("migrations applied to {}", settings.database.url.redacted());
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::Add { email, role },
+        } => {
+            let password = match std::env::var("CIVICLINE_USER_PASSWORD") {
+                Ok(password) => password,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .context("reading the password from stdin")?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            if password.chars().count() < 10 {
+                anyhow::bail!("the password must have at least 10 characters");
+            }
+            let email = email.trim().to_owned();
+            if !email.contains('@') {
+                anyhow::bail!("{email:?} is not an email address");
+            }
+            let store = Store::connect(&settings.database.url, 1)
+                .await
+                .context("connecting to the database")?;
+            store.migrate().await.context("applying migrations")?;
+            // argon2id with a random salt; slow on purpose, so off the async runtime.
+            let hash = tokio::task::spawn_blocking(move || password_auth::generate_hash(&password))
+                .await?;
+            let id = crate::store::officials::upsert(
+                &store,
+                &email,
+                &hash,
+                &role,
+                crate::store::now_ms(),
+            )
+            .await
+            .context("saving the account")?;
+            println!("official {id}: {email} ({role})");
             Ok(())
         }
         Command::Config { defaults: true } => {

@@ -40,12 +40,16 @@ pub struct AppState {
     pub default_region: Arc<str>,
     /// The console provider is configured (local trial): dev-only routes are on.
     pub console: bool,
+    /// Login attempts per email.
+    pub login_limiter: Arc<web::queue::auth::LoginLimiter>,
 }
 
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
+    let secure_cookies = state.public_url.starts_with("https://");
     let mut routes = Router::new()
         .merge(web::health::router())
-        .merge(web::webhooks::router());
+        .merge(web::webhooks::router())
+        .merge(web::queue::router(state.gateway.store(), secure_cookies));
     if state.console {
         routes = routes.merge(web::console::router());
     }
@@ -194,6 +198,7 @@ impl Application {
             public_url: settings.server.public_url.as_str().into(),
             default_region: settings.sms.default_region.as_str().into(),
             console: provider == Provider::Console,
+            login_limiter: Arc::new(web::queue::auth::login_limiter()),
         };
         let listener = TcpListener::bind(&settings.server.bind)
             .await

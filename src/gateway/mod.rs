@@ -14,6 +14,8 @@
 pub mod catalog;
 pub mod commands;
 mod notices;
+
+pub use notices::ReplyError;
 pub mod replies;
 
 use crate::config::GatewaySettings;

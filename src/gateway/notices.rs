@@ -9,7 +9,79 @@ use crate::store::issues::{self, IssueSummary};
 use crate::store::messages::NewOutbound;
 use crate::store::{self, citizens, outbox};
 
+/// Why an official's SMS was not queued.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplyError {
+    #[error("no such issue")]
+    NoIssue,
+    #[error("this issue has no phone number to answer")]
+    NoCitizen,
+    #[error("the citizen opted out (STOP): nothing can be sent until they text START")]
+    OptedOut,
+    #[error("the message is empty")]
+    Empty,
+    #[error("the message is longer than 1600 characters")]
+    TooLong,
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
 impl Gateway {
+    /// Queues an official's SMS to the citizen who filed `issue_id`, through the outbox, and
+    /// records it in the issue's trail.
+    #[tracing::instrument(name = "gateway.official_reply", skip(self, body))]
+    pub async fn official_reply(
+        &self,
+        issue_id: i64,
+        actor: &str,
+        body: &str,
+    ) -> Result<i64, ReplyError> {
+        let body = body.trim();
+        if body.is_empty() {
+            return Err(ReplyError::Empty);
+        }
+        if body.chars().count() > 1600 {
+            return Err(ReplyError::TooLong);
+        }
+        let now = store::now_ms();
+        let mut tx = self.store.begin().await?;
+        let detail = issues::reporter(&mut tx, issue_id).await?;
+        let Some(citizen) = detail else {
+            return Err(if issues::exists(&mut tx, issue_id).await? {
+                ReplyError::NoCitizen
+            } else {
+                ReplyError::NoIssue
+            });
+        };
+        if citizen.opted_out {
+            return Err(ReplyError::OptedOut);
+        }
+        let message = NewOutbound {
+            citizen_id: citizen.citizen_id,
+            issue_id: Some(issue_id),
+            provider: self.routing.outbound,
+            in_reply_to: None,
+            body,
+            status: "queued",
+            now,
+        };
+        let message_id = outbox::queue(&mut tx, message, outbox::Kind::Official).await?;
+        issues::add_event(
+            &mut tx,
+            issue_id,
+            "reply",
+            actor,
+            body,
+            Some(message_id),
+            now,
+        )
+        .await?;
+        issues::mark_answered(&mut tx, issue_id, now).await?;
+        tx.commit().await?;
+        self.routing.wake.notify_one();
+        Ok(message_id)
+    }
+
     /// Moves issue `issue_id` to `status` on behalf of `actor` and tells the citizen who filed
     /// it; `public_note` (may be empty) is added to the SMS when it still fits one segment.
     /// Returns the issue, or `None` when there is no such issue.

@@ -180,16 +180,91 @@ pub async fn set_status(
     Ok(updated)
 }
 
-/// The citizen who filed an issue: their id and language.
+/// The citizen who filed an issue: their id, language and consent.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Reporter {
     pub citizen_id: i64,
     pub language: String,
+    pub opted_out: bool,
 }
 
 pub async fn reporter(tx: &mut Tx, issue_id: i64) -> Result<Option<Reporter>> {
-    const SQL: &str = "select c.citizen_id, c.language from issue i join citizen c on c.citizen_id = i.citizen_id \
-         where i.issue_id = $1";
+    const SQL: &str = "select c.citizen_id, c.language, (c.opted_out_at is not null) as opted_out \
+         from issue i join citizen c on c.citizen_id = i.citizen_id where i.issue_id = $1";
     let found = on_tx!(tx, conn => sqlx::query_as::<_, Reporter>(SQL).bind(issue_id).fetch_optional(conn).await?);
     Ok(found)
+}
+
+/// Everything the issue page shows about an issue and its citizen.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Detail {
+    pub issue_id: i64,
+    pub service_code: Option<String>,
+    pub description: String,
+    pub location: Option<String>,
+    pub status: String,
+    pub language: String,
+    pub assignee_id: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub citizen_id: Option<i64>,
+    pub phone: Option<String>,
+    pub citizen_language: Option<String>,
+    pub opted_out_at: Option<i64>,
+    pub flagged_at: Option<i64>,
+}
+
+pub async fn detail(store: &super::Store, issue_id: i64) -> Result<Option<Detail>> {
+    const SQL: &str = "select i.issue_id, i.service_code, i.description, i.location, i.status, i.language, \
+         i.assignee_id, i.created_at, i.updated_at, c.citizen_id, c.phone, c.language as citizen_language, \
+         c.opted_out_at, c.flagged_at \
+         from issue i left join citizen c on c.citizen_id = i.citizen_id where i.issue_id = $1";
+    let found = super::on_pool!(store, pool => sqlx::query_as::<_, Detail>(SQL).bind(issue_id).fetch_optional(pool).await?);
+    Ok(found)
+}
+
+/// One line of an issue's audit trail.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Event {
+    pub kind: String,
+    pub actor: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+pub async fn events(store: &super::Store, issue_id: i64) -> Result<Vec<Event>> {
+    const SQL: &str = "select kind, actor, body, created_at from issue_event where issue_id = $1 \
+         order by created_at, issue_event_id";
+    let rows = super::on_pool!(store, pool => sqlx::query_as::<_, Event>(SQL).bind(issue_id).fetch_all(pool).await?);
+    Ok(rows)
+}
+
+/// Assigns an issue to an official (or to nobody).
+pub async fn assign(
+    tx: &mut Tx,
+    issue_id: i64,
+    official_id: Option<i64>,
+    actor: &str,
+    now: i64,
+) -> Result<bool> {
+    const SQL: &str = "update issue set assignee_id = $2, updated_at = $3 where issue_id = $1";
+    let n = on_tx!(tx, conn => sqlx::query(SQL).bind(issue_id).bind(official_id).bind(now).execute(conn).await?.rows_affected());
+    if n == 1 {
+        let body = official_id.map_or_else(|| "nobody".to_owned(), |id| format!("official:{id}"));
+        add_event(tx, issue_id, "assigned", actor, &body, None, now).await?;
+    }
+    Ok(n == 1)
+}
+
+/// Notes when an official first answered (for the time-to-first-reply figure).
+pub async fn mark_answered(tx: &mut Tx, issue_id: i64, now: i64) -> Result<()> {
+    const SQL: &str = "update issue set first_response_at = coalesce(first_response_at, $2), updated_at = $2 where issue_id = $1";
+    on_tx!(tx, conn => sqlx::query(SQL).bind(issue_id).bind(now).execute(conn).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn exists(tx: &mut Tx, issue_id: i64) -> Result<bool> {
+    const SQL: &str = "select count(*) from issue where issue_id = $1";
+    let n: i64 = on_tx!(tx, conn => sqlx::query_scalar(SQL).bind(issue_id).fetch_one(conn).await?);
+    Ok(n == 1)
 }

@@ -235,3 +235,24 @@ pub async fn console_sent(
         .await?);
     Ok(rows)
 }
+
+/// One message of an issue's SMS thread, as officials see it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ThreadMessage {
+    pub message_id: i64,
+    pub direction: String,
+    pub body: String,
+    pub status: String,
+    pub error_code: Option<String>,
+    pub error_detail: Option<String>,
+    pub segments: i64,
+    pub flag: Option<String>,
+    pub created_at: i64,
+}
+
+pub async fn thread(store: &super::Store, issue_id: i64) -> Result<Vec<ThreadMessage>> {
+    const SQL: &str = "select message_id, direction, body, status, error_code, error_detail, segments, flag, created_at \
+         from message where issue_id = $1 order by message_id";
+    let rows = super::on_pool!(store, pool => sqlx::query_as::<_, ThreadMessage>(SQL).bind(issue_id).fetch_all(pool).await?);
+    Ok(rows)
+}

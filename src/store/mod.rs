@@ -11,7 +11,10 @@
 pub mod citizens;
 pub mod issues;
 pub mod messages;
+pub mod officials;
 pub mod outbox;
+pub mod queue;
+pub mod sessions;
 pub mod settings;
 
 use crate::config::DatabaseUrl;
@@ -113,7 +116,7 @@ impl Store {
                 // (the WAL is in the OS page cache); a power loss may lose the last commits.
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(5));
+                .busy_timeout(Duration::from_secs(10));
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
                 .acquire_timeout(Duration::from_secs(10))

@@ -8,6 +8,7 @@ mod conversation;
 mod delivery;
 mod health;
 mod languages;
+mod queue;
 mod simulate;
 mod startup;
 mod webhook_input;

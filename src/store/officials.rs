@@ -1,0 +1,127 @@
+//! Officials' accounts and the audit log.
+
+use super::{Result, Store, on_pool, on_tx};
+
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
+pub struct Official {
+    pub official_id: i64,
+    pub email: String,
+    /// argon2 PHC string; also what invalidates sessions when the password changes.
+    pub password_hash: String,
+    /// `admin`, `agent` or `viewer`.
+    pub role: String,
+}
+
+impl std::fmt::Debug for Official {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Official")
+            .field("official_id", &self.official_id)
+            .field("email", &self.email)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Official {
+    /// Agents and admins act on issues; viewers only look.
+    pub fn can_act(&self) -> bool {
+        self.role == "admin" || self.role == "agent"
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == "admin"
+    }
+
+    /// How this official appears in the audit trail.
+    pub fn actor(&self) -> String {
+        format!("official:{}", self.official_id)
+    }
+}
+
+const COLUMNS: &str = "official_id, email, password_hash, role";
+
+/// Creates an account, or replaces the password and role of the one with this email.
+pub async fn upsert(
+    store: &Store,
+    email: &str,
+    password_hash: &str,
+    role: &str,
+    now: i64,
+) -> Result<i64> {
+    const SQL: &str = "insert into official (email, password_hash, role, created_at) values ($1, $2, $3, $4) \
+         on conflict (email) do update set password_hash = excluded.password_hash, role = excluded.role, \
+         disabled_at = null returning official_id";
+    let mut tx = store.begin().await?;
+    let id = on_tx!(&mut tx, conn => sqlx::query_scalar::<_, i64>(SQL)
+        .bind(email)
+        .bind(password_hash)
+        .bind(role)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?);
+    audit_in(
+        &mut tx,
+        None,
+        "official.saved",
+        &format!("{email} as {role}"),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// An active account by email (case-insensitive).
+pub async fn by_email(store: &Store, email: &str) -> Result<Option<Official>> {
+    let sql = format!(
+        "select {COLUMNS} from official where lower(email) = lower($1) and disabled_at is null"
+    );
+    let found = on_pool!(store, pool => sqlx::query_as::<_, Official>(sqlx::AssertSqlSafe(sql)).bind(email).fetch_optional(pool).await?);
+    Ok(found)
+}
+
+pub async fn by_id(store: &Store, official_id: i64) -> Result<Option<Official>> {
+    let sql =
+        format!("select {COLUMNS} from official where official_id = $1 and disabled_at is null");
+    let found = on_pool!(store, pool => sqlx::query_as::<_, Official>(sqlx::AssertSqlSafe(sql)).bind(official_id).fetch_optional(pool).await?);
+    Ok(found)
+}
+
+/// Every active account, for the assignee list.
+pub async fn all(store: &Store) -> Result<Vec<Official>> {
+    let sql = format!("select {COLUMNS} from official where disabled_at is null order by email");
+    let rows = on_pool!(store, pool => sqlx::query_as::<_, Official>(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?);
+    Ok(rows)
+}
+
+/// Writes one line of the audit log.
+pub async fn audit(
+    store: &Store,
+    official_id: Option<i64>,
+    action: &str,
+    subject: &str,
+    now: i64,
+) -> Result<()> {
+    let mut tx = store.begin().await?;
+    audit_in(&mut tx, official_id, action, subject, now).await?;
+    tx.commit().await
+}
+
+pub async fn audit_in(
+    tx: &mut super::Tx,
+    official_id: Option<i64>,
+    action: &str,
+    subject: &str,
+    now: i64,
+) -> Result<()> {
+    const SQL: &str = "insert into audit_event (official_id, action, subject, created_at) values ($1, $2, $3, $4)";
+    on_tx!(tx, conn => sqlx::query(SQL)
+        .bind(official_id)
+        .bind(action)
+        .bind(subject)
+        .bind(now)
+        .execute(conn)
+        .await?
+        .rows_affected());
+    Ok(())
+}

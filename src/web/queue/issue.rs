@@ -1,0 +1,297 @@
+//! `/issues/{id}`: the whole SMS thread, the trail, and what officials do with an issue: reply
+//! by SMS (through the outbox), change its status (the citizen gets a notice), assign it, note
+//! something internal (never sent).
+
+use super::auth::{Acting, Signed};
+use super::{not_found, view};
+use crate::gateway::ReplyError;
+use crate::startup::AppState;
+use crate::store::{self, issues, messages, officials};
+use crate::web::error::ApiError;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+pub struct MessageView {
+    pub inbound: bool,
+    pub body: String,
+    pub when: String,
+    pub status: String,
+    pub problem: String,
+    pub flag: String,
+}
+
+pub struct EventView {
+    pub kind: String,
+    pub actor: String,
+    pub body: String,
+    pub when: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "issue.html")]
+pub struct IssuePage {
+    pub official: String,
+    pub can_act: bool,
+    pub issue_id: i64,
+    pub category: String,
+    pub description: String,
+    pub location: String,
+    pub status: String,
+    pub status_label: String,
+    pub created: String,
+    pub phone: String,
+    pub phone_whole: bool,
+    pub language: String,
+    pub opted_out: bool,
+    pub flagged: bool,
+    pub assignees: Vec<view::Choice>,
+    pub statuses: Vec<view::Choice>,
+    pub thread: Vec<MessageView>,
+    pub events: Vec<EventView>,
+    pub error: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    error: Option<String>,
+}
+
+#[tracing::instrument(name = "web.issue", skip_all, fields(issue_id = id))]
+pub async fn page(
+    State(state): State<AppState>,
+    Signed(official): Signed,
+    Path(id): Path<i64>,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let store = state.gateway.store();
+    let Some(issue) = issues::detail(store, id).await? else {
+        return Ok(not_found());
+    };
+    let admin = official.is_admin();
+    if admin && issue.phone.is_some() {
+        // Every view of a whole number is accounted for.
+        officials::audit(
+            store,
+            Some(official.official_id),
+            "phone.viewed",
+            &format!("issue {id}"),
+            store::now_ms(),
+        )
+        .await?;
+    }
+    let category = issue
+        .service_code
+        .as_deref()
+        .and_then(|c| state.gateway.catalog().category_by_code(c))
+        .map_or_else(|| "Uncategorized".to_owned(), |c| c.name.clone());
+    let thread = messages::thread(store, id)
+        .await?
+        .into_iter()
+        .map(|m| MessageView {
+            inbound: m.direction == "in",
+            when: view::when(m.created_at),
+            problem: match (&m.error_code, &m.error_detail) {
+                (_, Some(detail)) => detail.clone(),
+                (Some(code), None) => format!("error {code}"),
+                (None, None) => String::new(),
+            },
+            status: m.status,
+            flag: m.flag.unwrap_or_default().replace('_', " "),
+            body: m.body,
+        })
+        .collect();
+    let events = issues::events(store, id)
+        .await?
+        .into_iter()
+        .map(|e| EventView {
+            kind: e.kind.replace('_', " "),
+            actor: e.actor,
+            body: e.body,
+            when: view::when(e.created_at),
+        })
+        .collect();
+    let statuses = view::choices(None, view::STATUSES.iter().copied(), &issue.status);
+    let page = IssuePage {
+        official: official.email.clone(),
+        can_act: official.can_act(),
+        issue_id: issue.issue_id,
+        category,
+        description: issue.description,
+        location: issue.location.unwrap_or_default(),
+        status_label: view::status_label(&issue.status).to_owned(),
+        status: issue.status,
+        created: view::when(issue.created_at),
+        phone: issue.phone.as_deref().map_or_else(
+            || "(no phone: filed online)".to_owned(),
+            |p| view::phone_for(p, admin),
+        ),
+        phone_whole: admin,
+        language: issue.citizen_language.unwrap_or(issue.language),
+        opted_out: issue.opted_out_at.is_some(),
+        flagged: issue.flagged_at.is_some(),
+        assignees: {
+            let officials: Vec<(String, String)> = officials::all(store)
+                .await?
+                .into_iter()
+                .map(|o| (o.official_id.to_string(), o.email))
+                .collect();
+            let current = issue
+                .assignee_id
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "0".to_owned());
+            view::choices(
+                None,
+                std::iter::once(("0", "Nobody"))
+                    .chain(officials.iter().map(|(i, e)| (i.as_str(), e.as_str()))),
+                &current,
+            )
+        },
+        statuses,
+        thread,
+        events,
+        error: query
+            .error
+            .map(|e| error_text(&e).to_owned())
+            .unwrap_or_default(),
+    };
+    Ok(page.into_response())
+}
+
+/// The sentences behind `?error=` codes (never echo what the query says).
+fn error_text(code: &str) -> &'static str {
+    match code {
+        "opted_out" => {
+            "Not sent: the citizen opted out (STOP). Nothing can be sent until they text START."
+        }
+        "empty" => "Not sent: the message is empty.",
+        "too_long" => "Not sent: the message is longer than 1600 characters.",
+        "no_citizen" => "Not sent: this issue has no phone number.",
+        "status" => "Unknown status.",
+        _ => "Something went wrong.",
+    }
+}
+
+fn back(id: i64, error: Option<&str>) -> Response {
+    let to = match error {
+        Some(code) => format!("/issues/{id}?error={code}"),
+        None => format!("/issues/{id}"),
+    };
+    Redirect::to(&to).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct ReplyForm {
+    body: String,
+}
+
+pub async fn reply(
+    State(state): State<AppState>,
+    Acting(official): Acting,
+    Path(id): Path<i64>,
+    Form(form): Form<ReplyForm>,
+) -> Result<Response, ApiError> {
+    match state
+        .gateway
+        .official_reply(id, &official.actor(), &form.body)
+        .await
+    {
+        Ok(_) => Ok(back(id, None)),
+        Err(ReplyError::NoIssue) => Ok(not_found()),
+        Err(ReplyError::OptedOut) => Ok(back(id, Some("opted_out"))),
+        Err(ReplyError::Empty) => Ok(back(id, Some("empty"))),
+        Err(ReplyError::TooLong) => Ok(back(id, Some("too_long"))),
+        Err(ReplyError::NoCitizen) => Ok(back(id, Some("no_citizen"))),
+        Err(ReplyError::Store(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct StatusForm {
+    status: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn status(
+    State(state): State<AppState>,
+    Acting(official): Acting,
+    Path(id): Path<i64>,
+    Form(form): Form<StatusForm>,
+) -> Result<Response, ApiError> {
+    if !view::STATUSES.iter().any(|(s, _)| *s == form.status) {
+        return Ok(back(id, Some("status")));
+    }
+    match state
+        .gateway
+        .change_status(id, &form.status, &official.actor(), &form.note)
+        .await?
+    {
+        Some(_) => Ok(back(id, None)),
+        None => Ok(not_found()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AssignForm {
+    /// An official's id, or 0 for nobody.
+    official_id: i64,
+}
+
+pub async fn assign(
+    State(state): State<AppState>,
+    Acting(official): Acting,
+    Path(id): Path<i64>,
+    Form(form): Form<AssignForm>,
+) -> Result<Response, ApiError> {
+    let store = state.gateway.store();
+    let assignee = (form.official_id != 0).then_some(form.official_id);
+    if let Some(assignee) = assignee
+        && officials::by_id(store, assignee).await?.is_none()
+    {
+        return Ok((StatusCode::BAD_REQUEST, "no such official\n").into_response());
+    }
+    let mut tx = store.begin().await?;
+    let found = issues::assign(&mut tx, id, assignee, &official.actor(), store::now_ms()).await?;
+    tx.commit().await?;
+    Ok(if found { back(id, None) } else { not_found() })
+}
+
+#[derive(Deserialize)]
+pub struct NoteForm {
+    body: String,
+}
+
+/// An internal note: in the trail, never sent.
+pub async fn note(
+    State(state): State<AppState>,
+    Acting(official): Acting,
+    Path(id): Path<i64>,
+    Form(form): Form<NoteForm>,
+) -> Result<Response, ApiError> {
+    let body = form.body.trim();
+    if body.is_empty() {
+        return Ok(back(id, None));
+    }
+    let store = state.gateway.store();
+    let mut tx = store.begin().await?;
+    if !issues::exists(&mut tx, id).await? {
+        return Ok(not_found());
+    }
+    issues::add_event(
+        &mut tx,
+        id,
+        "note",
+        &official.actor(),
+        body,
+        None,
+        store::now_ms(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(back(id, None))
+}

@@ -1,0 +1,59 @@
+//! The officials' pages: log in, work the queue oldest first, read an issue's whole SMS thread,
+//! answer by SMS, move it along. Server-rendered HTML (askama escapes every value), our own CSS
+//! and a small script that the pages do not need to work.
+
+pub mod auth;
+mod issue;
+mod list;
+mod view;
+
+use crate::startup::AppState;
+use crate::store::Store;
+use axum::Router;
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use tower_http::csrf::CsrfLayer;
+
+const STYLESHEET: &str = include_str!("../../../static/app.css");
+const SCRIPT: &str = include_str!("../../../static/app.js");
+
+pub fn router(store: &Store, secure_cookies: bool) -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/queue") }))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/queue", get(list::queue))
+        .route("/issues/{id}", get(issue::page))
+        .route("/issues/{id}/reply", post(issue::reply))
+        .route("/issues/{id}/status", post(issue::status))
+        .route("/issues/{id}/assign", post(issue::assign))
+        .route("/issues/{id}/note", post(issue::note))
+        .route(
+            "/static/app.css",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+                    STYLESHEET,
+                )
+            }),
+        )
+        .route(
+            "/static/app.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    SCRIPT,
+                )
+            }),
+        )
+        // Cross-site form posts are refused (Sec-Fetch-Site / Origin); the session cookie is
+        // SameSite=Strict as well.
+        .layer(CsrfLayer::new())
+        .layer(auth::layer(store, secure_cookies))
+}
+
+/// 404 page for an issue that does not exist.
+pub(crate) fn not_found() -> axum::response::Response {
+    (axum::http::StatusCode::NOT_FOUND, "no such issue\n").into_response()
+}

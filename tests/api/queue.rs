@@ -1,0 +1,225 @@
+//! The officials' pages over HTTP: who may do what, CSRF, cookies, escaping, and the loop from a
+//! citizen's text to an official's SMS arriving at the provider.
+
+use crate::each_backend;
+use crate::fake_provider::FakeProvider;
+use crate::helpers::{Options, TestApp, eventually, session_cookie, spawn_app_with};
+
+const CITIZEN: &str = "+14158675309";
+
+/// An app on `backend` with a fake Twilio API, one report on file, and an account per role.
+async fn office(backend: crate::helpers::Backend) -> Option<(TestApp, FakeProvider, [String; 3])> {
+    let fake = FakeProvider::start().await;
+    let app = spawn_app_with(backend, Options::twilio_api(&fake)).await?;
+    app.text(CITIZEN, "POTHOLE deep hole on Main St at 5th")
+        .await;
+    eventually("the auto-reply is sent", || async {
+        fake.delivered().len() == 1
+    })
+    .await;
+    let mut cookies = Vec::new();
+    for role in ["viewer", "agent", "admin"] {
+        let email = format!("{role}@city.example");
+        let password = app.add_official(&email, role).await;
+        cookies.push(app.login(&email, &password).await);
+    }
+    Some((app, fake, cookies.try_into().unwrap()))
+}
+
+each_backend! {
+    async fn every_route_checks_the_session_and_the_role(backend) {
+        let Some((app, _fake, [viewer, agent, admin])) = office(backend).await else { return };
+        let reads = ["/queue", "/issues/1"];
+        for path in reads {
+            let anonymous = app.get_page(path, None).await;
+            assert_eq!(anonymous.status, 303, "{path} without a session");
+            assert!(anonymous.location.unwrap().starts_with("/login?next="), "{path} sends to the login page");
+            for cookie in [&viewer, &agent, &admin] {
+                assert_eq!(app.get_page(path, Some(cookie)).await.status, 200, "{path}");
+            }
+        }
+        assert_eq!(app.get_page("/issues/999", Some(&agent)).await.status, 404);
+        assert_eq!(app.get_page("/login", None).await.status, 200);
+        // (route, form, status for: nobody, viewer, agent, admin)
+        let actions: [(&str, &[(&str, &str)]); 4] = [
+            ("/issues/1/note", &[("body", "called the roads team")]),
+            ("/issues/1/assign", &[("official_id", "0")]),
+            ("/issues/1/status", &[("status", "acknowledged"), ("note", "")]),
+            ("/issues/1/reply", &[("body", "We are on it.")]),
+        ];
+        for (path, form) in actions {
+            let expected = [(None, 401), (Some(&viewer), 403), (Some(&agent), 303), (Some(&admin), 303)];
+            for (cookie, status) in expected {
+                let page = app.post_page(path, cookie.map(String::as_str), form, &[]).await;
+                assert_eq!(page.status, status, "{path} as {:?}: {}", cookie.map(|_| "someone"), page.body);
+            }
+        }
+        app.wait_outbox_empty().await;
+    }
+
+    async fn cross_site_posts_are_refused(backend) {
+        let Some((app, _fake, [_, agent, _])) = office(backend).await else { return };
+        let form = [("body", "forged note")];
+        for headers in [[("sec-fetch-site", "cross-site")], [("origin", "https://evil.example")]] {
+            let page = app.post_page("/issues/1/note", Some(&agent), &form, &headers).await;
+            assert_eq!(page.status, 403, "{headers:?}");
+        }
+        let same_site = app.post_page("/issues/1/note", Some(&agent), &form, &[("sec-fetch-site", "same-origin")]).await;
+        assert_eq!(same_site.status, 303);
+        assert_eq!(app.scalar("select count(*) from issue_event where kind = 'note'").await, 1, "only the same-site note landed");
+    }
+
+    async fn an_agent_reply_reaches_the_citizens_phone(backend) {
+        let Some((app, fake, [_, agent, _])) = office(backend).await else { return };
+        let page = app.post_page("/issues/1/reply", Some(&agent), &[("body", "A crew comes Tuesday. Thank you!")], &[]).await;
+        assert_eq!(page.location.as_deref(), Some("/issues/1"));
+        eventually("the official's SMS arrives", || async { fake.delivered().len() == 2 }).await;
+        let sms = fake.delivered().last().cloned().unwrap();
+        assert_eq!((sms.to.as_str(), sms.body.as_str()), (CITIZEN, "A crew comes Tuesday. Thank you!"));
+        app.wait_outbox_empty().await;
+        let issue = app.get_page("/issues/1", Some(&agent)).await.body;
+        assert!(issue.contains("A crew comes Tuesday. Thank you!"), "the thread shows the reply");
+        assert_eq!(app.scalar("select count(*) from issue where first_response_at is not null").await, 1);
+
+        // Changing the status texts a notice with the public note.
+        app.post_page("/issues/1/status", Some(&agent), &[("status", "in_progress"), ("note", "Crew booked.")], &[]).await;
+        eventually("the status notice arrives", || async { fake.delivered().len() == 3 }).await;
+        assert_eq!(fake.delivered()[2].body, "Report #1 (Pothole) is now in progress. Crew booked.");
+        app.wait_outbox_empty().await;
+    }
+
+    async fn an_opted_out_citizen_cannot_be_texted_and_the_page_says_why(backend) {
+        let Some((app, fake, [_, agent, _])) = office(backend).await else { return };
+        app.text(CITIZEN, "STOP").await;
+        eventually("the STOP confirmation is sent", || async { fake.delivered().len() == 2 }).await;
+        let issue = app.get_page("/issues/1", Some(&agent)).await.body;
+        assert!(issue.contains("This citizen texted STOP"), "the reply box explains itself");
+        assert!(!issue.contains("name=\"body\" rows=\"3\""), "no reply box");
+        let page = app.post_page("/issues/1/reply", Some(&agent), &[("body", "Hello?")], &[]).await;
+        assert_eq!(page.location.as_deref(), Some("/issues/1?error=opted_out"));
+        assert_eq!(app.scalar("select count(*) from outbox").await, 0);
+        assert_eq!(fake.delivered().len(), 2);
+    }
+
+    async fn phone_numbers_are_masked_except_for_admins_whose_views_are_logged(backend) {
+        let Some((app, _fake, [viewer, agent, admin])) = office(backend).await else { return };
+        for cookie in [&viewer, &agent] {
+            let page = app.get_page("/issues/1", Some(cookie)).await.body;
+            assert!(page.contains("+1 *** *** 5309"));
+            assert!(!page.contains("8675309"), "the whole number leaks");
+        }
+        assert_eq!(app.scalar("select count(*) from audit_event where action = 'phone.viewed'").await, 0);
+        let page = app.get_page("/issues/1", Some(&admin)).await.body;
+        assert!(page.contains(CITIZEN));
+        assert_eq!(app.scalar("select count(*) from audit_event where action = 'phone.viewed'").await, 1);
+        let queue = app.get_page("/queue", Some(&admin)).await.body;
+        assert!(!queue.contains("8675309"), "the queue never shows numbers");
+    }
+
+    async fn citizen_text_is_escaped_everywhere_it_is_shown(backend) {
+        let Some((app, _fake, [_, agent, _])) = office(backend).await else { return };
+        let attack = "<img src=x onerror=alert(1)> & \"quotes\"";
+        app.text("+14155550999", &format!("REPORT {attack} Main St")).await;
+        for path in ["/queue", "/issues/2", "/queue?q=%3Cimg"] {
+            let page = app.get_page(path, Some(&agent)).await;
+            assert_eq!(page.status, 200, "{path}");
+            assert!(!page.body.contains("<img src=x"), "{path} renders markup from a citizen");
+            assert!(page.body.contains("&#60;img src=x onerror=alert(1)&#62;"), "{path} shows it as text");
+        }
+    }
+
+    async fn the_queue_filters_searches_and_pages(backend) {
+        let Some((app, _fake, [_, agent, _])) = office(backend).await else { return };
+        for n in 0..59 {
+            app.text(&format!("+1415556{n:04}"), &format!("TRASH bins full at Oak St {n}")).await;
+        }
+        app.text("+14155557777", "LIGHT flickering on Birch Ave").await;
+        app.wait_outbox_empty().await;
+        let first = app.get_page("/queue", Some(&agent)).await.body;
+        assert!(first.contains("#1<") && first.contains("#50<") && !first.contains("#51<"), "50 oldest first");
+        let next = first.split("href=\"/queue?").find(|s| s.starts_with("after=")).expect("a next-page link");
+        let next = format!("/queue?{}", &next[..next.find('"').unwrap()]).replace("&amp;", "&");
+        let second = app.get_page(&next, Some(&agent)).await.body;
+        assert!(second.contains("#51<") && second.contains("#61<") && !second.contains("#50<"), "{next}");
+
+        let lights = app.get_page("/queue?category=streetlight", Some(&agent)).await.body;
+        assert!(lights.contains("#61<") && !lights.contains("#2<"));
+        let found = app.get_page("/queue?q=BIRCH", Some(&agent)).await.body;
+        assert!(found.contains("#61<") && !found.contains("#1<"), "search is case-insensitive");
+        // Search reaches follow-up messages, not just descriptions.
+        app.text(CITIZEN, "also a broken curb nearby").await;
+        let curb = app.get_page("/queue?q=curb", Some(&agent)).await.body;
+        assert!(curb.contains("#1<"), "found through its thread");
+        app.post_page("/issues/3/assign", Some(&agent), &[("official_id", "2")], &[]).await;
+        let mine = app.get_page("/queue?assignee=mine", Some(&agent)).await.body;
+        assert!(mine.contains("#3<") && !mine.contains("#4<"));
+        let none = app.get_page("/queue?status=resolved", Some(&agent)).await.body;
+        assert!(none.contains("Nothing waiting here."));
+        app.wait_outbox_empty().await;
+    }
+
+    async fn login_cycles_the_session_sets_safe_cookies_and_is_rate_limited(backend) {
+        let Some(app) = spawn_app_with(backend, Options::default()).await else { return };
+        let password = app.add_official("agent@city.example", "agent").await;
+        let other = app.add_official("other@city.example", "agent").await;
+        let page = app.post_page("/login", None, &[("email", "agent@city.example"), ("password", &password)], &[]).await;
+        let cookie = page.set_cookie.iter().find(|c| c.starts_with("civicline_session=")).unwrap().to_lowercase();
+        assert!(cookie.contains("httponly") && cookie.contains("samesite=strict") && cookie.contains("secure"), "{cookie}");
+        let first = session_cookie(&page).unwrap();
+        // A session id planted by someone else is never adopted.
+        let planted = "civicline_session=AAAAAAAAAAAAAAAAAAAAAA";
+        let fixated = app.post_page("/login", Some(planted), &[("email", "agent@city.example"), ("password", &password)], &[]).await;
+        assert_ne!(session_cookie(&fixated).as_deref(), Some(planted));
+        // Logging in again (as someone else) from that browser gets a new session id.
+        let again = app.post_page("/login", Some(&first), &[("email", "other@city.example"), ("password", &other)], &[]).await;
+        let second = session_cookie(&again).expect("a new cookie");
+        assert_ne!(first, second, "the session id is cycled at login");
+        // Log out: the session is gone.
+        assert_eq!(app.post_page("/logout", Some(&second), &[], &[]).await.status, 303);
+        assert_eq!(app.get_page("/queue", Some(&second)).await.status, 303);
+
+        let wrong = app.post_page("/login", None, &[("email", "agent@city.example"), ("password", "guess-guess")], &[]).await;
+        assert_eq!(wrong.status, 401);
+        assert!(wrong.body.contains("Wrong email or password."));
+        let mut last = 0;
+        for _ in 0..5 {
+            last = app.post_page("/login", None, &[("email", "Agent@City.example"), ("password", "guess-guess")], &[]).await.status;
+        }
+        assert_eq!(last, 429, "the sixth attempt in a minute is refused");
+    }
+}
+
+/// Runs on its own worker threads: the CLI is a second process on the same SQLite file, and a
+/// test that blocked the app's only thread mid-transaction would hold the write lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_add_creates_an_account_that_can_log_in() {
+    let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite)
+        .await
+        .unwrap();
+    let url = app.settings.database.url.expose().to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_civicline"))
+            .args([
+                "user",
+                "add",
+                "--email",
+                "ana@city.example",
+                "--role",
+                "admin",
+            ])
+            .env("CIVICLINE_DATABASE__URL", url)
+            .env("CIVICLINE_USER_PASSWORD", "correct horse battery")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("ana@city.example (admin)"));
+    let cookie = app.login("ana@city.example", "correct horse battery").await;
+    assert_eq!(app.get_page("/queue", Some(&cookie)).await.status, 200);
+}
