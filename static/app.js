@@ -35,3 +35,27 @@
     update();
   });
 })();
+
+// Live updates: when something changes, the queue (or the issue being read) reloads, unless the
+// official is typing. Without EventSource or script the page is simply reloaded by hand.
+(function () {
+  "use strict";
+  if (!window.EventSource) { return; }
+  var live = document.querySelector("[data-live]");
+  if (!live) { return; }
+  var issue = live.getAttribute("data-live"); // "" on the queue, an issue id on an issue page
+  var source = new EventSource("/queue/events");
+  var pending = false;
+  function typing() {
+    var el = document.activeElement;
+    return el && (el.tagName === "TEXTAREA" || el.tagName === "INPUT" || el.tagName === "SELECT") && el.value;
+  }
+  function reload() {
+    if (typing()) { pending = true; return; }
+    window.location.reload();
+  }
+  source.addEventListener("issue", function (event) {
+    if (issue === "" || event.data === issue || event.data === "*") { reload(); }
+  });
+  document.addEventListener("focusout", function () { if (pending) { pending = false; setTimeout(reload, 500); } });
+})();

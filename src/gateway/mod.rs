@@ -67,6 +67,8 @@ pub struct Gateway {
     pseudonym_key: Arc<[u8]>,
     settings: GatewaySettings,
     routing: ReplyRouting,
+    /// Issue ids that just changed, for live pages in this process (others poll).
+    changes: tokio::sync::broadcast::Sender<i64>,
 }
 
 impl Gateway {
@@ -85,6 +87,7 @@ impl Gateway {
             pseudonym_key: key.into_bytes().into(),
             settings,
             routing,
+            changes: tokio::sync::broadcast::channel(256).0,
         })
     }
 
@@ -94,6 +97,18 @@ impl Gateway {
 
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+
+    /// Issue ids as they change (a citizen texted, an official acted): for live pages.
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<i64> {
+        self.changes.subscribe()
+    }
+
+    /// Announces a change; nobody listening is fine.
+    fn announce(&self, issue_id: Option<i64>) {
+        if let Some(id) = issue_id {
+            let _ = self.changes.send(id);
+        }
     }
 
     #[tracing::instrument(name = "gateway.receive", skip_all, fields(
@@ -204,6 +219,7 @@ impl Gateway {
         if reply.is_some() && !inline {
             self.routing.wake.notify_one();
         }
+        self.announce(outcome.issue_id);
         tracing::info!(
             message_id,
             issue_id = outcome.issue_id,

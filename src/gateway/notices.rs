@@ -79,6 +79,7 @@ impl Gateway {
         issues::mark_answered(&mut tx, issue_id, now).await?;
         tx.commit().await?;
         self.routing.wake.notify_one();
+        self.announce(Some(issue_id));
         Ok(message_id)
     }
 
@@ -147,6 +148,7 @@ impl Gateway {
         outbox::queue(&mut tx, message, outbox::Kind::Notice).await?;
         tx.commit().await?;
         self.routing.wake.notify_one();
+        self.announce(Some(issue_id));
         Ok(Some(issue))
     }
 }

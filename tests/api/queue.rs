@@ -223,3 +223,42 @@ async fn user_add_creates_an_account_that_can_log_in() {
     let cookie = app.login("ana@city.example", "correct horse battery").await;
     assert_eq!(app.get_page("/queue", Some(&cookie)).await.status, 200);
 }
+
+each_backend! {
+    async fn open_pages_hear_about_new_messages(backend) {
+        let Some((app, _fake, [viewer, _, _])) = office(backend).await else { return };
+        let mut events = reqwest::Client::new()
+            .get(format!("{}/queue/events", app.address))
+            .header("cookie", &viewer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(events.status(), 200);
+        assert!(events.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+        app.text("+14155550123", "WATER leak on Pine St").await;
+        let mut seen = String::new();
+        while !seen.contains("data: 2") {
+            let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), events.chunk())
+                .await
+                .expect("an event within 10 s")
+                .unwrap()
+                .expect("the stream stays open");
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        assert!(seen.contains("event: issue"), "{seen}");
+        app.wait_outbox_empty().await;
+    }
+
+    async fn an_issue_can_be_closed_as_a_duplicate(backend) {
+        let Some((app, fake, [_, agent, _])) = office(backend).await else { return };
+        app.text("+14155550124", "POTHOLE same hole Main St at 5th").await;
+        app.wait_outbox_empty().await;
+        let before = fake.delivered().len();
+        assert_eq!(app.post_page("/issues/2/duplicate", Some(&agent), &[("of", "2")], &[]).await.location.as_deref(), Some("/issues/2?error=duplicate"));
+        assert_eq!(app.post_page("/issues/2/duplicate", Some(&agent), &[("of", "1")], &[]).await.location.as_deref(), Some("/issues/2"));
+        assert_eq!(app.text_value("select status from issue where issue_id = 2").await.as_deref(), Some("closed_duplicate"));
+        eventually("the citizen hears it was already reported", || async { fake.delivered().len() == before + 1 }).await;
+        assert!(fake.delivered().last().unwrap().body.contains("closed: already reported"));
+        app.wait_outbox_empty().await;
+    }
+}

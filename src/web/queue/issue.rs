@@ -172,6 +172,7 @@ fn error_text(code: &str) -> &'static str {
         "too_long" => "Not sent: the message is longer than 1600 characters.",
         "no_citizen" => "Not sent: this issue has no phone number.",
         "status" => "Unknown status.",
+        "duplicate" => "Give the number of another report that exists.",
         _ => "Something went wrong.",
     }
 }
@@ -293,5 +294,48 @@ pub async fn note(
     )
     .await?;
     tx.commit().await?;
+    Ok(back(id, None))
+}
+
+#[derive(Deserialize)]
+pub struct DuplicateForm {
+    /// The issue this one repeats.
+    of: i64,
+}
+
+/// Closes an issue as a duplicate of another; the citizen is told it was already reported.
+pub async fn duplicate(
+    State(state): State<AppState>,
+    Acting(official): Acting,
+    Path(id): Path<i64>,
+    Form(form): Form<DuplicateForm>,
+) -> Result<Response, ApiError> {
+    let store = state.gateway.store();
+    let mut tx = store.begin().await?;
+    let (this, other) = (
+        issues::exists(&mut tx, id).await?,
+        issues::exists(&mut tx, form.of).await?,
+    );
+    if !this {
+        return Ok(not_found());
+    }
+    if !other || form.of == id {
+        return Ok(back(id, Some("duplicate")));
+    }
+    issues::add_event(
+        &mut tx,
+        id,
+        "duplicate",
+        &official.actor(),
+        &format!("of #{}", form.of),
+        None,
+        store::now_ms(),
+    )
+    .await?;
+    tx.commit().await?;
+    state
+        .gateway
+        .change_status(id, "closed_duplicate", &official.actor(), "")
+        .await?;
     Ok(back(id, None))
 }

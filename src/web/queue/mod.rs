@@ -5,6 +5,7 @@
 pub mod auth;
 mod issue;
 mod list;
+mod live;
 mod view;
 
 use crate::startup::AppState;
@@ -24,11 +25,13 @@ pub fn router(store: &Store, secure_cookies: bool) -> Router<AppState> {
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/queue", get(list::queue))
+        .route("/queue/events", get(live::events))
         .route("/issues/{id}", get(issue::page))
         .route("/issues/{id}/reply", post(issue::reply))
         .route("/issues/{id}/status", post(issue::status))
         .route("/issues/{id}/assign", post(issue::assign))
         .route("/issues/{id}/note", post(issue::note))
+        .route("/issues/{id}/duplicate", post(issue::duplicate))
         .route(
             "/static/app.css",
             get(|| async {

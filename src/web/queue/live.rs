@@ -1,0 +1,37 @@
+//! `/queue/events`: server-sent events telling open queue and issue pages that something
+//! changed, so new messages appear without a reload. Pages work without it (and replicas that
+//! did not see the change are caught by the next reload).
+
+use super::auth::Signed;
+use crate::startup::AppState;
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+
+pub async fn events(
+    State(state): State<AppState>,
+    Signed(_): Signed,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let changes = state.gateway.changes();
+    let stream = futures_util::stream::unfold(changes, |mut changes| async move {
+        loop {
+            match changes.recv().await {
+                Ok(issue_id) => {
+                    return Some((
+                        Ok(Event::default().event("issue").data(issue_id.to_string())),
+                        changes,
+                    ));
+                }
+                // Fell behind: tell the page to refresh everything.
+                Err(RecvError::Lagged(_)) => {
+                    return Some((Ok(Event::default().event("issue").data("*")), changes));
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(20)))
+}
