@@ -17,21 +17,13 @@ pub async fn events(
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let changes = state.gateway.changes();
     let stream = futures_util::stream::unfold(changes, |mut changes| async move {
-        loop {
-            match changes.recv().await {
-                Ok(issue_id) => {
-                    return Some((
-                        Ok(Event::default().event("issue").data(issue_id.to_string())),
-                        changes,
-                    ));
-                }
-                // Fell behind: tell the page to refresh everything.
-                Err(RecvError::Lagged(_)) => {
-                    return Some((Ok(Event::default().event("issue").data("*")), changes));
-                }
-                Err(RecvError::Closed) => return None,
-            }
-        }
+        let data = match changes.recv().await {
+            Ok(issue_id) => issue_id.to_string(),
+            // Fell behind: tell the page to refresh everything.
+            Err(RecvError::Lagged(_)) => "*".to_owned(),
+            Err(RecvError::Closed) => return None,
+        };
+        Some((Ok(Event::default().event("issue").data(data)), changes))
     });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(20)))
 }
