@@ -4,6 +4,7 @@
 mod fake_provider;
 mod helpers;
 
+mod browser;
 mod conversation;
 mod delivery;
 mod health;

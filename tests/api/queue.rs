@@ -227,7 +227,7 @@ async fn user_add_creates_an_account_that_can_log_in() {
 each_backend! {
     async fn open_pages_hear_about_new_messages(backend) {
         let Some((app, _fake, [viewer, _, _])) = office(backend).await else { return };
-        let mut events = reqwest::Client::new()
+        let mut events = civicline::providers::http_client()
             .get(format!("{}/queue/events", app.address))
             .header("cookie", &viewer)
             .send()

@@ -116,13 +116,20 @@ pub async fn page(
         })
         .collect();
     let statuses = view::choices(None, view::STATUSES.iter().copied(), &issue.status);
+    let location = match issue.location {
+        Some(place) => place,
+        None if state.gateway.catalog().mentions_a_place(&issue.description) => {
+            "named in the report".to_owned()
+        }
+        None => String::new(),
+    };
     let page = IssuePage {
         official: official.email.clone(),
         can_act: official.can_act(),
         issue_id: issue.issue_id,
         category,
         description: issue.description,
-        location: issue.location.unwrap_or_default(),
+        location,
         status_label: view::status_label(&issue.status).to_owned(),
         status: issue.status,
         created: view::when(issue.created_at),

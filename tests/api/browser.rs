@@ -1,0 +1,285 @@
+//! The officials' pages in a real headless Chromium, driven over the W3C WebDriver protocol
+//! (Debian's `chromium` and `chromium-driver`; `.ci/run` installs them). A few plain HTTP calls
+//! to chromedriver are all these tests need, so they speak the protocol directly.
+//!
+//! With CIVICLINE_SCREENSHOTS=<dir> the tests also save the pictures shown in the README.
+
+use crate::fake_provider::FakeProvider;
+use crate::helpers::{Backend, Options, eventually, spawn_app_with};
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A Chromium session through chromedriver; both end with the value.
+struct Browser {
+    driver: Child,
+    base: String,
+    session: String,
+    http: reqwest::Client,
+    _profile: TempDir,
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// `None` when there is no chromedriver here and CI did not ask for browser tests.
+async fn browser() -> Option<Browser> {
+    if !std::path::Path::new(CHROMEDRIVER).exists() {
+        assert!(
+            std::env::var("CIVICLINE_TEST_REQUIRE_BROWSER").is_err(),
+            "browser tests required but {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)"
+        );
+        eprintln!("SKIPPED browser test: {CHROMEDRIVER} missing");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let driver = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let http = civicline::providers::http_client();
+    eventually("chromedriver answers", || async {
+        http.get(format!("{base}/status")).send().await.is_ok()
+    })
+    .await;
+    let profile = TempDir(std::env::temp_dir().join(format!("civicline-chromium-{port}")));
+    let capabilities = json!({"capabilities": {"alwaysMatch": {
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1280,900", format!("--user-data-dir={}", profile.0.display())]
+        }
+    }}});
+    let created: Value = http
+        .post(format!("{base}/session"))
+        .json(&capabilities)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let session = created["value"]["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no session: {created}"))
+        .to_owned();
+    Some(Browser {
+        driver,
+        base,
+        session,
+        http,
+        _profile: profile,
+    })
+}
+
+impl Browser {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let mut request = self.http.request(method, url);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let answer: Value = request.send().await.unwrap().json().await.unwrap();
+        answer["value"].clone()
+    }
+
+    async fn go(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url})))
+            .await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let found = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("no element {css}: {found}"))
+            .to_owned()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let element = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{element}/value"),
+            Some(json!({"text": text})),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let element = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{element}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    async fn script(&self, js: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": js, "args": []})),
+        )
+        .await
+    }
+
+    async fn text(&self) -> String {
+        self.script("return document.body.innerText")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Saves a PNG of the window when CIVICLINE_SCREENSHOTS names a folder.
+    async fn screenshot(&self, name: &str) {
+        let Ok(dir) = std::env::var("CIVICLINE_SCREENSHOTS") else {
+            return;
+        };
+        use base64::Engine;
+        let png = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap())
+            .unwrap();
+        std::fs::write(
+            std::path::Path::new(&dir).join(format!("{name}.png")),
+            bytes,
+        )
+        .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_official_logs_in_finds_a_report_replies_and_the_sms_arrives() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let fake = FakeProvider::start().await;
+    let app = spawn_app_with(Backend::Sqlite, Options::twilio_api(&fake))
+        .await
+        .unwrap();
+    for (phone, text) in [
+        (
+            "+14158675309",
+            "POTHOLE deep hole on Main St at 5th, two cars damaged",
+        ),
+        ("+14155550101", "LIGHT out on Elm St between 2nd and 3rd"),
+        ("+525512345678", "BACHE enorme en la calle Colón 12"),
+        ("+33612345678", "ORDURES rue de la Paix, poubelles pleines"),
+        (
+            "+14155550102",
+            "<img src=x onerror=alert(1)> graffiti on the library, Oak St",
+        ),
+    ] {
+        app.text(phone, text).await;
+    }
+    app.wait_outbox_empty().await;
+    let password = app.add_official("agent@city.example", "agent").await;
+
+    browser.go(&format!("{}/queue", app.address)).await;
+    assert!(
+        browser.text().await.contains("Log in"),
+        "the queue asks for a login first"
+    );
+    browser
+        .type_into("input[name=email]", "agent@city.example")
+        .await;
+    browser.type_into("input[name=password]", &password).await;
+    browser.click("button[type=submit]").await;
+    eventually("the queue shows", || async {
+        browser.text().await.contains("deep hole on Main St")
+    })
+    .await;
+    browser.screenshot("queue").await;
+
+    browser.click("a[href='/issues/1']").await;
+    eventually("the issue page shows", || async {
+        browser.text().await.contains("Reply by SMS")
+    })
+    .await;
+    browser
+        .type_into("#reply-body", "Thank you! A crew will fill it on Tuesday.")
+        .await;
+    let counter = browser.text().await;
+    assert!(
+        counter.contains("GSM-7 · 1 SMS"),
+        "the composer counts segments: {counter}"
+    );
+    browser.screenshot("issue").await;
+    browser.click("form.composer button").await;
+    eventually("the SMS reaches the provider", || async {
+        fake.delivered().iter().any(|sms| {
+            sms.to == "+14158675309" && sms.body == "Thank you! A crew will fill it on Tuesday."
+        })
+    })
+    .await;
+
+    browser
+        .script("document.querySelector('select[name=status]').value = 'in_progress'")
+        .await;
+    browser.click("form[action$='/status'] button").await;
+    eventually("the status notice reaches the provider", || async {
+        fake.delivered().iter().any(|sms| {
+            sms.body
+                .starts_with("Report #1 (Pothole) is now in progress")
+        })
+    })
+    .await;
+    eventually("the page shows the new status", || async {
+        browser.text().await.contains("In progress")
+    })
+    .await;
+
+    // A citizen's markup is text, never markup.
+    browser.go(&format!("{}/issues/5", app.address)).await;
+    let text = browser.text().await;
+    assert!(text.contains("<img src=x onerror=alert(1)>"), "{text}");
+    assert_eq!(
+        browser
+            .script("return document.querySelectorAll('main img').length")
+            .await,
+        json!(0)
+    );
+    let alert = browser
+        .call(reqwest::Method::GET, "/alert/text", None)
+        .await;
+    assert!(
+        alert["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("no such alert")),
+        "an alert opened: {alert}"
+    );
+    app.wait_outbox_empty().await;
+}
