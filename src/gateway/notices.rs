@@ -152,3 +152,31 @@ impl Gateway {
         Ok(Some(issue))
     }
 }
+
+impl Gateway {
+    /// Sends an alert to every reachable subscriber of `topic` through the outbox at bulk
+    /// priority. `texts` are (language, text), the default language first. Returns the
+    /// broadcast's id and how many messages were queued.
+    #[tracing::instrument(name = "gateway.broadcast", skip(self, texts))]
+    pub async fn broadcast(
+        &self,
+        topic: &str,
+        official_id: i64,
+        texts: &[(String, String)],
+    ) -> store::Result<(i64, i64)> {
+        let now = store::now_ms();
+        let mut tx = self.store.begin().await?;
+        let result = store::broadcasts::create(
+            &mut tx,
+            topic,
+            Some(official_id),
+            texts,
+            self.routing.outbound,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.routing.wake.notify_one();
+        Ok(result)
+    }
+}

@@ -8,6 +8,7 @@
 //! The caller owns the transaction: gateway code calls [`Store::begin`], passes `&mut Tx` to the
 //! functions of each aggregate file, and commits once.
 
+pub mod broadcasts;
 pub mod citizens;
 pub mod issues;
 pub mod messages;

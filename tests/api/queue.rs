@@ -262,3 +262,49 @@ each_backend! {
         app.wait_outbox_empty().await;
     }
 }
+
+each_backend! {
+    async fn an_admin_broadcasts_to_a_topic_in_each_language_never_to_opted_out_numbers(backend) {
+        let Some((app, fake, [_, agent, admin])) = office(backend).await else { return };
+        for (phone, text) in [
+            ("+14155550201", "JOIN ROADS"),
+            ("+525500000001", "UNIRSE CALLES"),
+            ("+33600000001", "REJOINDRE ROUTES"),
+            ("+14155550202", "JOIN ROADS"),
+            ("+14155550202", "STOP"),
+            ("+14155550203", "JOIN WATER"),
+        ] {
+            app.text(phone, text).await;
+        }
+        app.wait_outbox_empty().await;
+        let before = fake.delivered().len();
+        assert_eq!(app.get_page("/broadcasts", Some(&agent)).await.status, 403);
+        assert_eq!(app.post_page("/broadcasts", Some(&agent), &[("topic", "roads"), ("text_en", "x"), ("action", "send")], &[]).await.status, 403);
+        let english = "Main St is closed Saturday 8-12. Please use Elm St.";
+        let spanish = "La calle Main esta cerrada el sabado de 8 a 12. Use la calle Elm.";
+        let form = [("topic", "roads"), ("text_en", english), ("text_es", spanish), ("text_fr", ""), ("action", "preview")];
+        let preview = app.post_page("/broadcasts", Some(&admin), &form, &[]).await;
+        assert_eq!(preview.status, 200);
+        assert!(preview.body.contains("<b>3</b> recipients, <b>3</b> SMS segments"), "{}", preview.body);
+        assert!(preview.body.contains("default text"), "French subscribers get the default text");
+        assert_eq!(fake.delivered().len(), before, "a preview sends nothing");
+
+        let form = [("topic", "roads"), ("text_en", english), ("text_es", spanish), ("text_fr", ""), ("action", "send")];
+        assert_eq!(app.post_page("/broadcasts", Some(&admin), &form, &[]).await.location.as_deref(), Some("/broadcasts"));
+        eventually("the broadcast is delivered", || async { fake.delivered().len() == before + 3 }).await;
+        let mut got: Vec<(String, String)> = fake.delivered()[before..].iter().map(|r| (r.to.clone(), r.body.clone())).collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("+14155550201".to_owned(), english.to_owned()),
+                ("+33600000001".to_owned(), english.to_owned()),
+                ("+525500000001".to_owned(), spanish.to_owned()),
+            ]
+        );
+        app.wait_outbox_empty().await;
+        let report = app.get_page("/broadcasts", Some(&admin)).await.body;
+        assert!(report.contains("<td>roads</td>"), "the report lists it");
+        assert_eq!(app.scalar("select count(*) from message where broadcast_id = 1 and provider_message_id is not null").await, 3);
+    }
+}

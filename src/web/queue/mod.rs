@@ -3,6 +3,7 @@
 //! and a small script that the pages do not need to work.
 
 pub mod auth;
+mod broadcasts;
 mod issue;
 mod list;
 mod live;
@@ -26,6 +27,10 @@ pub fn router(store: &Store, secure_cookies: bool) -> Router<AppState> {
         .route("/logout", post(auth::logout))
         .route("/queue", get(list::queue))
         .route("/queue/events", get(live::events))
+        .route(
+            "/broadcasts",
+            get(broadcasts::page).post(broadcasts::submit),
+        )
         .route("/issues/{id}", get(issue::page))
         .route("/issues/{id}/reply", post(issue::reply))
         .route("/issues/{id}/status", post(issue::status))
