@@ -51,7 +51,9 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(web::webhooks::router())
         .merge(web::queue::router(state.gateway.store(), secure_cookies));
     if state.console {
-        routes = routes.merge(web::console::router());
+        routes = routes
+            .merge(web::console::router())
+            .merge(web::simulator::router());
     }
     routes
         .with_state(state)

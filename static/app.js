@@ -59,3 +59,16 @@
   });
   document.addEventListener("focusout", function () { if (pending) { pending = false; setTimeout(reload, 500); } });
 })();
+
+// Canned replies: "Edit first" copies the text into the composer.
+(function () {
+  "use strict";
+  document.querySelectorAll("button[data-fill]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var area = document.getElementById(button.getAttribute("data-fill"));
+      area.value = button.form.querySelector("input[name=body]").value;
+      area.dispatchEvent(new Event("input"));
+      area.focus();
+    });
+  });
+})();

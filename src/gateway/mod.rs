@@ -52,8 +52,9 @@ pub struct ReplyRouting {
 }
 
 impl ReplyRouting {
+    /// Console messages come from the web simulator, which shows the reply at once.
     fn inline_for(&self, inbound: Provider) -> bool {
-        inbound == Provider::Twilio && self.twilio_inline
+        (inbound == Provider::Twilio && self.twilio_inline) || inbound == Provider::Console
     }
 }
 

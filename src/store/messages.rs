@@ -256,3 +256,34 @@ pub async fn thread(store: &super::Store, issue_id: i64) -> Result<Vec<ThreadMes
     let rows = super::on_pool!(store, pool => sqlx::query_as::<_, ThreadMessage>(SQL).bind(issue_id).fetch_all(pool).await?);
     Ok(rows)
 }
+
+/// The latest messages to and from one number, oldest first (the simulator's phone screen).
+pub async fn conversation(
+    store: &super::Store,
+    phone: &str,
+    limit: i64,
+) -> Result<Vec<ThreadMessage>> {
+    const SQL: &str = "select * from (select m.message_id, m.direction, m.body, m.status, m.error_code, m.error_detail, \
+         m.segments, m.flag, m.created_at from message m join citizen c on c.citizen_id = m.citizen_id \
+         where c.phone = $1 order by m.message_id desc limit $2) latest order by message_id";
+    let rows = super::on_pool!(store, pool => sqlx::query_as::<_, ThreadMessage>(SQL).bind(phone).bind(limit).fetch_all(pool).await?);
+    Ok(rows)
+}
+
+/// A ready-made reply for the composer.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CannedReply {
+    pub title: String,
+    pub body: String,
+}
+
+/// The canned replies in `language`, or in English when there are none in it.
+pub async fn canned_replies(store: &super::Store, language: &str) -> Result<Vec<CannedReply>> {
+    const SQL: &str =
+        "select title, body from canned_reply where language = $1 order by canned_reply_id";
+    let mut rows = super::on_pool!(store, pool => sqlx::query_as::<_, CannedReply>(SQL).bind(language).fetch_all(pool).await?);
+    if rows.is_empty() && language != "en" {
+        rows = super::on_pool!(store, pool => sqlx::query_as::<_, CannedReply>(SQL).bind("en").fetch_all(pool).await?);
+    }
+    Ok(rows)
+}

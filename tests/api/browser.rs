@@ -283,3 +283,54 @@ async fn an_official_logs_in_finds_a_report_replies_and_the_sms_arrives() {
     );
     app.wait_outbox_empty().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulator_shows_the_whole_loop_on_one_screen() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let options = Options {
+        auth_token: None,
+        provider: "console",
+        env: Vec::new(),
+    };
+    let app = spawn_app_with(Backend::Sqlite, options).await.unwrap();
+    app.text("+14155550111", "LIGHT out on Elm St between 2nd and 3rd")
+        .await;
+    app.text("+525512345678", "BACHE enorme en la calle Colón 12")
+        .await;
+    let password = app.add_official("agent@city.example", "agent").await;
+    browser.go(&format!("{}/login", app.address)).await;
+    browser
+        .type_into("input[name=email]", "agent@city.example")
+        .await;
+    browser.type_into("input[name=password]", &password).await;
+    browser.click("button[type=submit]").await;
+    eventually("logged in", || async {
+        browser.text().await.contains("Queue")
+    })
+    .await;
+
+    browser.go(&format!("{}/simulator", app.address)).await;
+    browser
+        .type_into("input[name=body]", "POTHOLE deep hole on Main St at 5th")
+        .await;
+    browser.click(".phone-form button").await;
+    eventually("the phone shows the reply", || async {
+        browser
+            .text()
+            .await
+            .contains("Thanks! Report #3 (Pothole) is logged. Text STATUS 3 for updates.")
+    })
+    .await;
+    eventually("the queue beside it shows the report", || async {
+        browser
+            .script("return document.querySelector('iframe').contentDocument.body.innerText")
+            .await
+            .as_str()
+            .is_some_and(|t| t.contains("deep hole on Main St"))
+    })
+    .await;
+    browser.screenshot("simulator").await;
+    assert_eq!(app.scalar("select count(*) from issue").await, 3);
+}

@@ -308,3 +308,19 @@ each_backend! {
         assert_eq!(app.scalar("select count(*) from message where broadcast_id = 1 and provider_message_id is not null").await, 3);
     }
 }
+
+each_backend! {
+    async fn canned_replies_come_in_the_citizens_language(backend) {
+        let Some((app, fake, [_, agent, _])) = office(backend).await else { return };
+        app.text("+525500000009", "BACHE en la calle 5 y Av 3").await;
+        app.wait_outbox_empty().await;
+        let spanish = app.get_page("/issues/2", Some(&agent)).await.body;
+        assert!(spanish.contains("Cuadrilla programada") && !spanish.contains("Crew scheduled"), "Spanish canned replies");
+        let english = app.get_page("/issues/1", Some(&agent)).await.body;
+        assert!(english.contains("Crew scheduled"));
+        let text = "Gracias por su reporte. Una cuadrilla lo arreglara esta semana.";
+        app.post_page("/issues/2/reply", Some(&agent), &[("body", text)], &[]).await;
+        eventually("the canned reply is sent", || async { fake.delivered().last().is_some_and(|r| r.body == text) }).await;
+        app.wait_outbox_empty().await;
+    }
+}

@@ -54,6 +54,8 @@ pub struct IssuePage {
     pub thread: Vec<MessageView>,
     pub events: Vec<EventView>,
     pub error: String,
+    /// Ready-made replies in the citizen's language: (title, text).
+    pub canned: Vec<(String, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -116,6 +118,15 @@ pub async fn page(
         })
         .collect();
     let statuses = view::choices(None, view::STATUSES.iter().copied(), &issue.status);
+    let language = issue
+        .citizen_language
+        .clone()
+        .unwrap_or_else(|| issue.language.clone());
+    let canned = messages::canned_replies(store, &language)
+        .await?
+        .into_iter()
+        .map(|c| (c.title, c.body))
+        .collect();
     let location = match issue.location {
         Some(place) => place,
         None if state.gateway.catalog().mentions_a_place(&issue.description) => {
@@ -165,6 +176,7 @@ pub async fn page(
             .error
             .map(|e| error_text(&e).to_owned())
             .unwrap_or_default(),
+        canned,
     };
     Ok(page.into_response())
 }
