@@ -103,3 +103,16 @@ pub async fn counts_by_assignee(store: &Store, official_id: i64) -> Result<(i64,
     let counts = on_pool!(store, pool => sqlx::query_as::<_, (i64, i64)>(SQL).bind(official_id).fetch_one(pool).await?);
     Ok(counts)
 }
+
+/// Open issues per category and per language, for the filter choices.
+pub async fn open_counts(
+    store: &Store,
+) -> Result<(Vec<(Option<String>, i64)>, Vec<(String, i64)>)> {
+    const BY_CATEGORY: &str =
+        "select service_code, count(*) from issue where closed_at is null group by service_code";
+    const BY_LANGUAGE: &str =
+        "select language, count(*) from issue where closed_at is null group by language";
+    let categories = on_pool!(store, pool => sqlx::query_as::<_, (Option<String>, i64)>(BY_CATEGORY).fetch_all(pool).await?);
+    let languages = on_pool!(store, pool => sqlx::query_as::<_, (String, i64)>(BY_LANGUAGE).fetch_all(pool).await?);
+    Ok((categories, languages))
+}

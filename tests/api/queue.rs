@@ -137,6 +137,7 @@ each_backend! {
         app.wait_outbox_empty().await;
         let first = app.get_page("/queue", Some(&agent)).await.body;
         assert!(first.contains("#1<") && first.contains("#50<") && !first.contains("#51<"), "50 oldest first");
+        assert!(first.contains(">Trash (59)<") && first.contains(">Streetlight (1)<") && first.contains(">en (61)<"), "each filter choice shows its count");
         let next = first.split("href=\"/queue?").find(|s| s.starts_with("after=")).expect("a next-page link");
         let next = format!("/queue?{}", &next[..next.find('"').unwrap()]).replace("&amp;", "&");
         let second = app.get_page(&next, Some(&agent)).await.body;

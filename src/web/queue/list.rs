@@ -130,6 +130,39 @@ pub async fn queue(
         .map(|(status, n)| (view::status_label(&status).to_owned(), status, n))
         .collect();
     let (unassigned, mine) = queue::counts_by_assignee(store, official.official_id).await?;
+    // Each choice says how many open issues it would show.
+    let (by_category, by_language) = queue::open_counts(store).await?;
+    let open_in = |code: &str| {
+        by_category
+            .iter()
+            .find(|(c, _)| c.as_deref() == Some(code))
+            .map_or(0, |(_, n)| *n)
+    };
+    let category_labels: Vec<(String, String)> = catalog
+        .categories()
+        .iter()
+        .map(|c| {
+            (
+                c.service_code.clone(),
+                format!("{} ({})", c.name, open_in(&c.service_code)),
+            )
+        })
+        .collect();
+    let language_labels: Vec<(String, String)> = catalog
+        .languages()
+        .map(|l| {
+            (
+                l.to_owned(),
+                format!(
+                    "{l} ({})",
+                    by_language
+                        .iter()
+                        .find(|(x, _)| x == l)
+                        .map_or(0, |(_, n)| *n)
+                ),
+            )
+        })
+        .collect();
     Ok(QueuePage {
         official: official.email,
         rows,
@@ -143,15 +176,16 @@ pub async fn queue(
         ),
         categories: view::choices(
             Some("Every category"),
-            catalog
-                .categories()
+            category_labels
                 .iter()
-                .map(|c| (c.service_code.as_str(), c.name.as_str())),
+                .map(|(code, label)| (code.as_str(), label.as_str())),
             query.category.as_deref().unwrap_or(""),
         ),
         languages: view::choices(
             Some("Every language"),
-            catalog.languages().map(|l| (l, l)),
+            language_labels
+                .iter()
+                .map(|(code, label)| (code.as_str(), label.as_str())),
             query.language.as_deref().unwrap_or(""),
         ),
         assignees: view::choices(
