@@ -34,6 +34,11 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage Open311 API keys (for `POST /open311/v2/requests`).
+    Apikey {
+        #[command(subcommand)]
+        command: ApikeyCommand,
+    },
     /// Text a running server: each stdin line is sent as a signed Twilio webhook; replies are printed.
     Simulate {
         /// The citizen's number.
@@ -58,6 +63,16 @@ pub enum UserCommand {
         email: String,
         #[arg(long, value_parser = ["admin", "agent", "viewer"])]
         role: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApikeyCommand {
+    /// Create a key for another channel (a web form, a CRM); it is printed once.
+    Add {
+        /// Who uses it (shown in the trail as `api:<name>`).
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -115,6 +130,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
             .context("saving the account")?;
             println!("official {id}: {email} ({role})");
+            Ok(())
+        }
+        Command::Apikey {
+            command: ApikeyCommand::Add { name },
+        } => {
+            let store = Store::connect(&settings.database.url, 1)
+                .await
+                .context("connecting to the database")?;
+            store.migrate().await.context("applying migrations")?;
+            let key =
+                crate::store::open_data::create_api_key(&store, &name, crate::store::now_ms())
+                    .await?;
+            println!("{key}");
+            eprintln!("API key for {name:?}: shown once, keep it safe.");
             Ok(())
         }
         Command::Config { defaults: true } => {

@@ -49,6 +49,8 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
     let mut routes = Router::new()
         .merge(web::health::router())
         .merge(web::webhooks::router())
+        .merge(web::open311::router())
+        .merge(web::exports::router())
         .merge(web::queue::router(state.gateway.store(), secure_cookies));
     if state.console {
         routes = routes

@@ -13,6 +13,7 @@ pub mod citizens;
 pub mod issues;
 pub mod messages;
 pub mod officials;
+pub mod open_data;
 pub mod outbox;
 pub mod queue;
 pub mod sessions;

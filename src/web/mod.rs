@@ -3,7 +3,9 @@
 
 pub mod console;
 pub mod error;
+pub mod exports;
 pub mod health;
+pub mod open311;
 pub mod queue;
 pub mod simulator;
 pub mod webhooks;

@@ -9,6 +9,7 @@ mod conversation;
 mod delivery;
 mod health;
 mod languages;
+mod open_data;
 mod queue;
 mod simulate;
 mod startup;

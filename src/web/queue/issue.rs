@@ -49,6 +49,7 @@ pub struct IssuePage {
     pub language: String,
     pub opted_out: bool,
     pub flagged: bool,
+    pub hidden: bool,
     pub assignees: Vec<view::Choice>,
     pub statuses: Vec<view::Choice>,
     pub thread: Vec<MessageView>,
@@ -152,6 +153,7 @@ pub async fn page(
         language: issue.citizen_language.unwrap_or(issue.language),
         opted_out: issue.opted_out_at.is_some(),
         flagged: issue.flagged_at.is_some(),
+        hidden: issue.hidden_at.is_some(),
         assignees: {
             let officials: Vec<(String, String)> = officials::all(store)
                 .await?
@@ -356,5 +358,43 @@ pub async fn duplicate(
         .gateway
         .change_status(id, "closed_duplicate", &official.actor(), "")
         .await?;
+    Ok(back(id, None))
+}
+
+#[derive(Deserialize)]
+pub struct HideForm {
+    /// 1 hides the description from open data, 0 publishes it again.
+    hidden: i64,
+}
+
+/// Keeps what a citizen wrote out of public output (Open311, exports); the issue stays counted.
+pub async fn hide(
+    State(state): State<AppState>,
+    Acting(official): Acting,
+    Path(id): Path<i64>,
+    Form(form): Form<HideForm>,
+) -> Result<Response, ApiError> {
+    let store = state.gateway.store();
+    let mut tx = store.begin().await?;
+    let now = store::now_ms();
+    if !store::open_data::set_hidden(&mut tx, id, form.hidden == 1, now).await? {
+        return Ok(not_found());
+    }
+    let what = if form.hidden == 1 {
+        "hidden from open data"
+    } else {
+        "published as open data"
+    };
+    issues::add_event(
+        &mut tx,
+        id,
+        "publication",
+        &official.actor(),
+        what,
+        None,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
     Ok(back(id, None))
 }

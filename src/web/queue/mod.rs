@@ -37,6 +37,7 @@ pub fn router(store: &Store, secure_cookies: bool) -> Router<AppState> {
         .route("/issues/{id}/assign", post(issue::assign))
         .route("/issues/{id}/note", post(issue::note))
         .route("/issues/{id}/duplicate", post(issue::duplicate))
+        .route("/issues/{id}/hide", post(issue::hide))
         .route(
             "/static/app.css",
             get(|| async {

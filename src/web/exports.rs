@@ -1,0 +1,160 @@
+//! `GET /exports/issues.csv`: every issue as open data (no phone number, hidden descriptions
+//! blank), streamed page by page so a million rows need no more memory than a thousand.
+//! Filters as Open311's: `service_code`, `start_date`, `end_date`, `status` (open|closed).
+
+use super::open311::{iso8601, wire_status};
+use crate::startup::AppState;
+use crate::store::open_data::{self, PublicIssue};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/exports/issues.csv", get(issues))
+}
+
+const HEADER: &str = "service_request_id,status,status_notes,service_code,service_name,description,address,lat,long,requested_datetime,updated_datetime\r\n";
+const PAGE: i64 = 1000;
+
+/// One CSV field (RFC 4180), safe to open in a spreadsheet: text that a spreadsheet would run as
+/// a formula (`=`, `+`, `-`, `@`, tab, carriage return first) gets a leading apostrophe.
+pub fn field(text: &str) -> String {
+    let guarded = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    format!("\"{}\"", guarded.replace('"', "\"\""))
+}
+
+fn row(state: &AppState, issue: &PublicIssue) -> String {
+    let name = issue
+        .service_code
+        .as_deref()
+        .and_then(|c| state.gateway.catalog().category_by_code(c))
+        .map_or("Uncategorized", |c| c.name.as_str());
+    let notes = issue
+        .status_note
+        .as_deref()
+        .and_then(|n| n.split_once(": "))
+        .map_or("", |(_, n)| n);
+    let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    format!(
+        "{},{},{},{},{},{},{},{},{},{},{}\r\n",
+        issue.issue_id,
+        wire_status(&issue.status),
+        field(notes),
+        field(issue.service_code.as_deref().unwrap_or_default()),
+        field(name),
+        field(&issue.description),
+        field(issue.location.as_deref().unwrap_or_default()),
+        number(issue.lat),
+        number(issue.long),
+        iso8601(issue.created_at),
+        iso8601(issue.updated_at),
+    )
+}
+
+async fn issues(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    let params: Vec<(String, String)> =
+        url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let date = |name: &str, default: i64| match get(name) {
+        None => Some(default),
+        Some(raw) => {
+            time::OffsetDateTime::parse(&raw, &time::format_description::well_known::Rfc3339)
+                .ok()
+                .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+        }
+    };
+    let (Some(from), Some(to)) = (date("start_date", i64::MIN), date("end_date", i64::MAX)) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "start_date and end_date must be ISO 8601 date-times with an offset\n",
+        )
+            .into_response();
+    };
+    let open = match get("status").as_deref() {
+        None => None,
+        Some("open") => Some(true),
+        Some("closed") => Some(false),
+        Some(_) => {
+            return (StatusCode::BAD_REQUEST, "status must be open or closed\n").into_response();
+        }
+    };
+    let query = open_data::Query {
+        service_code: get("service_code"),
+        from,
+        to,
+        open,
+        limit: PAGE,
+        offset: 0,
+    };
+    // Each step yields one page of rows; the header goes first.
+    let stream =
+        futures_util::stream::unfold(Some((state, query, 0i64, true)), |step| async move {
+            let (state, query, after, first) = step?;
+            let rows = match open_data::export_page(state.gateway.store(), &query, after).await {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::error!(error = %e, "export stopped");
+                    return Some((Err(std::io::Error::other("export stopped")), None));
+                }
+            };
+            let mut chunk = if first {
+                HEADER.to_owned()
+            } else {
+                String::new()
+            };
+            let last = rows.last().map(|r| r.issue_id);
+            for issue in &rows {
+                chunk.push_str(&row(&state, issue));
+            }
+            let next = match last {
+                Some(last) if rows.len() as i64 == PAGE => Some((state, query, last, false)),
+                _ => None,
+            };
+            if chunk.is_empty() {
+                None
+            } else {
+                Some((Ok::<_, std::io::Error>(chunk), next))
+            }
+        });
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"issues.csv\"",
+            ),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field;
+
+    #[test]
+    fn fields_are_quoted_and_formulas_defused() {
+        assert_eq!(field("plain"), "\"plain\"");
+        assert_eq!(field("a, \"b\"\nc"), "\"a, \"\"b\"\"\nc\"");
+        assert_eq!(field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(field("+1 555"), "\"'+1 555\"");
+        assert_eq!(field("-5"), "\"'-5\"");
+        assert_eq!(field("@SUM(A1)"), "\"'@SUM(A1)\"");
+    }
+}
