@@ -23,6 +23,7 @@ pub mod cli;
 pub mod config;
 pub mod delivery;
 pub mod gateway;
+pub mod metrics;
 pub mod providers;
 pub mod simulate;
 pub mod sms;

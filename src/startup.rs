@@ -156,6 +156,7 @@ impl Application {
         }
         let sender = sender(&settings)?;
 
+        crate::metrics::handle(); // the recorder exists before anything counts
         let store = Store::connect(&settings.database.url, settings.database.max_connections)
             .await
             .with_context(|| format!("connecting to {}", settings.database.url.redacted()))?;

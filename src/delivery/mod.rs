@@ -154,6 +154,7 @@ impl Worker {
         };
         if job.opted_out_at.is_some() && job.kind != outbox::Kind::Consent.as_str() {
             tracing::info!("recipient opted out after this was queued: not sending");
+            metrics::counter!("civicline_sends_total", "outcome" => "canceled").increment(1);
             return self
                 .finish(
                     &job,
@@ -180,6 +181,15 @@ impl Worker {
             status_callback: callback,
         };
         let result = self.inner.sender.send(&sms).await;
+        let outcome = match &result {
+            Ok(_) => "accepted",
+            Err(SendError::Transient(_)) => "transient",
+            Err(SendError::Throttled { .. }) => "throttled",
+            Err(SendError::Rejected { .. }) => "rejected",
+            Err(SendError::OptedOut { .. }) => "opted_out",
+            Err(SendError::Config { .. }) => "config",
+        };
+        metrics::counter!("civicline_sends_total", "outcome" => outcome).increment(1);
         let now = store::now_ms();
         match result {
             Ok(accepted) => {

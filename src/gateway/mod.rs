@@ -155,6 +155,8 @@ impl Gateway {
             &citizen.language,
         );
         tracing::Span::current().record("command", parsed.command.name());
+        metrics::counter!("civicline_inbound_messages_total", "provider" => sms.provider().as_str(), "command" => parsed.command.name())
+            .increment(1);
         if parsed.possible_opt_out {
             messages::set_flag(&mut tx, message_id, "possible_opt_out").await?;
         }
@@ -221,6 +223,9 @@ impl Gateway {
             self.routing.wake.notify_one();
         }
         self.announce(outcome.issue_id);
+        if reply.is_some() {
+            metrics::counter!("civicline_replies_total", "path" => if inline { "inline" } else { "outbox" }).increment(1);
+        }
         tracing::info!(
             message_id,
             issue_id = outcome.issue_id,

@@ -10,6 +10,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
 }
 
 /// The process is up and serving HTTP.
@@ -26,4 +27,32 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n")
         }
     }
+}
+
+/// Prometheus text format. The outbox gauges are read from the database now, so every replica
+/// reports the shared queue.
+async fn metrics(
+    State(state): State<AppState>,
+) -> (
+    StatusCode,
+    [(axum::http::HeaderName, &'static str); 1],
+    String,
+) {
+    let store = state.gateway.store();
+    match crate::store::outbox::depth(store, crate::store::now_ms()).await {
+        Ok((depth, oldest_ms)) => {
+            metrics::gauge!("civicline_outbox_depth").set(depth as f64);
+            metrics::gauge!("civicline_outbox_oldest_seconds").set(oldest_ms as f64 / 1000.0);
+        }
+        Err(error) => tracing::warn!(%error, "metrics: outbox depth unavailable"),
+    }
+    let content_type = [(
+        axum::http::header::CONTENT_TYPE,
+        "text/plain; version=0.0.4",
+    )];
+    (
+        StatusCode::OK,
+        content_type,
+        crate::metrics::handle().render(),
+    )
 }

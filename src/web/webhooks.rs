@@ -61,6 +61,7 @@ async fn twilio_inbound(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
+    let started = std::time::Instant::now();
     let form = verified_twilio_form(&state, &uri, &headers, &body)?;
     let sms =
         twilio::parse_inbound(&form, Some(&state.default_region)).map_err(ApiError::bad_request)?;
@@ -69,10 +70,10 @@ async fn twilio_inbound(
         .reply_message_id
         .filter(|_| state.twilio_auth_token.is_some())
         .map(|id| format!("{}/sms/twilio/status?message_id={id}", state.public_url));
-    Ok((
-        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
-        twilio::twiml(received.reply.as_deref(), callback.as_deref()),
-    ))
+    let twiml = twilio::twiml(received.reply.as_deref(), callback.as_deref());
+    metrics::histogram!("civicline_webhook_seconds", "provider" => "twilio")
+        .record(started.elapsed().as_secs_f64());
+    Ok(([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], twiml))
 }
 
 #[derive(Deserialize)]
@@ -135,11 +136,14 @@ async fn africastalking_inbound(
     OriginalUri(uri): OriginalUri,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
+    let started = std::time::Instant::now();
     check_africastalking_token(&state, &uri)?;
     let form = Form::parse(&body).map_err(ApiError::bad_request)?;
     let sms = africastalking::parse_inbound(&form, Some(&state.default_region))
         .map_err(ApiError::bad_request)?;
     state.gateway.receive(&sms).await?;
+    metrics::histogram!("civicline_webhook_seconds", "provider" => "africastalking")
+        .record(started.elapsed().as_secs_f64());
     Ok(StatusCode::OK)
 }
 

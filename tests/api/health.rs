@@ -10,3 +10,20 @@ both_backends! {
         assert_eq!(app.get("/nope").await.0, 404);
     }
 }
+
+both_backends! {
+    async fn metrics_count_messages_replies_and_the_outbox(app) {
+        app.text("+14158675309", "POTHOLE deep hole on Main St at 5th").await.reply();
+        let (status, text) = app.get("/metrics").await;
+        assert_eq!(status, 200);
+        for needle in [
+            "civicline_inbound_messages_total{provider=\"twilio\",command=\"report\"}",
+            "civicline_replies_total{path=\"inline\"}",
+            "civicline_outbox_depth ",
+            "civicline_outbox_oldest_seconds ",
+            "civicline_webhook_seconds_bucket{provider=\"twilio\",le=\"0.01\"}",
+        ] {
+            assert!(text.contains(needle), "/metrics lacks {needle}:\n{text}");
+        }
+    }
+}

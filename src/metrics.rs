@@ -1,0 +1,34 @@
+//! Prometheus metrics: one recorder per process, rendered at `GET /metrics`.
+//!
+//! - `civicline_inbound_messages_total{provider, command}`: messages received (replays excluded);
+//! - `civicline_replies_total{path}`: auto-replies, `inline` (TwiML) or `outbox`;
+//! - `civicline_sends_total{outcome}`: what the provider answered the delivery worker;
+//! - `civicline_outbox_depth`, `civicline_outbox_oldest_seconds`: read from the database at scrape;
+//! - `civicline_webhook_seconds{provider}`: webhook latency histogram.
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the process-wide recorder once and returns its handle.
+pub fn handle() -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full("civicline_webhook_seconds".to_owned()),
+                    &[
+                        0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                    ],
+                )
+                .expect("buckets are not empty")
+                .build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed");
+            }
+            handle
+        })
+        .clone()
+}
