@@ -51,6 +51,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(web::webhooks::router())
         .merge(web::open311::router())
         .merge(web::exports::router())
+        .merge(web::dashboard::router())
         .merge(web::queue::router(state.gateway.store(), secure_cookies));
     if state.console {
         routes = routes

@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod queue;
 pub mod sessions;
 pub mod settings;
+pub mod stats;
 
 use crate::config::DatabaseUrl;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};

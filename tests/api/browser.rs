@@ -282,6 +282,16 @@ async fn an_official_logs_in_finds_a_report_replies_and_the_sms_arrives() {
         "an alert opened: {alert}"
     );
     app.wait_outbox_empty().await;
+
+    // The public dashboard renders its server-drawn charts.
+    browser.go(&format!("{}/dashboard", app.address)).await;
+    assert_eq!(
+        browser
+            .script("return document.querySelectorAll('figure.chart svg').length")
+            .await,
+        json!(3)
+    );
+    browser.screenshot("dashboard").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

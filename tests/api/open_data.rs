@@ -230,6 +230,7 @@ each_backend! {
             "/open311/v2/services.json", "/open311/v2/services.xml", "/open311/v2/requests.json", "/open311/v2/requests.xml",
             "/open311/v2/requests/1.json", "/open311/v2/requests/2.xml", "/open311/v2/requests.json?status=closed",
             "/exports/issues.csv",
+            "/dashboard",
         ];
         for path in paths {
             let (status, body) = app.get(path).await;
@@ -239,5 +240,24 @@ each_backend! {
                 assert!(!body.contains(phone) && !body.contains(national), "{path} contains {phone}");
             }
         }
+    }
+}
+
+each_backend! {
+    async fn the_dashboard_shows_how_the_city_listens(backend) {
+        let Some((app, _fake)) = seeded(backend).await else { return };
+        app.text("+14155550113", "STOP").await;
+        let gateway = app.gateway().await;
+        gateway.official_reply(2, "official:1", "Una cuadrilla va el martes.").await.unwrap();
+        app.wait_outbox_empty().await;
+        let (status, page) = app.get("/dashboard").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("<b>5</b> reports"), "the 90-day total");
+        assert_eq!(page.matches("<svg").count(), 3, "three server-drawn charts");
+        assert!(page.contains("<b>1</b> numbers have texted STOP"));
+        assert!(page.contains("<b>POTHOLE</b> 2"), "BACHE counts as a pothole word");
+        // Report #2 (a pothole) got its first answer; report #1 was resolved.
+        let pothole = page.split("<td>Pothole</td>").nth(1).unwrap();
+        assert!(!pothole.starts_with("<td>no data</td>"), "a first-answer time for potholes: {}", &pothole[..80]);
     }
 }

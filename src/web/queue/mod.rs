@@ -9,6 +9,8 @@ mod list;
 mod live;
 mod view;
 
+pub(crate) use view::{status_label as view_status_label, when as view_when};
+
 use crate::startup::AppState;
 use crate::store::Store;
 use axum::Router;

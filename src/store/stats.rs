@@ -1,0 +1,86 @@
+//! The figures of the public dashboard. Each is one indexed query (issue_created,
+//! issue_status, the citizen table's size), so they stay fast at a million issues; medians sort
+//! only the window's issues of one category.
+
+use super::{Result, Store, on_pool};
+
+/// Issues per day (days since the epoch) and category over `[from, now]`.
+pub async fn issues_per_day(store: &Store, from: i64) -> Result<Vec<(i64, Option<String>, i64)>> {
+    const SQL: &str = "select created_at / 86400000 as day, service_code, count(*) from issue \
+         where created_at >= $1 group by created_at / 86400000, service_code order by 1";
+    let rows = on_pool!(store, pool => sqlx::query_as::<_, (i64, Option<String>, i64)>(SQL).bind(from).fetch_all(pool).await?);
+    Ok(rows)
+}
+
+/// Open issues per status.
+pub async fn backlog(store: &Store) -> Result<Vec<(String, i64)>> {
+    const SQL: &str = "select status, count(*) from issue where closed_at is null group by status order by 2 desc";
+    let rows =
+        on_pool!(store, pool => sqlx::query_as::<_, (String, i64)>(SQL).fetch_all(pool).await?);
+    Ok(rows)
+}
+
+/// The median of `end - created_at` (ms) for one category's issues since `from` that have an
+/// `end` (`first_response_at` or `closed_at`), and how many there are.
+pub async fn median_ms(
+    store: &Store,
+    service_code: &str,
+    end: Duration,
+    from: i64,
+) -> Result<Option<(i64, i64)>> {
+    let column = match end {
+        Duration::FirstReply => "first_response_at",
+        Duration::Resolution => "closed_at",
+    };
+    let count_sql = format!(
+        "select count(*) from issue where service_code = $1 and created_at >= $2 and {column} is not null"
+    );
+    let median_sql = format!(
+        "select {column} - created_at from issue where service_code = $1 and created_at >= $2 and {column} is not null \
+         order by 1 limit 1 offset $3"
+    );
+    let n: i64 = on_pool!(store, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone())).bind(service_code).bind(from).fetch_one(pool).await?);
+    if n == 0 {
+        return Ok(None);
+    }
+    let median: i64 = on_pool!(store, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(median_sql.clone()))
+        .bind(service_code).bind(from).bind(n / 2).fetch_one(pool).await?);
+    Ok(Some((median, n)))
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Duration {
+    FirstReply,
+    Resolution,
+}
+
+/// Citizens per language.
+pub async fn languages(store: &Store) -> Result<Vec<(String, i64)>> {
+    const SQL: &str = "select language, count(*) from citizen group by language order by 2 desc";
+    let rows =
+        on_pool!(store, pool => sqlx::query_as::<_, (String, i64)>(SQL).fetch_all(pool).await?);
+    Ok(rows)
+}
+
+/// Citizens opted out now, and opt-outs recorded since `since`.
+pub async fn opt_outs(store: &Store, since: i64) -> Result<(i64, i64)> {
+    const NOW: &str = "select count(*) from citizen where opted_out_at is not null";
+    const RECENT: &str =
+        "select count(*) from consent_event where kind = 'opt_out' and created_at >= $1";
+    let now: i64 = on_pool!(store, pool => sqlx::query_scalar(NOW).fetch_one(pool).await?);
+    let recent: i64 =
+        on_pool!(store, pool => sqlx::query_scalar(RECENT).bind(since).fetch_one(pool).await?);
+    Ok((now, recent))
+}
+
+/// The first words of the latest inbound messages since `since` (at most `limit`), for the
+/// keyword tally.
+pub async fn first_words(store: &Store, since: i64, limit: i64) -> Result<Vec<String>> {
+    const SQL: &str = "select body from message where direction = 'in' and created_at >= $1 \
+         order by created_at desc limit $2";
+    let bodies: Vec<String> = on_pool!(store, pool => sqlx::query_scalar(SQL).bind(since).bind(limit).fetch_all(pool).await?);
+    Ok(bodies
+        .into_iter()
+        .filter_map(|b| b.split_whitespace().next().map(str::to_owned))
+        .collect())
+}

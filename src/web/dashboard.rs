@@ -1,0 +1,257 @@
+//! `/dashboard` (public): does the city listen? Reports per day by category, the backlog, how
+//! long citizens wait for a first answer and for a fix, who writes in which language, the words
+//! they use, opt-outs. Charts are SVG drawn on the server (plotters); no script, no phone number.
+
+use super::error::ApiError;
+use crate::gateway::catalog::Meaning;
+use crate::startup::AppState;
+use crate::store::stats::{self, Duration};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use plotters::prelude::*;
+use std::collections::BTreeMap;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/dashboard", get(dashboard))
+}
+
+const DAY_MS: i64 = 86_400_000;
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 95, 191),
+    RGBColor(214, 96, 38),
+    RGBColor(29, 122, 58),
+    RGBColor(163, 58, 0),
+    RGBColor(120, 70, 170),
+    RGBColor(0, 140, 150),
+    RGBColor(190, 150, 0),
+    RGBColor(110, 110, 110),
+];
+
+pub struct Legend {
+    pub name: String,
+    pub color: String,
+}
+
+pub struct TimeRow {
+    pub category: String,
+    pub first_reply: String,
+    pub resolution: String,
+    pub answered: i64,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard.html")]
+pub struct DashboardPage {
+    pub per_day_svg: String,
+    pub legend: Vec<Legend>,
+    pub backlog_svg: String,
+    pub languages_svg: String,
+    pub times: Vec<TimeRow>,
+    pub keywords: Vec<(String, i64)>,
+    pub opted_out: i64,
+    pub opted_out_week: i64,
+    pub total_90_days: i64,
+}
+
+fn hours(ms: Option<(i64, i64)>) -> (String, i64) {
+    match ms {
+        None => ("no data".to_owned(), 0),
+        Some((ms, n)) if ms < 3_600_000 => (format!("{} min", ms / 60_000), n),
+        Some((ms, n)) if ms < 2 * DAY_MS => (format!("{:.1} h", ms as f64 / 3_600_000.0), n),
+        Some((ms, n)) => (format!("{:.1} days", ms as f64 / DAY_MS as f64), n),
+    }
+}
+
+fn hex(color: &RGBColor) -> String {
+    format!("#{:02x}{:02x}{:02x}", color.0, color.1, color.2)
+}
+
+/// Stacked bars: one column per day, one colour per category.
+fn per_day_chart(days: &[i64], series: &[(String, BTreeMap<i64, i64>)]) -> Result<String, String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (960, 320)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let first = *days.first().unwrap_or(&0);
+        let max = days
+            .iter()
+            .map(|d| {
+                series
+                    .iter()
+                    .map(|(_, s)| s.get(d).copied().unwrap_or(0))
+                    .sum::<i64>()
+            })
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let mut chart = ChartBuilder::on(&root)
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(45)
+            .build_cartesian_2d(0i64..days.len() as i64, 0i64..(max + max / 10 + 1))
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(10)
+            .x_label_formatter(&|i| crate::web::queue_view_day(first + i))
+            .y_desc("reports")
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (offset, day) in days.iter().enumerate() {
+            let mut base = 0;
+            for (index, (_, counts)) in series.iter().enumerate() {
+                let n = counts.get(day).copied().unwrap_or(0);
+                if n == 0 {
+                    continue;
+                }
+                let x = offset as i64;
+                let rect = Rectangle::new(
+                    [(x, base), (x + 1, base + n)],
+                    PALETTE[index % PALETTE.len()].filled(),
+                );
+                chart
+                    .draw_series(std::iter::once(rect))
+                    .map_err(|e| e.to_string())?;
+                base += n;
+            }
+        }
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}
+
+/// Horizontal bars with their labels, for a handful of (label, count) pairs.
+fn bar_chart(rows: &[(String, i64)], color: RGBColor) -> Result<String, String> {
+    let mut svg = String::new();
+    {
+        let height = 40 + 28 * rows.len().max(1) as u32;
+        let root = SVGBackend::with_string(&mut svg, (460, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let max = rows.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
+        let labels: Vec<String> = rows.iter().map(|(l, _)| l.clone()).collect();
+        let mut chart = ChartBuilder::on(&root)
+            .margin(8)
+            .x_label_area_size(25)
+            .y_label_area_size(110)
+            .build_cartesian_2d(0i64..(max + max / 8 + 1), 0i64..rows.len().max(1) as i64)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(rows.len().max(1))
+            .y_label_formatter(&|i| labels.get(*i as usize).cloned().unwrap_or_default())
+            .draw()
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(rows.iter().enumerate().map(|(i, (_, n))| {
+                let y = i as i64;
+                Rectangle::new([(0, y), (*n, y + 1)], color.filled())
+            }))
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}
+
+#[tracing::instrument(name = "web.dashboard", skip_all)]
+async fn dashboard(State(state): State<AppState>) -> Result<DashboardPage, ApiError> {
+    let store = state.gateway.store();
+    let catalog = state.gateway.catalog();
+    let now = crate::store::now_ms();
+    let from = (now / DAY_MS - 89) * DAY_MS;
+
+    let rows = stats::issues_per_day(store, from).await?;
+    let days: Vec<i64> = (from / DAY_MS..=now / DAY_MS).collect();
+    let mut series: Vec<(String, BTreeMap<i64, i64>)> = catalog
+        .categories()
+        .iter()
+        .map(|c| (c.name.clone(), BTreeMap::new()))
+        .collect();
+    series.push(("Uncategorized".to_owned(), BTreeMap::new()));
+    let mut total_90_days = 0;
+    for (day, code, n) in rows {
+        let index = code
+            .as_deref()
+            .and_then(|c| {
+                catalog
+                    .categories()
+                    .iter()
+                    .position(|cat| cat.service_code == c)
+            })
+            .unwrap_or(series.len() - 1);
+        *series[index].1.entry(day).or_default() += n;
+        total_90_days += n;
+    }
+    let chart_error = |e: String| ApiError::BadRequest(format!("chart: {e}"));
+    let per_day_svg = per_day_chart(&days, &series).map_err(chart_error)?;
+    let legend = series
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| Legend {
+            name: name.clone(),
+            color: hex(&PALETTE[i % PALETTE.len()]),
+        })
+        .collect();
+
+    let backlog: Vec<(String, i64)> = stats::backlog(store)
+        .await?
+        .into_iter()
+        .map(|(status, n)| (crate::web::queue_view_status(&status).to_owned(), n))
+        .collect();
+    let backlog_svg = bar_chart(&backlog, PALETTE[1]).map_err(chart_error)?;
+    let languages = stats::languages(store).await?;
+    let languages_svg = bar_chart(&languages, PALETTE[0]).map_err(chart_error)?;
+
+    let mut times = Vec::new();
+    for category in catalog.categories() {
+        let (first_reply, answered) = hours(
+            stats::median_ms(store, &category.service_code, Duration::FirstReply, from).await?,
+        );
+        let (resolution, _) = hours(
+            stats::median_ms(store, &category.service_code, Duration::Resolution, from).await?,
+        );
+        times.push(TimeRow {
+            category: category.name.clone(),
+            first_reply,
+            resolution,
+            answered,
+        });
+    }
+
+    // The words citizens start with this week, counted by what they mean in the catalog.
+    let week = now - 7 * DAY_MS;
+    let mut tally: BTreeMap<String, i64> = BTreeMap::new();
+    for word in stats::first_words(store, week, 50_000).await? {
+        if let Some(keyword) = catalog.lookup(&word) {
+            let label = match keyword.meaning {
+                Meaning::Category(i) => catalog
+                    .category(i)
+                    .keyword_in("en")
+                    .unwrap_or_default()
+                    .to_owned(),
+                Meaning::Command(_) => crate::gateway::catalog::fold(&word),
+            };
+            *tally.entry(label).or_default() += 1;
+        }
+    }
+    let mut keywords: Vec<(String, i64)> = tally.into_iter().collect();
+    keywords.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    keywords.truncate(10);
+    let (opted_out, opted_out_week) = stats::opt_outs(store, week).await?;
+
+    Ok(DashboardPage {
+        per_day_svg,
+        legend,
+        backlog_svg,
+        languages_svg,
+        times,
+        keywords,
+        opted_out,
+        opted_out_week,
+        total_90_days,
+    })
+}
