@@ -36,6 +36,8 @@ pub struct ServerSettings {
     pub request_timeout_secs: u64,
     /// Seconds that in-flight requests get to finish after SIGTERM.
     pub shutdown_grace_secs: u64,
+    /// Seconds the public dashboard is served from memory before its figures are read again.
+    pub dashboard_cache_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -42,6 +42,8 @@ pub struct AppState {
     pub console: bool,
     /// Login attempts per email.
     pub login_limiter: Arc<web::queue::auth::LoginLimiter>,
+    /// The rendered dashboard and when it was made; kept `server.dashboard_cache_secs`.
+    pub dashboard: Arc<web::dashboard::Cache>,
 }
 
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
@@ -205,6 +207,9 @@ impl Application {
             default_region: settings.sms.default_region.as_str().into(),
             console: provider == Provider::Console,
             login_limiter: Arc::new(web::queue::auth::login_limiter()),
+            dashboard: Arc::new(web::dashboard::Cache::new(Duration::from_secs(
+                settings.server.dashboard_cache_secs,
+            ))),
         };
         let listener = TcpListener::bind(&settings.server.bind)
             .await

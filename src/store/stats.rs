@@ -32,11 +32,13 @@ pub async fn median_ms(
         Duration::FirstReply => "first_response_at",
         Duration::Resolution => "closed_at",
     };
+    // `+created_at` keeps SQLite from walking the date index over every category: with bound
+    // parameters it cannot see that (service_code, created_at) is the narrower way in.
     let count_sql = format!(
-        "select count(*) from issue where service_code = $1 and created_at >= $2 and {column} is not null"
+        "select count(*) from issue where service_code = $1 and +created_at >= $2 and {column} is not null"
     );
     let median_sql = format!(
-        "select {column} - created_at from issue where service_code = $1 and created_at >= $2 and {column} is not null \
+        "select {column} - created_at from issue where service_code = $1 and +created_at >= $2 and {column} is not null \
          order by 1 limit 1 offset $3"
     );
     let n: i64 = on_pool!(store, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone())).bind(service_code).bind(from).fetch_one(pool).await?);

@@ -157,8 +157,41 @@ fn bar_chart(rows: &[(String, i64)], color: RGBColor) -> Result<String, String> 
     Ok(svg)
 }
 
+/// The last rendered page, served again while it is younger than the configured age.
+pub struct Cache {
+    max_age: std::time::Duration,
+    page: tokio::sync::Mutex<Option<(std::time::Instant, String)>>,
+}
+
+impl Cache {
+    pub fn new(max_age: std::time::Duration) -> Cache {
+        Cache {
+            max_age,
+            page: tokio::sync::Mutex::new(None),
+        }
+    }
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+) -> Result<axum::response::Html<String>, ApiError> {
+    // One request renders while the others wait for its page, instead of all computing at once.
+    let mut cached = state.dashboard.page.lock().await;
+    if let Some((made, html)) = cached.as_ref()
+        && made.elapsed() < state.dashboard.max_age
+    {
+        return Ok(axum::response::Html(html.clone()));
+    }
+    let html = render(&state)
+        .await?
+        .render()
+        .map_err(|e| ApiError::Internal(format!("template: {e}")))?;
+    *cached = Some((std::time::Instant::now(), html.clone()));
+    Ok(axum::response::Html(html))
+}
+
 #[tracing::instrument(name = "web.dashboard", skip_all)]
-async fn dashboard(State(state): State<AppState>) -> Result<DashboardPage, ApiError> {
+async fn render(state: &AppState) -> Result<DashboardPage, ApiError> {
     let store = state.gateway.store();
     let catalog = state.gateway.catalog();
     let now = crate::store::now_ms();
@@ -186,7 +219,7 @@ async fn dashboard(State(state): State<AppState>) -> Result<DashboardPage, ApiEr
         *series[index].1.entry(day).or_default() += n;
         total_90_days += n;
     }
-    let chart_error = |e: String| ApiError::BadRequest(format!("chart: {e}"));
+    let chart_error = |e: String| ApiError::Internal(format!("chart: {e}"));
     let per_day_svg = per_day_chart(&days, &series).map_err(chart_error)?;
     let legend = series
         .iter()

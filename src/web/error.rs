@@ -14,6 +14,9 @@ pub enum ApiError {
     Forbidden,
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// A bug on our side (a chart or template that failed): logged, never shown.
+    #[error("internal: {0}")]
+    Internal(String),
 }
 
 impl ApiError {
@@ -27,6 +30,14 @@ impl IntoResponse for ApiError {
         let status = match &self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Internal(error) => {
+                tracing::error!(%error, "request failed");
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "something went wrong on our side\n",
+                )
+                    .into_response();
+            }
             ApiError::Store(error) => {
                 tracing::error!(error = %error, "request failed");
                 return (

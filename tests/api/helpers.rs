@@ -196,6 +196,7 @@ pub fn settings_for(db: &TestDb, options: &Options) -> Settings {
         ("CIVICLINE_SMS__PROVIDER", options.provider.to_owned()),
         ("CIVICLINE_TWILIO__FROM", OUR_NUMBER.to_owned()),
         ("CIVICLINE_SERVER__SHUTDOWN_GRACE_SECS", "1".to_owned()),
+        ("CIVICLINE_SERVER__DASHBOARD_CACHE_SECS", "0".to_owned()),
         // No test may reach a real provider: unless a test points these at its local fake, a
         // send fails at once on a closed local port.
         (

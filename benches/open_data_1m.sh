@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Times the public dashboard and the Open311 request list on a database of one million issues,
+# on SQLite and on Postgres. Figures go in BENCHMARKS.md.
+#
+#   bash benches/open_data_1m.sh            # needs sqlite3 and a local Postgres (trust auth)
+#
+# The million issues span the last 365 days over the six categories and uncategorized; seven in
+# ten are closed, with a first answer and a closing time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+bin=target/release/civicline
+port=18481
+runs=5
+
+seed_sql() { # $1: the row-number source, $2: the row-number column
+cat <<SQL
+insert into issue (citizen_id, service_code, description, location, status, language, first_response_at, closed_at, created_at, updated_at)
+select null,
+  case $2 % 7 when 0 then 'pothole' when 1 then 'streetlight' when 2 then 'trash' when 3 then 'graffiti' when 4 then 'water' when 5 then 'noise' else null end,
+  'report number ' || $2 || ' near Main St', null,
+  case when $2 % 10 < 7 then 'resolved' when $2 % 10 = 7 then 'open' when $2 % 10 = 8 then 'acknowledged' else 'in_progress' end,
+  case $2 % 3 when 0 then 'en' when 1 then 'es' else 'fr' end,
+  case when $2 % 10 < 9 then $now - ($2 % 365) * 86400000 + 3600000 * (1 + $2 % 48) else null end,
+  case when $2 % 10 < 7 then $now - ($2 % 365) * 86400000 + 86400000 * (1 + $2 % 9) else null end,
+  $now - ($2 % 365) * 86400000 - ($2 % 86400) * 1000,
+  $now - ($2 % 365) * 86400000
+from $1;
+SQL
+}
+
+measure() { # $1: label
+  if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then echo "port $port is taken" >&2; exit 1; fi
+  CIVICLINE_SERVER__BIND=127.0.0.1:$port "$bin" serve >/tmp/civicline-1m.log 2>&1 &
+  server_pid=$!
+  trap 'kill "$server_pid" 2>/dev/null || true' EXIT
+  for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+  for path in /dashboard "/open311/v2/requests.json" "/open311/v2/requests.json?service_code=pothole&status=open" "/open311/v2/requests/500000.json"; do
+    local times=()
+    for _ in $(seq 1 $runs); do
+      times+=("$(curl -sS -o /dev/null -w '%{http_code} %{time_total}' "http://127.0.0.1:$port$path")")
+    done
+    printf '%s\t%s\t%s\n' "$1" "$path" "$(printf '%s\n' "${times[@]}" | sort -k2 -n | sed -n "$(( (runs + 1) / 2 ))p")"
+  done
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+}
+
+now=$(( $(date +%s) * 1000 ))
+echo -e "store\tpath\tHTTP status and median seconds of $runs"
+
+db=/tmp/civicline-1m.db
+rm -f "$db" "$db-wal" "$db-shm"
+export CIVICLINE_DATABASE__URL="sqlite://$db"
+"$bin" migrate >/dev/null
+sqlite3 "$db" "with recursive n(i) as (select 1 union all select i + 1 from n where i < 1000000) $(seed_sql n i)"
+sqlite3 "$db" "analyze"
+measure sqlite
+
+psql -h 127.0.0.1 -U postgres -d postgres -qc "drop database if exists civicline_1m" -c "create database civicline_1m"
+export CIVICLINE_DATABASE__URL="postgres://postgres@127.0.0.1:5432/civicline_1m"
+"$bin" migrate >/dev/null
+psql -h 127.0.0.1 -U postgres -d civicline_1m -qc "$(seed_sql 'generate_series(1::bigint, 1000000) as n(i)' i)" -c "analyze"
+measure postgres
