@@ -261,6 +261,17 @@ impl Catalog {
         self.topic_words.get(&fold(word)).map(|&i| &self.topics[i])
     }
 
+    /// The topic named by the first word of `text` (JOIN ROADS, SALIR AGUA).
+    pub fn topic_in(&self, text: &str) -> Option<&Topic> {
+        text.split_whitespace()
+            .next()
+            .and_then(|word| self.topic(word))
+    }
+
+    pub fn topic_by_code(&self, code: &str) -> Option<&Topic> {
+        self.topics.iter().find(|t| t.code == code)
+    }
+
     pub fn topics(&self) -> &[Topic] {
         &self.topics
     }

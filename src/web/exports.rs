@@ -3,6 +3,7 @@
 //! Filters as Open311's: `service_code`, `start_date`, `end_date`, `status` (open|closed).
 
 use super::open311::{iso8601, wire_status};
+use super::params::Params;
 use crate::startup::AppState;
 use crate::store::open_data::{self, PublicIssue};
 use axum::Router;
@@ -59,42 +60,20 @@ fn row(state: &AppState, issue: &PublicIssue) -> String {
 }
 
 async fn issues(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
-    let params: Vec<(String, String)> =
-        url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect();
-    let get = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let date = |name: &str, default: i64| match get(name) {
-        None => Some(default),
-        Some(raw) => {
-            time::OffsetDateTime::parse(&raw, &time::format_description::well_known::Rfc3339)
-                .ok()
-                .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-        }
-    };
-    let (Some(from), Some(to)) = (date("start_date", i64::MIN), date("end_date", i64::MAX)) else {
+    let params = Params::parse(raw.as_deref());
+    let (Ok(from), Ok(to)) = (params.date("start_date"), params.date("end_date")) else {
         return (
             StatusCode::BAD_REQUEST,
             "start_date and end_date must be ISO 8601 date-times with an offset\n",
         )
             .into_response();
     };
-    let open = match get("status").as_deref() {
-        None => None,
-        Some("open") => Some(true),
-        Some("closed") => Some(false),
-        Some(_) => {
-            return (StatusCode::BAD_REQUEST, "status must be open or closed\n").into_response();
-        }
+    let (from, to) = (from.unwrap_or(i64::MIN), to.unwrap_or(i64::MAX));
+    let Ok(open) = params.open() else {
+        return (StatusCode::BAD_REQUEST, "status must be open or closed\n").into_response();
     };
     let query = open_data::Query {
-        service_code: get("service_code"),
+        service_code: params.get("service_code"),
         from,
         to,
         open,

@@ -7,6 +7,7 @@ pub mod error;
 pub mod exports;
 pub mod health;
 pub mod open311;
+mod params;
 pub mod queue;
 pub mod simulator;
 pub mod webhooks;

@@ -2,6 +2,7 @@
 //! (issues), in JSON and XML; POST with an API key so other channels file into the same queue.
 //! <https://wiki.open311.org/GeoReport_v2/>. Public: nothing here reads a phone number.
 
+use super::params::Params;
 use crate::startup::AppState;
 use crate::store::issues::CLOSED_STATUSES;
 use crate::store::open_data::{self, PublicIssue};
@@ -152,12 +153,6 @@ pub fn iso8601(ms: i64) -> String {
     }
 }
 
-fn parse_date(raw: &str) -> Option<i64> {
-    let t =
-        time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339).ok()?;
-    Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
-}
-
 /// `open` or `closed` on the wire; our finer statuses ride in `status_notes`.
 pub fn wire_status(status: &str) -> &'static str {
     if CLOSED_STATUSES.contains(&status) {
@@ -210,12 +205,6 @@ fn request_record(state: &AppState, issue: PublicIssue) -> Record {
     ]
 }
 
-fn params(raw: Option<&str>) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect()
-}
-
 async fn requests(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -223,14 +212,8 @@ async fn requests(
 ) -> Response {
     const WINDOW_MS: i64 = 90 * 24 * 3_600_000;
     const MAX: i64 = 1000;
-    let params = params(raw.as_deref());
-    let get = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
+    let params = Params::parse(raw.as_deref());
+    let get = |name: &str| params.get(name);
     let store = state.gateway.store();
 
     // A list of ids answers alone: the spec says every other parameter is then ignored.
@@ -260,11 +243,7 @@ async fn requests(
     }
 
     let now = store::now_ms();
-    let date = |name: &str| match get(name) {
-        None => Ok(None),
-        Some(raw) => parse_date(&raw).map(Some).ok_or(name.to_owned()),
-    };
-    let (start, end) = match (date("start_date"), date("end_date")) {
+    let (start, end) = match (params.date("start_date"), params.date("end_date")) {
         (Ok(start), Ok(end)) => (start, end),
         (Err(name), _) | (_, Err(name)) => {
             return error(
@@ -279,17 +258,12 @@ async fn requests(
     // The spec's default window: the last 90 days, counted back from end_date if given.
     let to = end.unwrap_or(now);
     let from = start.unwrap_or(to - WINDOW_MS);
-    let open = match get("status").as_deref() {
-        None => None,
-        Some("open") => Some(true),
-        Some("closed") => Some(false),
-        Some(_) => {
-            return error(
-                format,
-                StatusCode::BAD_REQUEST,
-                "status must be open or closed",
-            );
-        }
+    let Ok(open) = params.open() else {
+        return error(
+            format,
+            StatusCode::BAD_REQUEST,
+            "status must be open or closed",
+        );
     };
     let number = |name: &str, default: i64| {
         get(name).map_or(Ok(default), |v| {

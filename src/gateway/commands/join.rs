@@ -14,11 +14,7 @@ pub struct Join {
 
 impl Join {
     pub fn parse(rest: &str, catalog: &Catalog) -> Join {
-        let topic = rest
-            .split_whitespace()
-            .next()
-            .and_then(|word| catalog.topic(word))
-            .map(|t| t.code.clone());
+        let topic = catalog.topic_in(rest).map(|t| t.code.clone());
         Join { topic }
     }
 
@@ -26,7 +22,7 @@ impl Join {
         let Some(topic) = self
             .topic
             .as_deref()
-            .and_then(|code| ctx.catalog.topics().iter().find(|t| t.code == code))
+            .and_then(|code| ctx.catalog.topic_by_code(code))
         else {
             return Ok(topic_unknown(ctx));
         };

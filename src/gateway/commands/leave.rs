@@ -12,11 +12,7 @@ pub struct Leave {
 
 impl Leave {
     pub fn parse(rest: &str, catalog: &Catalog) -> Leave {
-        let topic = rest
-            .split_whitespace()
-            .next()
-            .and_then(|word| catalog.topic(word))
-            .map(|t| t.code.clone());
+        let topic = catalog.topic_in(rest).map(|t| t.code.clone());
         Leave { topic }
     }
 
@@ -25,7 +21,7 @@ impl Leave {
         let Some(topic) = self
             .topic
             .as_deref()
-            .and_then(|code| ctx.catalog.topics().iter().find(|t| t.code == code))
+            .and_then(|code| ctx.catalog.topic_by_code(code))
         else {
             return Ok(super::join::topic_unknown(ctx));
         };
