@@ -8,12 +8,20 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 # Dependencies first, so a source change does not rebuild them.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir src && echo 'fn main() {}' > src/main.rs && echo '' > src/lib.rs \
+# Stub targets (the manifest names a bench), so that this layer is the dependencies alone.
+RUN mkdir -p src benches && echo 'fn main() {}' > src/main.rs && echo '' > src/lib.rs \
+    && echo 'fn main() {}' > benches/outbox_drain.rs \
     && cargo build --release --locked \
-    && rm -rf src target/release/.fingerprint/civicline-*
+    && rm -rf src benches target/release/.fingerprint/civicline-*
+# Everything the build reads: sqlx embeds migrations/, askama compiles templates/, the binary
+# embeds config/ and static/; build.rs makes cargo notice new migrations.
+COPY build.rs ./
 COPY src src
+COPY benches benches
 COPY migrations migrations
 COPY config config
+COPY templates templates
+COPY static static
 RUN cargo build --release --locked && strip target/release/civicline
 
 FROM debian:bookworm-slim
