@@ -13,4 +13,5 @@ mod open_data;
 mod queue;
 mod simulate;
 mod startup;
+mod storm;
 mod webhook_input;
