@@ -6,6 +6,7 @@ mod helpers;
 
 mod browser;
 mod conversation;
+mod crash;
 mod delivery;
 mod health;
 mod languages;

@@ -1,0 +1,125 @@
+//! Crash safety: the server is killed with SIGKILL in the middle of a burst, three times, and
+//! restarted on the same database. Every message it acknowledged (HTTP 200) must be stored, and
+//! none twice.
+
+use crate::helpers::{AUTH_TOKEN, Backend, PUBLIC_URL, TestDb, new_sid, twilio_form};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+fn start(db: &TestDb, port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_civicline"))
+        .env("CIVICLINE_SERVER__BIND", format!("127.0.0.1:{port}"))
+        .env("CIVICLINE_SERVER__PUBLIC_URL", PUBLIC_URL)
+        .env("CIVICLINE_DATABASE__URL", db.url())
+        .env("CIVICLINE_TWILIO__AUTH_TOKEN", AUTH_TOKEN)
+        .env("CIVICLINE_GATEWAY__FLOOD_PER_MINUTE", "0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("civicline starts")
+}
+
+async fn crash_three_times(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = civicline::providers::http_client();
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    for round in 0..3 {
+        let mut server = start(&db, port);
+        crate::helpers::eventually("the server is up", || async {
+            client
+                .get(format!("http://127.0.0.1:{port}/healthz"))
+                .send()
+                .await
+                .is_ok()
+        })
+        .await;
+        // Sixteen senders texting as fast as they can until the server dies under them.
+        let mut senders = Vec::new();
+        for sender in 0..16 {
+            let (client, acknowledged) = (client.clone(), acknowledged.clone());
+            senders.push(tokio::spawn(async move {
+                for n in 0.. {
+                    let form = twilio_form(
+                        &new_sid(),
+                        &format!("+1415{:03}{:04}", 100 + round * 16 + sender, n % 10_000),
+                        "POTHOLE on Main St",
+                    );
+                    let signature = civicline::providers::twilio::signature(
+                        AUTH_TOKEN,
+                        &format!("{PUBLIC_URL}/sms/twilio"),
+                        form.pairs(),
+                    );
+                    let sent = client
+                        .post(format!("http://127.0.0.1:{port}/sms/twilio"))
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .header("X-Twilio-Signature", signature)
+                        .body(form.encode())
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(response) if response.status() == 200 => {
+                            acknowledged
+                                .lock()
+                                .unwrap()
+                                .push(form.get("MessageSid").unwrap().to_owned());
+                        }
+                        Ok(response) => panic!("unexpected answer {}", response.status()),
+                        Err(_) => return, // the server is gone
+                    }
+                }
+            }));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        server.kill().unwrap(); // SIGKILL: no shutdown, no flush
+        server.wait().unwrap();
+        for sender in senders {
+            sender.await.unwrap();
+        }
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() > 100,
+        "the bursts got going: {} acknowledged",
+        acknowledged.len()
+    );
+    eprintln!(
+        "{} messages acknowledged across three crashes",
+        acknowledged.len()
+    );
+    const SQL: &str = "select provider_message_id, count(*) from message where direction = 'in' group by provider_message_id";
+    let stored: Vec<(String, i64)> = match backend {
+        Backend::Sqlite => sqlx::query_as(SQL)
+            .fetch_all(&sqlx::SqlitePool::connect(&db.url()).await.unwrap())
+            .await
+            .unwrap(),
+        Backend::Postgres => sqlx::query_as(SQL)
+            .fetch_all(&sqlx::PgPool::connect(&db.url()).await.unwrap())
+            .await
+            .unwrap(),
+    };
+    let stored: std::collections::HashMap<String, i64> = stored.into_iter().collect();
+    for sid in &acknowledged {
+        assert_eq!(
+            stored.get(sid),
+            Some(&1),
+            "acknowledged message {sid} must be stored exactly once"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_acknowledged_message_is_lost_or_doubled_when_the_server_is_killed_sqlite() {
+    crash_three_times(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_acknowledged_message_is_lost_or_doubled_when_the_server_is_killed_postgres() {
+    crash_three_times(Backend::Postgres).await;
+}
