@@ -169,10 +169,7 @@ impl Worker {
             limiter.until_ready().await;
         }
         let callback = (self.inner.sender.provider() == Provider::Twilio).then(|| {
-            format!(
-                "{}/sms/twilio/status?message_id={}",
-                self.inner.public_url, job.message_id
-            )
+            crate::providers::twilio::status_callback_url(&self.inner.public_url, job.message_id)
         });
         let sms = OutboundSms {
             message_id: job.message_id,

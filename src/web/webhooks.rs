@@ -69,7 +69,7 @@ async fn twilio_inbound(
     let callback = received
         .reply_message_id
         .filter(|_| state.twilio_auth_token.is_some())
-        .map(|id| format!("{}/sms/twilio/status?message_id={id}", state.public_url));
+        .map(|id| twilio::status_callback_url(&state.public_url, id));
     let twiml = twilio::twiml(received.reply.as_deref(), callback.as_deref());
     metrics::histogram!("civicline_webhook_seconds", "provider" => "twilio")
         .record(started.elapsed().as_secs_f64());

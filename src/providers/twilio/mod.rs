@@ -117,6 +117,12 @@ pub fn parse_inbound(
     ))
 }
 
+/// The URL Twilio reports a message's delivery status to: our status webhook, with our message
+/// id so the callback finds the message even before we know Twilio's SID.
+pub fn status_callback_url(public_url: &str, message_id: i64) -> String {
+    format!("{public_url}/sms/twilio/status?message_id={message_id}")
+}
+
 /// A TwiML response: one `<Message>` when there is a reply, `<Response/>` for silence. With a
 /// `status_callback`, Twilio reports the reply's delivery there.
 pub fn twiml(reply: Option<&str>, status_callback: Option<&str>) -> String {
