@@ -3,6 +3,7 @@
 //! they use, opt-outs. Charts are SVG drawn on the server (plotters); no script, no phone number.
 
 use super::error::ApiError;
+use super::queue::{view_status_label, view_when};
 use crate::gateway::catalog::Meaning;
 use crate::startup::AppState;
 use crate::store::stats::{self, Duration};
@@ -97,7 +98,12 @@ fn per_day_chart(days: &[i64], series: &[(String, BTreeMap<i64, i64>)]) -> Resul
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(10)
-            .x_label_formatter(&|i| crate::web::queue_view_day(first + i))
+            .x_label_formatter(&|i| {
+                view_when((first + i) * DAY_MS)
+                    .chars()
+                    .take(10)
+                    .collect::<String>()
+            })
             .y_desc("reports")
             .draw()
             .map_err(|e| e.to_string())?;
@@ -233,7 +239,7 @@ async fn render(state: &AppState) -> Result<DashboardPage, ApiError> {
     let backlog: Vec<(String, i64)> = stats::backlog(store)
         .await?
         .into_iter()
-        .map(|(status, n)| (crate::web::queue_view_status(&status).to_owned(), n))
+        .map(|(status, n)| (view_status_label(&status).to_owned(), n))
         .collect();
     let backlog_svg = bar_chart(&backlog, PALETTE[1]).map_err(chart_error)?;
     let languages = stats::languages(store).await?;

@@ -19,23 +19,39 @@ impl Join {
     }
 
     pub async fn apply(self, ctx: &mut Context<'_>) -> store::Result<Outcome> {
-        let Some(topic) = self
-            .topic
-            .as_deref()
-            .and_then(|code| ctx.catalog.topic_by_code(code))
-        else {
-            return Ok(topic_unknown(ctx));
-        };
-        citizens::subscribe(ctx.tx, ctx.citizen.citizen_id, &topic.code, ctx.now).await?;
-        let (name, keyword) = (
-            topic.name_in(&ctx.language),
-            topic.keyword_in(&ctx.language),
-        );
-        Ok(Outcome {
-            reply: ctx.reply(ReplyKey::Joined, &[("topic", name), ("keyword", keyword)]),
-            ..Outcome::default()
-        })
+        change_subscription(ctx, self.topic.as_deref(), true).await
     }
+}
+
+/// What JOIN and LEAVE share: find the topic, subscribe or unsubscribe, answer with the topic's
+/// name and word in the citizen's language; an unknown topic gets the list of topics.
+pub(super) async fn change_subscription(
+    ctx: &mut Context<'_>,
+    code: Option<&str>,
+    join: bool,
+) -> store::Result<Outcome> {
+    let Some(topic) = code.and_then(|code| ctx.catalog.topic_by_code(code)) else {
+        return Ok(topic_unknown(ctx));
+    };
+    let citizen_id = ctx.citizen.citizen_id;
+    if join {
+        citizens::subscribe(ctx.tx, citizen_id, &topic.code, ctx.now).await?;
+    } else {
+        citizens::unsubscribe(ctx.tx, citizen_id, &topic.code).await?;
+    }
+    let key = if join {
+        ReplyKey::Joined
+    } else {
+        ReplyKey::Left
+    };
+    let (name, keyword) = (
+        topic.name_in(&ctx.language),
+        topic.keyword_in(&ctx.language),
+    );
+    Ok(Outcome {
+        reply: ctx.reply(key, &[("topic", name), ("keyword", keyword)]),
+        ..Outcome::default()
+    })
 }
 
 /// "Topics you can join: ROADS, WATER, ALERTS ...", in the citizen's language.

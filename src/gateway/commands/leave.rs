@@ -2,8 +2,7 @@
 
 use super::{Context, Outcome};
 use crate::gateway::catalog::Catalog;
-use crate::gateway::replies::ReplyKey;
-use crate::store::{self, citizens};
+use crate::store;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Leave {
@@ -18,21 +17,6 @@ impl Leave {
 
     /// Answers the same whether or not they had joined: leaving is what they want either way.
     pub async fn apply(self, ctx: &mut Context<'_>) -> store::Result<Outcome> {
-        let Some(topic) = self
-            .topic
-            .as_deref()
-            .and_then(|code| ctx.catalog.topic_by_code(code))
-        else {
-            return Ok(super::join::topic_unknown(ctx));
-        };
-        citizens::unsubscribe(ctx.tx, ctx.citizen.citizen_id, &topic.code).await?;
-        let (name, keyword) = (
-            topic.name_in(&ctx.language),
-            topic.keyword_in(&ctx.language),
-        );
-        Ok(Outcome {
-            reply: ctx.reply(ReplyKey::Left, &[("topic", name), ("keyword", keyword)]),
-            ..Outcome::default()
-        })
+        super::join::change_subscription(ctx, self.topic.as_deref(), false).await
     }
 }
