@@ -321,6 +321,9 @@ each_backend! {
         assert_eq!(message_status(&app, reply_id).await.0, "sent");
 
         let report = Form::from_pairs([("id", sent.sid.as_deref().unwrap()), ("status", "Success"), ("phoneNumber", "+254711082300"), ("networkCode", "63902"), ("failureReason", ""), ("retryCount", "0")]);
+        // Without our token a delivery report is refused and changes nothing.
+        assert_eq!(post_at(&app, "/sms/africastalking/delivery", &report, Some("guess")).await, 403);
+        assert_eq!(app.scalar("select count(*) from delivery_event").await, 0);
         assert_eq!(post_at(&app, "/sms/africastalking/delivery", &report, Some(AT_WEBHOOK_TOKEN)).await, 200);
         assert_eq!(message_status(&app, reply_id).await.0, "delivered");
 

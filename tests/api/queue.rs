@@ -325,3 +325,20 @@ each_backend! {
         app.wait_outbox_empty().await;
     }
 }
+
+each_backend! {
+    async fn hiding_a_description_from_the_issue_page_keeps_it_out_of_open_data(backend) {
+        let Some((app, _fake, [viewer, agent, _])) = office(backend).await else { return };
+        assert_eq!(app.post_page("/issues/1/hide", Some(&viewer), &[("hidden", "1")], &[]).await.status, 403);
+        assert_eq!(app.post_page("/issues/1/hide", Some(&agent), &[("hidden", "1")], &[]).await.location.as_deref(), Some("/issues/1"));
+        let (_, public) = app.get("/open311/v2/requests/1.json").await;
+        assert!(public.contains("\"description\":\"\""), "hidden: {public}");
+        assert!(!public.contains("deep hole"));
+        let (_, csv) = app.get("/exports/issues.csv").await;
+        assert!(!csv.contains("deep hole") && csv.contains("\n1,"), "counted, not shown: {csv}");
+        assert!(app.get_page("/issues/1", Some(&agent)).await.body.contains("Publish it again"));
+        app.post_page("/issues/1/hide", Some(&agent), &[("hidden", "0")], &[]).await;
+        assert!(app.get("/open311/v2/requests/1.json").await.1.contains("deep hole on Main St at 5th"));
+        assert_eq!(app.scalar("select count(*) from issue_event where kind = 'publication'").await, 2);
+    }
+}
