@@ -38,6 +38,8 @@ pub struct ServerSettings {
     pub shutdown_grace_secs: u64,
     /// Seconds the public dashboard is served from memory before its figures are read again.
     pub dashboard_cache_secs: u64,
+    /// When set, `GET /metrics` answers only `Authorization: Bearer <metrics_token>`.
+    pub metrics_token: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -194,6 +196,13 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+    /// True when `given` is this secret; constant-time in the secret's contents. An empty
+    /// secret matches nothing.
+    pub fn matches(&self, given: Option<&str>) -> bool {
+        use subtle::ConstantTimeEq;
+        let given = given.unwrap_or_default();
+        !self.0.is_empty() && bool::from(self.0.as_bytes().ct_eq(given.as_bytes()))
+    }
 }
 
 impl fmt::Debug for Secret {
@@ -257,6 +266,16 @@ impl GatewaySettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_match_only_themselves_and_empty_matches_nothing() {
+        let secret = Secret::new("s3cret");
+        assert!(secret.matches(Some("s3cret")));
+        assert!(!secret.matches(Some("s3cre")));
+        assert!(!secret.matches(Some("s3cret ")));
+        assert!(!secret.matches(None));
+        assert!(!Secret::new("").matches(Some("")));
+    }
 
     fn env(pairs: &[(&str, &str)]) -> Settings {
         Settings::from_env_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap()

@@ -44,6 +44,8 @@ pub struct AppState {
     pub login_limiter: Arc<web::queue::auth::LoginLimiter>,
     /// The rendered dashboard and when it was made; kept `server.dashboard_cache_secs`.
     pub dashboard: Arc<web::dashboard::Cache>,
+    /// `server.metrics_token`: when set, `/metrics` needs it as a bearer token.
+    pub metrics_token: Option<Arc<Secret>>,
 }
 
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
@@ -210,6 +212,7 @@ impl Application {
             dashboard: Arc::new(web::dashboard::Cache::new(Duration::from_secs(
                 settings.server.dashboard_cache_secs,
             ))),
+            metrics_token: settings.server.metrics_token.clone().map(Arc::new),
         };
         let listener = TcpListener::bind(&settings.server.bind)
             .await

@@ -138,24 +138,38 @@ fn bar_chart(rows: &[(String, i64)], color: RGBColor) -> Result<String, String> 
         let root = SVGBackend::with_string(&mut svg, (460, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let max = rows.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
-        let labels: Vec<String> = rows.iter().map(|(l, _)| l.clone()).collect();
+        // One segment per row, the largest at the top; a label sits in the middle of its segment,
+        // beside its bar.
+        let n = rows.len().max(1) as i64;
         let mut chart = ChartBuilder::on(&root)
             .margin(8)
             .x_label_area_size(25)
             .y_label_area_size(110)
-            .build_cartesian_2d(0i64..(max + max / 8 + 1), 0i64..rows.len().max(1) as i64)
+            .build_cartesian_2d(0i64..(max + max / 8 + 1), (0i64..n).into_segmented())
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .y_labels(rows.len().max(1))
-            .y_label_formatter(&|i| labels.get(*i as usize).cloned().unwrap_or_default())
+            .y_labels(rows.len().max(1) + 1)
+            .y_label_formatter(&|value| match value {
+                SegmentValue::CenterOf(i) => rows
+                    .get((n - 1 - i) as usize)
+                    .map(|(label, _)| label.clone())
+                    .unwrap_or_default(),
+                _ => String::new(),
+            })
             .draw()
             .map_err(|e| e.to_string())?;
         chart
-            .draw_series(rows.iter().enumerate().map(|(i, (_, n))| {
-                let y = i as i64;
-                Rectangle::new([(0, y), (*n, y + 1)], color.filled())
+            .draw_series(rows.iter().enumerate().map(|(i, (_, count))| {
+                let y = n - 1 - i as i64;
+                Rectangle::new(
+                    [
+                        (0, SegmentValue::Exact(y)),
+                        (*count, SegmentValue::Exact(y + 1)),
+                    ],
+                    color.filled(),
+                )
             }))
             .map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
@@ -245,26 +259,33 @@ async fn render(state: &AppState) -> Result<DashboardPage, ApiError> {
     let languages = stats::languages(store).await?;
     let languages_svg = bar_chart(&languages, PALETTE[0]).map_err(chart_error)?;
 
-    let mut times = Vec::new();
-    for category in catalog.categories() {
-        let (first_reply, answered) = hours(
-            stats::median_ms(store, &category.service_code, Duration::FirstReply, from).await?,
-        );
-        let (resolution, _) = hours(
-            stats::median_ms(store, &category.service_code, Duration::Resolution, from).await?,
-        );
-        times.push(TimeRow {
-            category: category.name.clone(),
-            first_reply,
-            resolution,
-            answered,
-        });
-    }
+    // Twelve small index-only queries; run together they use every reader connection.
+    let medians = futures_util::future::try_join_all(catalog.categories().iter().map(
+        |category| async move {
+            let code = &category.service_code;
+            let first_reply = stats::median_ms(store, code, Duration::FirstReply, from).await?;
+            let resolution = stats::median_ms(store, code, Duration::Resolution, from).await?;
+            Ok::<_, crate::store::StoreError>((category, first_reply, resolution))
+        },
+    ))
+    .await?;
+    let times = medians
+        .into_iter()
+        .map(|(category, first_reply, resolution)| {
+            let (first_reply, answered) = hours(first_reply);
+            TimeRow {
+                category: category.name.clone(),
+                first_reply,
+                resolution: hours(resolution).0,
+                answered,
+            }
+        })
+        .collect();
 
     // The words citizens start with this week, counted by what they mean in the catalog.
     let week = now - 7 * DAY_MS;
     let mut tally: BTreeMap<String, i64> = BTreeMap::new();
-    for word in stats::first_words(store, week, 50_000).await? {
+    for (word, n) in stats::first_words(store, week, 1_000).await? {
         if let Some(keyword) = catalog.lookup(&word) {
             let label = match keyword.meaning {
                 Meaning::Category(i) => catalog
@@ -274,7 +295,7 @@ async fn render(state: &AppState) -> Result<DashboardPage, ApiError> {
                     .to_owned(),
                 Meaning::Command(_) => crate::gateway::catalog::fold(&word),
             };
-            *tally.entry(label).or_default() += 1;
+            *tally.entry(label).or_default() += n;
         }
     }
     let mut keywords: Vec<(String, i64)> = tally.into_iter().collect();

@@ -30,14 +30,32 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
 }
 
 /// Prometheus text format. The outbox gauges are read from the database now, so every replica
-/// reports the shared queue.
+/// reports the shared queue. With `server.metrics_token` set, only its bearer may read.
 async fn metrics(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
 ) -> (
     StatusCode,
     [(axum::http::HeaderName, &'static str); 1],
     String,
 ) {
+    let content_type = [(
+        axum::http::header::CONTENT_TYPE,
+        "text/plain; version=0.0.4",
+    )];
+    if let Some(expected) = &state.metrics_token {
+        let given = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if !expected.matches(given) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                content_type,
+                "metrics need the bearer token (server.metrics_token)\n".to_owned(),
+            );
+        }
+    }
     let store = state.gateway.store();
     match crate::store::outbox::depth(store, crate::store::now_ms()).await {
         Ok((depth, oldest_ms)) => {
@@ -46,10 +64,6 @@ async fn metrics(
         }
         Err(error) => tracing::warn!(%error, "metrics: outbox depth unavailable"),
     }
-    let content_type = [(
-        axum::http::header::CONTENT_TYPE,
-        "text/plain; version=0.0.4",
-    )];
     (
         StatusCode::OK,
         content_type,

@@ -121,7 +121,7 @@ fn check_africastalking_token(state: &AppState, uri: &Uri) -> Result<(), ApiErro
     let given = Query::<TokenQuery>::try_from_uri(uri)
         .ok()
         .and_then(|q| q.0.token);
-    if africastalking::token_matches(expected.expose(), given.as_deref()) {
+    if expected.matches(given.as_deref()) {
         Ok(())
     } else {
         Err(ApiError::Forbidden)

@@ -1,4 +1,5 @@
 use crate::both_backends;
+use crate::helpers::{Backend, Options, spawn_app_with};
 
 both_backends! {
     async fn healthz_and_readyz_answer_when_the_database_is_up(app) {
@@ -26,4 +27,44 @@ both_backends! {
             assert!(text.contains(needle), "/metrics lacks {needle}:\n{text}");
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_with_a_token_answer_only_its_bearer() {
+    let options = Options {
+        env: vec![(
+            "CIVICLINE_SERVER__METRICS_TOKEN",
+            "scrape-s3cret".to_owned(),
+        )],
+        ..Options::default()
+    };
+    let app = spawn_app_with(Backend::Sqlite, options).await.unwrap();
+    let scrape = |auth: Option<&'static str>| {
+        let mut request = app.client.get(format!("{}/metrics", app.address));
+        if let Some(auth) = auth {
+            request = request.header("authorization", auth);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    for refused in [
+        None,
+        Some("Bearer wrong"),
+        Some("Bearer "),
+        Some("scrape-s3cret"),
+    ] {
+        let (status, body) = scrape(refused).await;
+        assert_eq!(status, 401, "{refused:?}");
+        assert!(
+            !body.contains("civicline_"),
+            "{refused:?} read the metrics: {body}"
+        );
+    }
+    let (status, body) = scrape(Some("Bearer scrape-s3cret")).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("civicline_outbox_depth "), "{body}");
+    // The other public routes are unaffected.
+    assert_eq!(app.get("/healthz").await.0, 200);
 }
