@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Signed Twilio webhooks against civicline on SQLite and on Postgres, beside the ceiling (a bare
+# axum handler that parses the form, checks the signature and answers fixed TwiML), at each
+# concurrency, in one run. Figures go in BENCHMARKS.md.
+#
+#   bash benches/load.sh                  # 10 s per point; SECONDS_PER_POINT=30 for longer
+#   CONCURRENCY="64" STORES="sqlite" bash benches/load.sh
+#
+# Needs a local Postgres (trust auth) for the Postgres rows. Every line ends with the check that
+# each MessageSid answered 200 is stored exactly once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${SECONDS_PER_POINT:-10}
+concurrency=${CONCURRENCY:-"1 16 64"}
+stores=${STORES:-"sqlite postgres"}
+token=loadgen-auth-token
+ceiling_port=18490
+server_port=18491
+
+cargo build --release --quiet --bin civicline --example loadgen
+bin=target/release/civicline
+gen=target/release/examples/loadgen
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+wait_for() { # $1: port
+  for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "nothing listens on port $1" >&2; exit 1
+}
+
+"$gen" ceiling --bind "127.0.0.1:$ceiling_port" --token "$token" 2>/dev/null &
+ceiling_pid=$!
+pids+=("$ceiling_pid")
+wait_for $ceiling_port
+
+echo "# $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), ${seconds}s per point"
+for store in $stores; do
+  case $store in
+    sqlite)
+      db=/tmp/civicline-load.db
+      rm -f "$db" "$db-wal" "$db-shm"
+      url="sqlite://$db" ;;
+    postgres)
+      psql -h 127.0.0.1 -U postgres -d postgres -qc "drop database if exists civicline_load" -c "create database civicline_load"
+      url="postgres://postgres@127.0.0.1:5432/civicline_load" ;;
+  esac
+  CIVICLINE_DATABASE__URL=$url \
+  CIVICLINE_SERVER__BIND=127.0.0.1:$server_port \
+  CIVICLINE_SERVER__PUBLIC_URL=http://127.0.0.1:$server_port \
+  CIVICLINE_SMS__PROVIDER=twilio \
+  CIVICLINE_TWILIO__ACCOUNT_SID=ACloadgen00000000000000000000000000 \
+  CIVICLINE_TWILIO__AUTH_TOKEN=$token \
+  CIVICLINE_TWILIO__FROM=+18005551212 \
+  CIVICLINE_TWILIO__API_BASE=http://127.0.0.1:9 \
+  CIVICLINE_LOG__FILTER=warn \
+    "$bin" serve >/tmp/civicline-load-$store.log 2>&1 &
+  server_pid=$!
+  pids+=("$server_pid")
+  wait_for $server_port
+  for c in $concurrency; do
+    "$gen" run --label ceiling --url "http://127.0.0.1:$ceiling_port/sms/twilio" --token "$token" \
+      --concurrency "$c" --seconds "$seconds" --server-pid "$ceiling_pid"
+    "$gen" run --label "$store" --url "http://127.0.0.1:$server_port/sms/twilio" --token "$token" \
+      --concurrency "$c" --seconds "$seconds" --server-pid "$server_pid" --database-url "$url"
+  done
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+done
