@@ -137,15 +137,19 @@ mod tests {
             }
 
             #[test]
-            fn look_alikes_never_force_ucs2_and_replacing_twice_changes_nothing(text in gsm_like_text()) {
+            fn look_alikes_never_cost_more_and_replacing_twice_changes_nothing(text in gsm_like_text()) {
                 let once = replace_lookalikes(&text).into_owned();
-                prop_assert_eq!(Segments::of(&once).encoding, Encoding::Gsm7);
+                prop_assert!(Segments::of(&once).count <= Segments::of(&text).count);
+                if once != text {
+                    prop_assert_eq!(Segments::of(&once).encoding, Encoding::Gsm7);
+                }
                 prop_assert_eq!(replace_lookalikes(&once).into_owned(), once);
             }
 
             #[test]
             fn gsm7_units_add_up(a in gsm_like_text(), b in gsm_like_text()) {
                 let (a, b) = (replace_lookalikes(&a).into_owned(), replace_lookalikes(&b).into_owned());
+                prop_assume!(Segments::of(&a).encoding == Encoding::Gsm7 && Segments::of(&b).encoding == Encoding::Gsm7);
                 prop_assert_eq!(Segments::of(&format!("{a}{b}")).units, Segments::of(&a).units + Segments::of(&b).units);
             }
 

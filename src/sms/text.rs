@@ -2,6 +2,7 @@
 //! the encoding is decided, so one curly quote does not turn a 160-character message into a
 //! 70-character one (Twilio calls this "Smart Encoding").
 
+use super::{Encoding, Segments};
 use std::borrow::Cow;
 
 /// Look-alike characters and the GSM-7 text that replaces each.
@@ -36,7 +37,10 @@ const LOOKALIKES: &[(char, &str)] = &[
     ('\t', " "),         // tab (not in GSM-7)
 ];
 
-/// Replaces look-alikes; text without any comes back borrowed.
+/// Replaces look-alikes when that makes the text no more expensive; otherwise, and for text
+/// without any, the text comes back borrowed. A replacement can cost more: an ellipsis becomes
+/// three septets, and a text that stays UCS-2 (an emoji) only grows (found by the `segments`
+/// fuzz target). A text is never emptied (a lone zero-width space stays).
 pub fn replace_lookalikes(text: &str) -> Cow<'_, str> {
     if !text
         .chars()
@@ -51,13 +55,17 @@ pub fn replace_lookalikes(text: &str) -> Cow<'_, str> {
             None => out.push(c),
         }
     }
-    Cow::Owned(out)
+    let (before, after) = (Segments::of(text), Segments::of(&out));
+    if after.encoding == Encoding::Gsm7 && after.count <= before.count && !out.trim().is_empty() {
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sms::{Encoding, Segments};
 
     #[test]
     fn smart_punctuation_becomes_gsm7() {
@@ -66,6 +74,21 @@ mod tests {
         assert_eq!(plain, "It's \"fixed\" - see you... soon");
         assert_eq!(Segments::of(&plain).encoding, Encoding::Gsm7);
         assert_eq!(Segments::of(text).encoding, Encoding::Ucs2);
+    }
+
+    #[test]
+    fn a_replacement_that_would_cost_more_is_not_made() {
+        // Found by the segments fuzz target: the emoji keeps the text UCS-2, so "..." for "…"
+        // only adds two units.
+        let text = format!("\u{1F600} wait\u{2026}{}", "x".repeat(62));
+        assert_eq!(Segments::of(&text).count, 1);
+        assert_eq!(Segments::of(&text.replace('\u{2026}', "...")).count, 2);
+        assert_eq!(replace_lookalikes(&text), text);
+        // Sixty ellipses are one UCS-2 segment but 180 septets (two GSM-7 segments).
+        let dots = "\u{2026}".repeat(60);
+        assert_eq!(replace_lookalikes(&dots), dots);
+        // A text of look-alikes that would vanish is kept.
+        assert_eq!(replace_lookalikes("\u{200B}"), "\u{200B}");
     }
 
     #[test]
