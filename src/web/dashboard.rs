@@ -130,9 +130,13 @@ fn per_day_chart(days: &[i64], series: &[(String, BTreeMap<i64, i64>)]) -> Resul
     Ok(svg)
 }
 
-/// Horizontal bars with their labels, for a handful of (label, count) pairs.
+/// Horizontal bars with their labels, for a handful of (label, count) pairs; nothing (the page
+/// says "None yet.") when there are none.
 fn bar_chart(rows: &[(String, i64)], color: RGBColor) -> Result<String, String> {
     let mut svg = String::new();
+    if rows.is_empty() {
+        return Ok(svg);
+    }
     {
         let height = 40 + 28 * rows.len().max(1) as u32;
         let root = SVGBackend::with_string(&mut svg, (460, height)).into_drawing_area();
@@ -161,16 +165,16 @@ fn bar_chart(rows: &[(String, i64)], color: RGBColor) -> Result<String, String> 
             .draw()
             .map_err(|e| e.to_string())?;
         chart
-            .draw_series(rows.iter().enumerate().map(|(i, (_, count))| {
-                let y = n - 1 - i as i64;
-                Rectangle::new(
-                    [
-                        (0, SegmentValue::Exact(y)),
-                        (*count, SegmentValue::Exact(y + 1)),
-                    ],
-                    color.filled(),
-                )
-            }))
+            .draw_series(
+                Histogram::horizontal(&chart)
+                    .style(color.filled())
+                    .margin(4)
+                    .data(
+                        rows.iter()
+                            .enumerate()
+                            .map(|(i, (_, count))| (n - 1 - i as i64, *count)),
+                    ),
+            )
             .map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
     }
