@@ -8,9 +8,10 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 # Dependencies first, so a source change does not rebuild them.
 COPY Cargo.toml Cargo.lock ./
-# Stub targets (the manifest names a bench), so that this layer is the dependencies alone.
+# Stub targets (the manifest names a bench and an example), so that this layer is the
+# dependencies alone.
 RUN mkdir -p src benches && echo 'fn main() {}' > src/main.rs && echo '' > src/lib.rs \
-    && echo 'fn main() {}' > benches/outbox_drain.rs \
+    && echo 'fn main() {}' > benches/outbox_drain.rs && echo 'fn main() {}' > benches/loadgen.rs \
     && cargo build --release --locked \
     && rm -rf src benches target/release/.fingerprint/civicline-*
 # Everything the build reads: sqlx embeds migrations/, askama compiles templates/, the binary
