@@ -1,7 +1,15 @@
-//! Query-string parameters shared by the open-data endpoints (Open311 and the CSV export).
+//! Query-string and form parameters: the open-data endpoints (Open311 and the CSV export) and
+//! the officials' broadcast form.
 
-/// Decoded `name=value` pairs of a query string.
+/// Decoded `name=value` pairs of a query string or a form.
+#[derive(Default)]
 pub struct Params(Vec<(String, String)>);
+
+impl From<Vec<(String, String)>> for Params {
+    fn from(pairs: Vec<(String, String)>) -> Params {
+        Params(pairs)
+    }
+}
 
 impl Params {
     pub fn parse(raw: Option<&str>) -> Params {

@@ -8,6 +8,7 @@ use crate::sms::{Segments, replace_lookalikes};
 use crate::startup::AppState;
 use crate::store::broadcasts;
 use crate::web::error::ApiError;
+use crate::web::params::Params;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -61,17 +62,12 @@ fn forbidden() -> Response {
 async fn render(
     state: &AppState,
     official: String,
-    form: &[(String, String)],
+    form: &Params,
     preview: bool,
     error: &str,
 ) -> Result<BroadcastsPage, ApiError> {
     let catalog = state.gateway.catalog();
-    let field = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    };
+    let field = |name: &str| form.get(name).unwrap_or_default();
     let topic = field("topic");
     let mut languages: Vec<&str> = catalog.languages().collect();
     languages.sort_by_key(|l| *l != DEFAULT_LANGUAGE);
@@ -152,9 +148,11 @@ pub async fn page(
     if !official.is_admin() {
         return Ok(forbidden());
     }
-    Ok(render(&state, official.email, &[], false, "")
-        .await?
-        .into_response())
+    Ok(
+        render(&state, official.email, &Params::default(), false, "")
+            .await?
+            .into_response(),
+    )
 }
 
 /// `action=preview` shows who would get what at which cost; `action=send` queues it.
@@ -166,12 +164,8 @@ pub async fn submit(
     if !official.is_admin() {
         return Ok(forbidden());
     }
-    let field = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    };
+    let form = Params::from(form);
+    let field = |name: &str| form.get(name).unwrap_or_default();
     let topic = field("topic");
     let known_topic = state
         .gateway
