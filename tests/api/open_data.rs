@@ -259,5 +259,18 @@ each_backend! {
         // Report #2 (a pothole) got its first answer; report #1 was resolved.
         let pothole = page.split("<td>Pothole</td>").nth(1).unwrap();
         assert!(!pothole.starts_with("<td>no data</td>"), "a first-answer time for potholes: {}", &pothole[..80]);
+        // The bar charts name their bars: statuses of the backlog, languages of the citizens.
+        for label in ["\nOpen\n</text>", "\nen\n</text>", "\nes\n</text>"] {
+            assert!(page.contains(label), "the dashboard lacks the bar label {label}");
+        }
+    }
+
+    async fn an_empty_dashboard_says_none_yet_instead_of_empty_charts(backend) {
+        let Some(app) = spawn_app(backend).await else { return };
+        let (status, page) = app.get("/dashboard").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("<b>0</b> reports"), "the 90-day total");
+        assert_eq!(page.matches("<svg").count(), 1, "only the per-day chart is drawn");
+        assert_eq!(page.matches("None yet.").count(), 3, "backlog, languages and words");
     }
 }
