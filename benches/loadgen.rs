@@ -282,10 +282,10 @@ async fn connection(load: Arc<Load>, client: reqwest::Client, seed: u64) -> Tall
         let n = load.next_sid.fetch_add(1, Ordering::Relaxed);
         let sid = format!("SM{:016x}{:016x}", load.nonce, n);
         let (number, body) = next_message(&load, &mut rng, &mut recent);
-        let is_report = REPORTS.iter().any(|r| *r == body);
+        let is_report = REPORTS.contains(&body.as_str());
         let params = webhook_params(&sid, number, body);
         let signature = twilio::signature(&load.token, &load.url, &params);
-        let encoded = serde_urlencoded_pairs(&params);
+        let encoded = form_body(&params);
         let started = Instant::now();
         let result = client
             .post(&load.url)
@@ -322,7 +322,7 @@ async fn connection(load: Arc<Load>, client: reqwest::Client, seed: u64) -> Tall
 }
 
 /// `application/x-www-form-urlencoded`, as Twilio sends it.
-fn serde_urlencoded_pairs(params: &[(String, String)]) -> String {
+fn form_body(params: &[(String, String)]) -> String {
     url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(params)
         .finish()

@@ -138,13 +138,13 @@ fn bar_chart(rows: &[(String, i64)], color: RGBColor) -> Result<String, String> 
         return Ok(svg);
     }
     {
-        let height = 40 + 28 * rows.len().max(1) as u32;
+        let height = 40 + 28 * rows.len() as u32;
         let root = SVGBackend::with_string(&mut svg, (460, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let max = rows.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
         // One segment per row, the largest at the top; a label sits in the middle of its segment,
         // beside its bar.
-        let n = rows.len().max(1) as i64;
+        let n = rows.len() as i64;
         let mut chart = ChartBuilder::on(&root)
             .margin(8)
             .x_label_area_size(25)
@@ -154,7 +154,7 @@ fn bar_chart(rows: &[(String, i64)], color: RGBColor) -> Result<String, String> 
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .y_labels(rows.len().max(1) + 1)
+            .y_labels(rows.len() + 1)
             .y_label_formatter(&|value| match value {
                 SegmentValue::CenterOf(i) => rows
                     .get((n - 1 - i) as usize)
