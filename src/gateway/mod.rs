@@ -1,6 +1,6 @@
 //! The gateway: one inbound SMS in, one stored conversation step and (maybe) a reply out.
 //!
-//! [`Gateway::receive`] runs in one database transaction and does no network I/O, so a message is
+//! Each message is applied inside a database transaction and with no network I/O, so it is
 //! either wholly recorded with its reply or not at all, and a provider's retry is safe:
 //! 1. dedupe on (provider, provider message id): a replay returns the first answer again;
 //! 2. find or create the citizen by E.164 number and store the inbound message;
@@ -10,9 +10,14 @@
 //! 5. consent: an opted-out citizen gets no reply until they opt in again;
 //! 6. store the reply as an outbound message: inline (TwiML in the webhook's response) or on the
 //!    outbox, in the same transaction, for the delivery worker.
+//!
+//! Messages reach the database through [`lanes`]: writer tasks that apply whatever webhooks are
+//! waiting, one after the other, in one transaction and one commit (group commit), and only then
+//! answer each webhook.
 
 pub mod catalog;
 pub mod commands;
+mod lanes;
 mod notices;
 
 pub use notices::ReplyError;
@@ -61,18 +66,35 @@ impl ReplyRouting {
 /// Long-lived, shared state of the gateway: built once at start.
 #[derive(Clone)]
 pub struct Gateway {
+    inner: Arc<Inner>,
+    lanes: lanes::Lanes,
+}
+
+/// What the writer lanes need: everything but the lanes themselves, so the lanes end when the
+/// last `Gateway` is dropped.
+struct Inner {
     store: Store,
-    catalog: Arc<Catalog>,
-    replies: Arc<Replies>,
+    catalog: Catalog,
+    replies: Replies,
     /// Key for citizen pseudonyms, kept in the database so every replica agrees.
-    pseudonym_key: Arc<[u8]>,
+    pseudonym_key: Box<[u8]>,
     settings: GatewaySettings,
     routing: ReplyRouting,
     /// Issue ids that just changed, for live pages in this process (others poll).
     changes: tokio::sync::broadcast::Sender<i64>,
 }
 
+/// What to do once a message's transaction has committed.
+struct AfterCommit {
+    issue_id: Option<i64>,
+    /// A reply was stored, inline or on the outbox.
+    replied: bool,
+    inline: bool,
+}
+
 impl Gateway {
+    /// Builds the gateway and starts its writer lanes (one for SQLite, one per spare
+    /// connection for Postgres): call it inside the Tokio runtime.
     pub async fn new(
         store: Store,
         catalog: Catalog,
@@ -81,37 +103,40 @@ impl Gateway {
         routing: ReplyRouting,
     ) -> store::Result<Gateway> {
         let key = store::settings::get_or_insert(&store, "pseudonym_key", random_key).await?;
-        Ok(Gateway {
+        let writers = store.writers();
+        let inner = Arc::new(Inner {
             store,
-            catalog: Arc::new(catalog),
-            replies: Arc::new(replies),
+            catalog,
+            replies,
             pseudonym_key: key.into_bytes().into(),
             settings,
             routing,
             changes: tokio::sync::broadcast::channel(256).0,
-        })
+        });
+        let lanes = lanes::Lanes::start(&inner, writers);
+        Ok(Gateway { inner, lanes })
     }
 
     pub fn store(&self) -> &Store {
-        &self.store
+        &self.inner.store
     }
 
     pub fn catalog(&self) -> &Catalog {
-        &self.catalog
+        &self.inner.catalog
     }
 
     /// Issue ids as they change (a citizen texted, an official acted): for live pages.
     pub fn changes(&self) -> tokio::sync::broadcast::Receiver<i64> {
-        self.changes.subscribe()
+        self.inner.changes.subscribe()
     }
 
     /// Announces a change; nobody listening is fine.
     fn announce(&self, issue_id: Option<i64>) {
-        if let Some(id) = issue_id {
-            let _ = self.changes.send(id);
-        }
+        self.inner.announce(issue_id);
     }
 
+    /// Records one inbound message and decides the reply. Returns once the message is
+    /// committed: an `Ok` is safe to acknowledge to the provider.
     #[tracing::instrument(name = "gateway.receive", skip_all, fields(
         provider = sms.provider().as_str(),
         from = %sms.from(),
@@ -119,14 +144,53 @@ impl Gateway {
         command,
     ))]
     pub async fn receive(&self, sms: &InboundSms) -> store::Result<Received> {
-        let now = store::now_ms();
+        self.lanes.submit(sms).await
+    }
+}
+
+impl Inner {
+    fn announce(&self, issue_id: Option<i64>) {
+        if let Some(id) = issue_id {
+            let _ = self.changes.send(id);
+        }
+    }
+
+    /// One message in a transaction of its own: what a lane falls back to when a batch fails.
+    /// A replay rolls back (its citizen upsert changes nothing).
+    async fn receive_alone(&self, sms: &InboundSms) -> store::Result<Received> {
         let mut tx = self.store.begin().await?;
+        let (received, after) = self.apply(&mut tx, sms).await?;
+        if !received.replayed {
+            tx.commit().await?;
+            self.after_commit(after);
+        }
+        Ok(received)
+    }
+
+    fn after_commit(&self, after: AfterCommit) {
+        if after.replied {
+            if !after.inline {
+                self.routing.wake.notify_one();
+            }
+            metrics::counter!("civicline_replies_total", "path" => if after.inline { "inline" } else { "outbox" }).increment(1);
+        }
+        self.announce(after.issue_id);
+    }
+
+    /// Applies one message inside `tx` (the caller commits): stores it, runs its command,
+    /// stores the reply. A replay stores nothing new and answers as the first delivery did.
+    async fn apply(
+        &self,
+        tx: &mut store::Tx,
+        sms: &InboundSms,
+    ) -> store::Result<(Received, AfterCommit)> {
+        let now = store::now_ms();
 
         // No lookup first: a replayed webhook is rare, so the insert below is the check (the
         // unique key refuses it) and a replay rolls back the citizen upsert. One statement less
         // for every new message.
         let pseudonym = sms.from().pseudonym(&self.pseudonym_key);
-        let citizen = citizens::find_or_create(&mut tx, sms.from(), &pseudonym, now).await?;
+        let citizen = citizens::find_or_create(tx, sms.from(), &pseudonym, now).await?;
         let inbound = messages::NewInbound {
             citizen_id: citizen.citizen_id,
             provider: sms.provider(),
@@ -134,18 +198,21 @@ impl Gateway {
             body: sms.body(),
             now,
         };
-        let Some(message_id) = messages::insert_inbound(&mut tx, inbound).await? else {
+        let Some(message_id) = messages::insert_inbound(tx, inbound).await? else {
             // A replay, or a concurrent delivery of the same webhook that committed first
-            // (Postgres waits on the unique key, then sees its row): answer as the first did, and
-            // roll back our upsert.
-            let earlier =
-                messages::find_inbound(&mut tx, sms.provider(), sms.provider_message_id())
-                    .await?
-                    .ok_or_else(|| sqlx::Error::RowNotFound)?;
-            return Ok(self.replay(sms, earlier));
+            // (Postgres waits on the unique key, then sees its row): answer as the first did.
+            let earlier = messages::find_inbound(tx, sms.provider(), sms.provider_message_id())
+                .await?
+                .ok_or_else(|| sqlx::Error::RowNotFound)?;
+            let after = AfterCommit {
+                issue_id: None,
+                replied: false,
+                inline: false,
+            };
+            return Ok((self.replay(sms, earlier), after));
         };
 
-        let flooding = self.flood_guard(&mut tx, &citizen, message_id, now).await?;
+        let flooding = self.flood_guard(tx, &citizen, message_id, now).await?;
         let parsed = Command::parse(
             sms.body(),
             &self.catalog,
@@ -156,11 +223,11 @@ impl Gateway {
         metrics::counter!("civicline_inbound_messages_total", "provider" => sms.provider().as_str(), "command" => parsed.command.name())
             .increment(1);
         if parsed.possible_opt_out {
-            messages::set_flag(&mut tx, message_id, "possible_opt_out").await?;
+            messages::set_flag(tx, message_id, "possible_opt_out").await?;
         }
         let resubscribes = matches!(parsed.command, Command::OptIn(_));
         let mut ctx = Context {
-            tx: &mut tx,
+            tx,
             citizen: &citizen,
             language: parsed.language.unwrap_or_else(|| citizen.language.clone()),
             message_id,
@@ -173,11 +240,11 @@ impl Gateway {
         let outcome = parsed.command.apply(&mut ctx).await?;
         let language = ctx.language;
         if language != citizen.language {
-            citizens::set_language(&mut tx, citizen.citizen_id, &language).await?;
+            citizens::set_language(ctx.tx, citizen.citizen_id, &language).await?;
         }
 
         if let Some(issue_id) = outcome.issue_id {
-            messages::attach_to_issue(&mut tx, message_id, issue_id).await?;
+            messages::attach_to_issue(ctx.tx, message_id, issue_id).await?;
         }
         // An opted-out number hears nothing until it opts in again, whatever it texts; what it
         // texts is still stored and filed.
@@ -205,24 +272,16 @@ impl Gateway {
                 now,
             };
             let id = if inline {
-                messages::insert_outbound(&mut tx, outbound).await?
+                messages::insert_outbound(ctx.tx, outbound).await?
             } else {
                 let kind = if outcome.consent {
                     outbox::Kind::Consent
                 } else {
                     outbox::Kind::Reply
                 };
-                outbox::queue(&mut tx, outbound, kind).await?
+                outbox::queue(ctx.tx, outbound, kind).await?
             };
             reply_message_id = Some(id);
-        }
-        tx.commit().await?;
-        if reply.is_some() && !inline {
-            self.routing.wake.notify_one();
-        }
-        self.announce(outcome.issue_id);
-        if reply.is_some() {
-            metrics::counter!("civicline_replies_total", "path" => if inline { "inline" } else { "outbox" }).increment(1);
         }
         tracing::info!(
             message_id,
@@ -231,11 +290,17 @@ impl Gateway {
             inline,
             "sms received"
         );
-        Ok(Received {
+        let after = AfterCommit {
+            issue_id: outcome.issue_id,
+            replied: reply.is_some(),
+            inline,
+        };
+        let received = Received {
             reply: reply.filter(|_| inline),
             reply_message_id,
             replayed: false,
-        })
+        };
+        Ok((received, after))
     }
 
     /// True when the number has sent more than `flood_per_minute` messages in the last minute

@@ -44,7 +44,7 @@ impl Gateway {
             return Err(ReplyError::TooLong);
         }
         let now = store::now_ms();
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.inner.store.begin().await?;
         let detail = issues::reporter(&mut tx, issue_id).await?;
         let Some(citizen) = detail else {
             return Err(if issues::exists(&mut tx, issue_id).await? {
@@ -59,7 +59,7 @@ impl Gateway {
         let message = NewOutbound {
             citizen_id: citizen.citizen_id,
             issue_id: Some(issue_id),
-            provider: self.routing.outbound,
+            provider: self.inner.routing.outbound,
             in_reply_to: None,
             body,
             status: "queued",
@@ -78,7 +78,7 @@ impl Gateway {
         .await?;
         issues::mark_answered(&mut tx, issue_id, now).await?;
         tx.commit().await?;
-        self.routing.wake.notify_one();
+        self.inner.routing.wake.notify_one();
         self.announce(Some(issue_id));
         Ok(message_id)
     }
@@ -95,7 +95,7 @@ impl Gateway {
         public_note: &str,
     ) -> store::Result<Option<IssueSummary>> {
         let now = store::now_ms();
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.inner.store.begin().await?;
         let Some(issue) =
             issues::set_status(&mut tx, issue_id, status, actor, public_note, now).await?
         else {
@@ -109,10 +109,11 @@ impl Gateway {
         let category = issue
             .service_code
             .as_deref()
-            .and_then(|code| self.catalog.category_by_code(code))
+            .and_then(|code| self.inner.catalog.category_by_code(code))
             .map(|c| c.name_in(&citizen.language).to_owned())
             .unwrap_or_else(|| {
-                self.replies
+                self.inner
+                    .replies
                     .render(&citizen.language, ReplyKey::Uncategorized, &[])
             });
         let args = [
@@ -121,12 +122,14 @@ impl Gateway {
             ("status", status),
         ];
         let mut body = if status == "resolved" {
-            let until = now + i64::from(self.settings.fixed_question_days) * 86_400_000;
+            let until = now + i64::from(self.inner.settings.fixed_question_days) * 86_400_000;
             citizens::ask_about_issue(&mut tx, issue_id, answer::FIXED, until).await?;
-            self.replies
+            self.inner
+                .replies
                 .render(&citizen.language, ReplyKey::ResolvedQuestion, &args)
         } else {
-            self.replies
+            self.inner
+                .replies
                 .render(&citizen.language, ReplyKey::StatusNotice, &args)
         };
         let note = public_note.trim();
@@ -139,7 +142,7 @@ impl Gateway {
         let message = NewOutbound {
             citizen_id: citizen.citizen_id,
             issue_id: Some(issue_id),
-            provider: self.routing.outbound,
+            provider: self.inner.routing.outbound,
             in_reply_to: None,
             body: &body,
             status: "queued",
@@ -147,7 +150,7 @@ impl Gateway {
         };
         outbox::queue(&mut tx, message, outbox::Kind::Notice).await?;
         tx.commit().await?;
-        self.routing.wake.notify_one();
+        self.inner.routing.wake.notify_one();
         self.announce(Some(issue_id));
         Ok(Some(issue))
     }
@@ -165,18 +168,18 @@ impl Gateway {
         texts: &[(String, String)],
     ) -> store::Result<(i64, i64)> {
         let now = store::now_ms();
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.inner.store.begin().await?;
         let result = store::broadcasts::create(
             &mut tx,
             topic,
             Some(official_id),
             texts,
-            self.routing.outbound,
+            self.inner.routing.outbound,
             now,
         )
         .await?;
         tx.commit().await?;
-        self.routing.wake.notify_one();
+        self.inner.routing.wake.notify_one();
         Ok(result)
     }
 }

@@ -151,6 +151,15 @@ impl Store {
         }
     }
 
+    /// How many write transactions are worth running at once: one on SQLite (one writer),
+    /// half the pool on Postgres (the rest serves reads and officials).
+    pub fn writers(&self) -> usize {
+        match &self.backend {
+            Backend::Sqlite { .. } => 1,
+            Backend::Postgres(pool) => (pool.options().get_max_connections() as usize / 2).max(1),
+        }
+    }
+
     /// Starts a write transaction.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match &self.backend {

@@ -1,0 +1,122 @@
+//! Group commit: writer lanes that apply inbound messages in batches.
+//!
+//! A webhook hands its message to a lane and waits. The lane takes every message already waiting
+//! (up to [`MAX_BATCH`]), applies them one after the other in one transaction and commits once,
+//! then answers each webhook; so under load one commit (and, on Postgres, one WAL flush) serves
+//! many messages, and with nothing waiting a message is committed on its own at once.
+//!
+//! A number always goes to the same lane, so its messages are applied in the order they came and
+//! each sees the ones before it (its pending question, its flood count), within a batch too.
+//! SQLite has one lane, its one writer; Postgres has one per spare connection, and since lanes
+//! never share a number, their transactions do not wait on each other's citizen rows.
+//!
+//! When a batch fails (a constraint no message expected, a lost connection) nothing of it was
+//! committed and nobody was answered yet: each of its messages is applied again in a transaction
+//! of its own, so one bad message costs only itself.
+
+use super::{AfterCommit, Inner, Received};
+use crate::sms::InboundSms;
+use crate::store;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
+
+/// The most messages in one transaction: long enough to share a commit among a burst, short
+/// enough that the first in a batch does not wait long for the last.
+pub const MAX_BATCH: usize = 64;
+
+/// Messages a lane holds before webhooks wait to hand theirs over.
+const QUEUE: usize = 1024;
+
+struct Job {
+    sms: InboundSms,
+    answer: oneshot::Sender<store::Result<Received>>,
+    /// The webhook's span, so a message's log lines keep its request's fields.
+    span: tracing::Span,
+}
+
+/// The senders of the lanes; the lane tasks end when the last clone is dropped.
+#[derive(Clone)]
+pub struct Lanes {
+    senders: Arc<[mpsc::Sender<Job>]>,
+}
+
+impl Lanes {
+    /// Starts `count` (at least one) lane tasks on the current Tokio runtime.
+    pub(super) fn start(inner: &Arc<Inner>, count: usize) -> Lanes {
+        let senders = (0..count.max(1))
+            .map(|_| {
+                let (sender, receiver) = mpsc::channel(QUEUE);
+                tokio::spawn(run(Arc::clone(inner), receiver));
+                sender
+            })
+            .collect();
+        Lanes { senders }
+    }
+
+    /// Applies the message in its number's lane; returns once it is committed.
+    pub async fn submit(&self, sms: &InboundSms) -> store::Result<Received> {
+        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(sms.from().e164());
+        let lane = &self.senders[(hash % self.senders.len() as u64) as usize];
+        let (answer, answered) = oneshot::channel();
+        let job = Job {
+            sms: sms.clone(),
+            answer,
+            span: tracing::Span::current(),
+        };
+        lane.send(job).await.map_err(|_| closed())?;
+        answered.await.map_err(|_| closed())?
+    }
+}
+
+/// The lane stopped: the runtime is shutting down.
+fn closed() -> store::StoreError {
+    store::StoreError::Database(sqlx::Error::PoolClosed)
+}
+
+async fn run(inner: Arc<Inner>, mut receiver: mpsc::Receiver<Job>) {
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    while receiver.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        metrics::histogram!("civicline_write_batch_messages").record(jobs.len() as f64);
+        if jobs.len() > 1 {
+            match batch(&inner, &jobs).await {
+                Ok(done) => {
+                    for (job, (received, after)) in jobs.drain(..).zip(done) {
+                        inner.after_commit(after);
+                        let _ = job.answer.send(Ok(received));
+                    }
+                    continue;
+                }
+                Err(error) => tracing::warn!(
+                    %error,
+                    messages = jobs.len(),
+                    "a batch failed and was rolled back: each message again on its own"
+                ),
+            }
+        }
+        for job in jobs.drain(..) {
+            let received = inner
+                .receive_alone(&job.sms)
+                .instrument(job.span.clone())
+                .await;
+            let _ = job.answer.send(received);
+        }
+    }
+}
+
+/// All of `jobs` in one transaction, in order; nothing is kept unless all of it commits.
+async fn batch(inner: &Inner, jobs: &[Job]) -> store::Result<Vec<(Received, AfterCommit)>> {
+    let mut tx = inner.store.begin().await?;
+    let mut done = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        done.push(
+            inner
+                .apply(&mut tx, &job.sms)
+                .instrument(job.span.clone())
+                .await?,
+        );
+    }
+    tx.commit().await?;
+    Ok(done)
+}
