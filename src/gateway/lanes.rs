@@ -16,7 +16,7 @@
 
 use super::{AfterCommit, Inner, Received};
 use crate::sms::InboundSms;
-use crate::store;
+use crate::store::{self, Now as _};
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -79,21 +79,19 @@ async fn run(inner: Arc<Inner>, mut receiver: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         metrics::histogram!("civicline_write_batch_messages").record(jobs.len() as f64);
-        if jobs.len() > 1 {
-            match batch(&inner, &jobs).await {
-                Ok(done) => {
-                    for (job, (received, after)) in jobs.drain(..).zip(done) {
-                        inner.after_commit(after);
-                        let _ = job.answer.send(Ok(received));
-                    }
-                    continue;
+        match batch(&inner, &jobs).await {
+            Ok(done) => {
+                for (job, (received, after)) in jobs.drain(..).zip(done) {
+                    inner.after_commit(after);
+                    let _ = job.answer.send(Ok(received));
                 }
-                Err(error) => tracing::warn!(
-                    %error,
-                    messages = jobs.len(),
-                    "a batch failed and was rolled back: each message again on its own"
-                ),
+                continue;
             }
+            Err(error) => tracing::warn!(
+                %error,
+                messages = jobs.len(),
+                "a batch failed and was rolled back: each message again on its own"
+            ),
         }
         for job in jobs.drain(..) {
             let received = inner
@@ -105,18 +103,33 @@ async fn run(inner: Arc<Inner>, mut receiver: mpsc::Receiver<Job>) {
     }
 }
 
-/// All of `jobs` in one transaction, in order; nothing is kept unless all of it commits.
-async fn batch(inner: &Inner, jobs: &[Job]) -> store::Result<Vec<(Received, AfterCommit)>> {
+type Done = Vec<(Received, AfterCommit)>;
+
+/// All of `jobs` in one transaction, in order; nothing is kept unless all of it commits. A
+/// batch of nothing but replays changes nothing and is rolled back.
+async fn batch(inner: &Inner, jobs: &[Job]) -> store::Result<Done> {
+    // SQLite: the whole batch on the writer connection's handle, no thread hop per statement.
+    let direct = inner.store.with_direct(|tx| {
+        let done = apply_all(inner, tx, jobs).now()?;
+        let commit = done.iter().any(|(received, _)| !received.replayed);
+        Ok((done, commit))
+    });
+    if let Some(done) = direct.await {
+        return done;
+    }
     let mut tx = inner.store.begin().await?;
+    let done = apply_all(inner, &mut tx, jobs).await?;
+    if done.iter().any(|(received, _)| !received.replayed) {
+        tx.commit().await?;
+    }
+    Ok(done)
+}
+
+async fn apply_all(inner: &Inner, tx: &mut store::Tx, jobs: &[Job]) -> store::Result<Done> {
     let mut done = Vec::with_capacity(jobs.len());
     for job in jobs {
-        done.push(
-            inner
-                .apply(&mut tx, &job.sms)
-                .instrument(job.span.clone())
-                .await?,
-        );
+        let applied = inner.apply(tx, &job.sms).instrument(job.span.clone());
+        done.push(applied.await?);
     }
-    tx.commit().await?;
     Ok(done)
 }

@@ -1,5 +1,6 @@
 //! Citizens (one per phone number) and their consent ledger.
 
+use super::query::query;
 use super::{Result, Tx, on_tx};
 use crate::sms::PhoneNumber;
 
@@ -17,6 +18,7 @@ pub struct Citizen {
     /// Set by the flood guard.
     pub flagged_at: Option<i64>,
 }
+super::query::row!(Citizen { citizen_id, language, opted_out_at, pending_question, pending_issue_id, pending_until, flagged_at });
 
 /// A question the citizen may answer with their next message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,14 +59,12 @@ pub async fn set_pending(
         Some((q, i, u)) => (Some(q), Some(i), Some(u)),
         None => (None, None, None),
     };
-    on_tx!(tx, conn => sqlx::query(SQL)
+    query(SQL)
         .bind(citizen_id)
         .bind(question)
         .bind(issue_id)
         .bind(until)
-        .execute(conn)
-        .await?
-        .rows_affected());
+        .execute(tx).await?;
     Ok(())
 }
 
@@ -90,14 +90,14 @@ pub async fn ask_about_issue(
 /// Remembers the language the citizen writes in.
 pub async fn set_language(tx: &mut Tx, citizen_id: i64, language: &str) -> Result<()> {
     const SQL: &str = "update citizen set language = $2 where citizen_id = $1";
-    on_tx!(tx, conn => sqlx::query(SQL).bind(citizen_id).bind(language).execute(conn).await?.rows_affected());
+    query(SQL).bind(citizen_id).bind(language).execute(tx).await?;
     Ok(())
 }
 
 /// Inbound messages from the citizen since `since` (the flood guard's window).
 pub async fn inbound_since(tx: &mut Tx, citizen_id: i64, since: i64) -> Result<i64> {
     const SQL: &str = "select count(*) from message where citizen_id = $1 and direction = 'in' and created_at >= $2";
-    let n = on_tx!(tx, conn => sqlx::query_scalar::<_, i64>(SQL).bind(citizen_id).bind(since).fetch_one(conn).await?);
+    let n = query(SQL).bind(citizen_id).bind(since).fetch_one::<i64>(tx).await?;
     Ok(n)
 }
 
@@ -105,7 +105,7 @@ pub async fn inbound_since(tx: &mut Tx, citizen_id: i64, since: i64) -> Result<i
 pub async fn flag_flood(tx: &mut Tx, citizen_id: i64, now: i64) -> Result<bool> {
     const SQL: &str =
         "update citizen set flagged_at = $2 where citizen_id = $1 and flagged_at is null";
-    let n = on_tx!(tx, conn => sqlx::query(SQL).bind(citizen_id).bind(now).execute(conn).await?.rows_affected());
+    let n = query(SQL).bind(citizen_id).bind(now).execute(tx).await?;
     Ok(n == 1)
 }
 
@@ -113,14 +113,14 @@ pub async fn flag_flood(tx: &mut Tx, citizen_id: i64, now: i64) -> Result<bool> 
 pub async fn subscribe(tx: &mut Tx, citizen_id: i64, topic: &str, now: i64) -> Result<bool> {
     const SQL: &str = "insert into subscription (citizen_id, topic, created_at) values ($1, $2, $3) \
          on conflict (citizen_id, topic) do nothing";
-    let n = on_tx!(tx, conn => sqlx::query(SQL).bind(citizen_id).bind(topic).bind(now).execute(conn).await?.rows_affected());
+    let n = query(SQL).bind(citizen_id).bind(topic).bind(now).execute(tx).await?;
     Ok(n == 1)
 }
 
 /// Leaves a topic; `false` when not subscribed.
 pub async fn unsubscribe(tx: &mut Tx, citizen_id: i64, topic: &str) -> Result<bool> {
     const SQL: &str = "delete from subscription where citizen_id = $1 and topic = $2";
-    let n = on_tx!(tx, conn => sqlx::query(SQL).bind(citizen_id).bind(topic).execute(conn).await?.rows_affected());
+    let n = query(SQL).bind(citizen_id).bind(topic).execute(tx).await?;
     Ok(n == 1)
 }
 
@@ -138,12 +138,11 @@ pub async fn find_or_create(
          values ($1, $2, $3, $3) \
          on conflict (phone) do update set last_message_at = excluded.last_message_at \
          returning citizen_id, language, opted_out_at, pending_question, pending_issue_id, pending_until, flagged_at";
-    let citizen = on_tx!(tx, conn => sqlx::query_as::<_, Citizen>(UPSERT)
+    let citizen = query(UPSERT)
         .bind(phone.e164())
         .bind(pseudonym)
         .bind(now)
-        .fetch_one(conn)
-        .await?);
+        .fetch_one::<Citizen>(tx).await?;
     Ok(citizen)
 }
 
@@ -183,10 +182,10 @@ pub async fn set_consent(
          values ($1, $2, $3, $4, $5)";
     let changed = match consent {
         Consent::OptOut => {
-            on_tx!(tx, conn => sqlx::query(OPT_OUT).bind(citizen_id).bind(now).execute(conn).await?.rows_affected())
+            query(OPT_OUT).bind(citizen_id).bind(now).execute(tx).await?
         }
         Consent::OptIn => {
-            on_tx!(tx, conn => sqlx::query(OPT_IN).bind(citizen_id).execute(conn).await?.rows_affected())
+            query(OPT_IN).bind(citizen_id).execute(tx).await?
         }
     };
     let kind = match consent {
@@ -201,14 +200,12 @@ pub async fn set_consent(
     if changed == 0 {
         return Ok(false);
     }
-    on_tx!(tx, conn => sqlx::query(LEDGER)
+    query(LEDGER)
         .bind(citizen_id)
         .bind(kind)
         .bind(keyword)
         .bind(source)
         .bind(now)
-        .execute(conn)
-        .await?
-        .rows_affected());
+        .execute(tx).await?;
     Ok(true)
 }

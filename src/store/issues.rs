@@ -1,5 +1,6 @@
 //! Issues and their audit trail.
 
+use super::query::query;
 use super::{Result, Tx, on_tx};
 
 /// An issue as a citizen may see it (STATUS).
@@ -9,6 +10,7 @@ pub struct IssueSummary {
     pub service_code: Option<String>,
     pub status: String,
 }
+super::query::row!(IssueSummary { issue_id, service_code, status });
 
 pub struct NewIssue<'a> {
     pub citizen_id: i64,
@@ -24,14 +26,13 @@ pub struct NewIssue<'a> {
 pub async fn create(tx: &mut Tx, new: NewIssue<'_>) -> Result<i64> {
     const ISSUE: &str = "insert into issue (citizen_id, service_code, description, language, created_at, updated_at) \
          values ($1, $2, $3, $4, $5, $5) returning issue_id";
-    let issue_id = on_tx!(tx, conn => sqlx::query_scalar::<_, i64>(ISSUE)
+    let issue_id = query(ISSUE)
         .bind(new.citizen_id)
         .bind(new.service_code)
         .bind(new.description)
         .bind(new.language)
         .bind(new.now)
-        .fetch_one(conn)
-        .await?);
+        .fetch_one::<i64>(tx).await?;
     add_event(
         tx,
         issue_id,
@@ -54,7 +55,7 @@ pub async fn append_message(
     now: i64,
 ) -> Result<()> {
     const TOUCH: &str = "update issue set updated_at = $2 where issue_id = $1";
-    on_tx!(tx, conn => sqlx::query(TOUCH).bind(issue_id).bind(now).execute(conn).await?.rows_affected());
+    query(TOUCH).bind(issue_id).bind(now).execute(tx).await?;
     add_event(
         tx,
         issue_id,
@@ -79,16 +80,14 @@ pub async fn add_event(
 ) -> Result<()> {
     const SQL: &str = "insert into issue_event (issue_id, kind, actor, body, message_id, created_at) \
          values ($1, $2, $3, $4, $5, $6)";
-    on_tx!(tx, conn => sqlx::query(SQL)
+    query(SQL)
         .bind(issue_id)
         .bind(kind)
         .bind(actor)
         .bind(body)
         .bind(message_id)
         .bind(now)
-        .execute(conn)
-        .await?
-        .rows_affected());
+        .execute(tx).await?;
     Ok(())
 }
 
@@ -97,11 +96,10 @@ pub async fn recent_open(tx: &mut Tx, citizen_id: i64, since: i64) -> Result<Opt
     const SQL: &str = "select issue_id, service_code, status from issue \
          where citizen_id = $1 and created_at >= $2 and closed_at is null \
          order by created_at desc, issue_id desc limit 1";
-    let found = on_tx!(tx, conn => sqlx::query_as::<_, IssueSummary>(SQL)
+    let found = query(SQL)
         .bind(citizen_id)
         .bind(since)
-        .fetch_optional(conn)
-        .await?);
+        .fetch_optional::<IssueSummary>(tx).await?;
     Ok(found)
 }
 
@@ -109,11 +107,10 @@ pub async fn recent_open(tx: &mut Tx, citizen_id: i64, since: i64) -> Result<Opt
 pub async fn find_own(tx: &mut Tx, citizen_id: i64, issue_id: i64) -> Result<Option<IssueSummary>> {
     const SQL: &str =
         "select issue_id, service_code, status from issue where issue_id = $1 and citizen_id = $2";
-    let found = on_tx!(tx, conn => sqlx::query_as::<_, IssueSummary>(SQL)
+    let found = query(SQL)
         .bind(issue_id)
         .bind(citizen_id)
-        .fetch_optional(conn)
-        .await?);
+        .fetch_optional::<IssueSummary>(tx).await?;
     Ok(found)
 }
 
@@ -121,23 +118,20 @@ pub async fn find_own(tx: &mut Tx, citizen_id: i64, issue_id: i64) -> Result<Opt
 pub async fn latest_own(tx: &mut Tx, citizen_id: i64) -> Result<Option<IssueSummary>> {
     const SQL: &str = "select issue_id, service_code, status from issue where citizen_id = $1 \
          order by created_at desc, issue_id desc limit 1";
-    let found = on_tx!(tx, conn => sqlx::query_as::<_, IssueSummary>(SQL)
+    let found = query(SQL)
         .bind(citizen_id)
-        .fetch_optional(conn)
-        .await?);
+        .fetch_optional::<IssueSummary>(tx).await?;
     Ok(found)
 }
 
 /// Records where the problem is (the answer to "Where is it?").
 pub async fn set_location(tx: &mut Tx, issue_id: i64, location: &str, now: i64) -> Result<()> {
     const SQL: &str = "update issue set location = $2, updated_at = $3 where issue_id = $1";
-    on_tx!(tx, conn => sqlx::query(SQL)
+    query(SQL)
         .bind(issue_id)
         .bind(location)
         .bind(now)
-        .execute(conn)
-        .await?
-        .rows_affected());
+        .execute(tx).await?;
     Ok(())
 }
 
@@ -162,13 +156,12 @@ pub async fn set_status(
          closed_at = case when $4 = 1 then coalesce(closed_at, $3) else null end \
          where issue_id = $1 returning issue_id, service_code, status";
     let closed = i64::from(CLOSED_STATUSES.contains(&status));
-    let updated = on_tx!(tx, conn => sqlx::query_as::<_, IssueSummary>(SQL)
+    let updated = query(SQL)
         .bind(issue_id)
         .bind(status)
         .bind(now)
         .bind(closed)
-        .fetch_optional(conn)
-        .await?);
+        .fetch_optional::<IssueSummary>(tx).await?;
     if updated.is_some() {
         let body = if note.is_empty() {
             status.to_owned()

@@ -1,5 +1,6 @@
 //! Every SMS in and out.
 
+use super::query::query;
 use super::{Result, Tx, on_tx};
 use crate::sms::{Provider, Segments};
 
@@ -20,6 +21,7 @@ pub struct Delivered {
     pub reply: Option<String>,
     pub reply_message_id: Option<i64>,
 }
+super::query::row!(Delivered { message_id, reply, reply_message_id });
 
 /// Looks up an inbound message by the provider's id, with the reply it got.
 pub async fn find_inbound(
@@ -30,11 +32,10 @@ pub async fn find_inbound(
     const SQL: &str = "select m.message_id, r.body as reply, r.message_id as reply_message_id from message m \
          left join message r on r.in_reply_to = m.message_id \
          where m.provider = $1 and m.provider_message_id = $2 and m.direction = 'in'";
-    let found = on_tx!(tx, conn => sqlx::query_as::<_, Delivered>(SQL)
+    let found = query(SQL)
         .bind(provider.as_str())
         .bind(provider_message_id)
-        .fetch_optional(conn)
-        .await?);
+        .fetch_optional::<Delivered>(tx).await?;
     Ok(found)
 }
 
@@ -47,7 +48,7 @@ pub async fn insert_inbound(tx: &mut Tx, m: NewInbound<'_>) -> Result<Option<i64
          on conflict (provider, provider_message_id) do nothing \
          returning message_id";
     let cost = Segments::of(m.body);
-    let id = on_tx!(tx, conn => sqlx::query_scalar::<_, i64>(SQL)
+    let id = query(SQL)
         .bind(m.citizen_id)
         .bind(m.provider.as_str())
         .bind(m.provider_message_id)
@@ -55,8 +56,7 @@ pub async fn insert_inbound(tx: &mut Tx, m: NewInbound<'_>) -> Result<Option<i64
         .bind(cost.count as i64)
         .bind(cost.encoding.as_str())
         .bind(m.now)
-        .fetch_optional(conn)
-        .await?);
+        .fetch_optional::<i64>(tx).await?;
     Ok(id)
 }
 
@@ -82,7 +82,7 @@ pub async fn insert_outbound(tx: &mut Tx, m: NewOutbound<'_>) -> Result<i64> {
          returning message_id";
     let body = crate::sms::replace_lookalikes(m.body);
     let cost = Segments::of(&body);
-    let id = on_tx!(tx, conn => sqlx::query_scalar::<_, i64>(SQL)
+    let id = query(SQL)
         .bind(m.citizen_id)
         .bind(m.issue_id)
         .bind(m.provider.as_str())
@@ -93,22 +93,21 @@ pub async fn insert_outbound(tx: &mut Tx, m: NewOutbound<'_>) -> Result<i64> {
         .bind(m.status)
         .bind(m.now)
         .bind(crate::sms::status_rank(m.status).unwrap_or(0))
-        .fetch_one(conn)
-        .await?);
+        .fetch_one::<i64>(tx).await?;
     Ok(id)
 }
 
 /// Marks a message for officials (`possible_opt_out`, `flood`).
 pub async fn set_flag(tx: &mut Tx, message_id: i64, flag: &str) -> Result<()> {
     const SQL: &str = "update message set flag = $2 where message_id = $1";
-    on_tx!(tx, conn => sqlx::query(SQL).bind(message_id).bind(flag).execute(conn).await?.rows_affected());
+    query(SQL).bind(message_id).bind(flag).execute(tx).await?;
     Ok(())
 }
 
 /// Files a message under an issue, so officials see it in the issue's thread.
 pub async fn attach_to_issue(tx: &mut Tx, message_id: i64, issue_id: i64) -> Result<()> {
     const SQL: &str = "update message set issue_id = $2 where message_id = $1";
-    on_tx!(tx, conn => sqlx::query(SQL).bind(message_id).bind(issue_id).execute(conn).await?.rows_affected());
+    query(SQL).bind(message_id).bind(issue_id).execute(tx).await?;
     Ok(())
 }
 

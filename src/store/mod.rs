@@ -10,11 +10,14 @@
 
 pub mod broadcasts;
 pub mod citizens;
+#[allow(unsafe_code)] // the SQLite handle borrowed from sqlx: see the module's safety notes
+pub mod direct;
 pub mod issues;
 pub mod messages;
 pub mod officials;
 pub mod open_data;
 pub mod outbox;
+pub mod query;
 pub mod queue;
 pub mod sessions;
 pub mod settings;
@@ -38,6 +41,14 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database (direct): {0}")]
+    Direct(#[from] rusqlite::Error),
+    /// A statement not written with [`query::query`] was run in a direct transaction.
+    #[error("this statement cannot run in a direct SQLite transaction")]
+    NotDirect,
+    /// A direct transaction's work waited on something other than SQLite.
+    #[error("a direct SQLite transaction's work did not finish synchronously")]
+    Pending,
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -64,6 +75,9 @@ enum Backend {
 pub enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
+    /// SQLite's writer connection driven directly (see [`direct`]): only for statements written
+    /// with [`query::query`], inside [`Store::with_direct`].
+    Direct(direct::Direct),
 }
 
 /// Runs one expression against the connection of a [`Tx`], for each backend.
@@ -78,6 +92,7 @@ macro_rules! on_tx {
                 let $conn = &mut **tx;
                 $body
             }
+            $crate::store::Tx::Direct(_) => return Err($crate::store::StoreError::NotDirect.into()),
         }
     };
 }
@@ -173,6 +188,33 @@ impl Store {
         })
     }
 
+    /// On SQLite, runs `work` in one direct write transaction on the writer connection (see
+    /// [`direct`]) and commits it when `work` returns `Ok((_, true))`, rolls it back otherwise;
+    /// `None` on Postgres. `work` must finish without waiting on anything but the transaction:
+    /// its futures are polled once, on this thread, and one that is still pending is an error.
+    #[allow(unsafe_code)]
+    pub async fn with_direct<R>(
+        &self,
+        work: impl FnOnce(&mut Tx) -> Result<(R, bool)>,
+    ) -> Option<Result<R>> {
+        let Backend::Sqlite { writer, .. } = &self.backend else {
+            return None;
+        };
+        Some(async {
+            let mut conn = writer.acquire().await?;
+            let mut handle = conn.lock_handle().await?;
+            // SAFETY: the locked handle is this connection's, held until the end of this block,
+            // and sqlx's worker does not touch it while it is locked.
+            let mut tx = Tx::Direct(unsafe { direct::Direct::begin(handle.as_raw_handle())? });
+            let (result, commit) = work(&mut tx)?;
+            if commit {
+                tx.commit().now()?;
+            }
+            Ok(result)
+        }
+        .await)
+    }
+
     /// True when the database answers a trivial query.
     pub async fn ping(&self) -> Result<()> {
         on_pool!(self, pool => sqlx::query("select 1").execute(pool).await?.rows_affected());
@@ -203,8 +245,25 @@ impl Tx {
         match self {
             Tx::Sqlite(tx) => tx.commit().await?,
             Tx::Postgres(tx) => tx.commit().await?,
+            Tx::Direct(tx) => tx.commit()?,
         }
         Ok(())
+    }
+}
+
+/// Polls a future that cannot wait (the work of a direct transaction) to its end.
+pub trait Now: std::future::Future + Sized {
+    fn now(self) -> Self::Output;
+}
+
+impl<F: std::future::Future<Output = Result<T>>, T> Now for F {
+    /// The future's output; [`StoreError::Pending`] if it would have waited.
+    fn now(self) -> Result<T> {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match std::pin::pin!(self).poll(&mut cx) {
+            std::task::Poll::Ready(output) => output,
+            std::task::Poll::Pending => Err(StoreError::Pending),
+        }
     }
 }
 

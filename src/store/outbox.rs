@@ -7,6 +7,7 @@
 //! On Postgres, concurrent claimers skip each other's rows (`for update skip locked`); SQLite
 //! has one writer, so its claim needs no locking clause.
 
+use super::query::query;
 use super::{Pools, Result, Store, Tx, on_tx};
 
 /// Why a message is going out; decides priority and whether consent is checked.
@@ -49,14 +50,12 @@ impl Kind {
 pub async fn enqueue(tx: &mut Tx, message_id: i64, kind: Kind, now: i64) -> Result<()> {
     const SQL: &str = "insert into outbox (message_id, kind, priority, next_attempt_at, created_at) \
          values ($1, $2, $3, $4, $4)";
-    on_tx!(tx, conn => sqlx::query(SQL)
+    query(SQL)
         .bind(message_id)
         .bind(kind.as_str())
         .bind(kind.priority())
         .bind(now)
-        .execute(conn)
-        .await?
-        .rows_affected());
+        .execute(tx).await?;
     Ok(())
 }
 

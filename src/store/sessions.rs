@@ -1,7 +1,8 @@
 //! Officials' login sessions, in our own database (both backends), for tower-sessions. Any
 //! replica can serve any official: nothing about a session lives in one process's memory.
 
-use super::{Store, on_pool, on_tx};
+use super::query::query;
+use super::{Store, on_pool};
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use tower_sessions::session::{Id, Record};
@@ -44,14 +45,14 @@ impl tower_sessions::SessionStore for SessionStore {
         let data = serde_json::to_string(record).map_err(|e| Error::Encode(e.to_string()))?;
         let mut tx = self.store.begin().await.map_err(backend)?;
         loop {
-            let inserted = on_tx!(&mut tx, conn => sqlx::query(SQL)
-                .bind(key(&record.id))
-                .bind(&data)
+            let session_key = key(&record.id);
+            let inserted = query(SQL)
+                .bind(session_key.as_str())
+                .bind(data.as_str())
                 .bind(record.expiry_date.unix_timestamp())
-                .execute(&mut *conn)
+                .execute(&mut tx)
                 .await
-                .map_err(backend)?
-                .rows_affected());
+                .map_err(backend)?;
             if inserted == 1 {
                 break;
             }
@@ -65,14 +66,14 @@ impl tower_sessions::SessionStore for SessionStore {
              on conflict (session_key) do update set data = excluded.data, expires_at = excluded.expires_at";
         let data = serde_json::to_string(record).map_err(|e| Error::Encode(e.to_string()))?;
         let mut tx = self.store.begin().await.map_err(backend)?;
-        on_tx!(&mut tx, conn => sqlx::query(SQL)
-            .bind(key(&record.id))
-            .bind(&data)
+        let session_key = key(&record.id);
+        query(SQL)
+            .bind(session_key.as_str())
+            .bind(data.as_str())
             .bind(record.expiry_date.unix_timestamp())
-            .execute(conn)
+            .execute(&mut tx)
             .await
-            .map_err(backend)?
-            .rows_affected());
+            .map_err(backend)?;
         tx.commit().await.map_err(backend)
     }
 
@@ -92,7 +93,12 @@ impl tower_sessions::SessionStore for SessionStore {
     async fn delete(&self, id: &Id) -> Result<()> {
         const SQL: &str = "delete from session where session_key = $1";
         let mut tx = self.store.begin().await.map_err(backend)?;
-        on_tx!(&mut tx, conn => sqlx::query(SQL).bind(key(id)).execute(conn).await.map_err(backend)?.rows_affected());
+        let session_key = key(id);
+        query(SQL)
+            .bind(session_key.as_str())
+            .execute(&mut tx)
+            .await
+            .map_err(backend)?;
         tx.commit().await.map_err(backend)
     }
 }
