@@ -124,26 +124,33 @@ pub async fn unsubscribe(tx: &mut Tx, citizen_id: i64, topic: &str) -> Result<bo
     Ok(n == 1)
 }
 
-/// Finds the citizen with this number or creates one, and records that they just texted.
-/// Concurrent first messages from one number meet on the unique `phone` key: one insert wins,
-/// the other does nothing and both return the same row.
-#[tracing::instrument(skip_all, fields(phone = %phone))]
+/// Finds the citizen with this number or creates one. Reading first writes nothing for a number
+/// we know (most messages). Concurrent first messages from one number (two replicas) meet on
+/// the unique `phone` key: one insert wins, the other does nothing and reads the winner's row.
 pub async fn find_or_create(
     tx: &mut Tx,
     phone: &PhoneNumber,
     pseudonym: &str,
     now: i64,
 ) -> Result<Citizen> {
-    const UPSERT: &str = "insert into citizen (phone, pseudonym, created_at, last_message_at) \
-         values ($1, $2, $3, $3) \
-         on conflict (phone) do update set last_message_at = excluded.last_message_at \
-         returning citizen_id, language, opted_out_at, pending_question, pending_issue_id, pending_until, flagged_at";
-    let citizen = query(UPSERT)
+    const FIND: &str = "select citizen_id, language, opted_out_at, pending_question, pending_issue_id, \
+         pending_until, flagged_at from citizen where phone = $1";
+    const INSERT: &str = "insert into citizen (phone, pseudonym, created_at) values ($1, $2, $3) \
+         on conflict (phone) do nothing returning citizen_id, language, opted_out_at, \
+         pending_question, pending_issue_id, pending_until, flagged_at";
+    if let Some(citizen) = query(FIND).bind(phone.e164()).fetch_optional(tx).await? {
+        return Ok(citizen);
+    }
+    let inserted = query(INSERT)
         .bind(phone.e164())
         .bind(pseudonym)
         .bind(now)
-        .fetch_one::<Citizen>(tx).await?;
-    Ok(citizen)
+        .fetch_optional(tx)
+        .await?;
+    match inserted {
+        Some(citizen) => Ok(citizen),
+        None => query(FIND).bind(phone.e164()).fetch_one(tx).await,
+    }
 }
 
 /// Which way consent moved.
