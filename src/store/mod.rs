@@ -28,7 +28,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Postgres, Sqlite, Transaction};
+use sqlx::{ConnectOptions, Postgres, Sqlite, Transaction};
+use std::sync::Arc;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -67,8 +68,46 @@ enum Backend {
     Sqlite {
         writer: SqlitePool,
         reader: SqlitePool,
+        /// Stops the background checkpointer when the last clone of the store is dropped.
+        _checkpointer: Arc<AbortOnDrop>,
     },
     Postgres(PgPool),
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Copies committed WAL frames into the database file four times a second, on a connection of
+/// its own (on sqlx's thread for it): a PASSIVE checkpoint never waits for or blocks the writer
+/// or the readers, so the copying and its fsync leave the webhooks' path.
+fn spawn_checkpointer(options: SqliteConnectOptions) -> AbortOnDrop {
+    let task = tokio::spawn(async move {
+        let mut conn = match options.connect().await {
+            Ok(conn) => conn,
+            Err(error) => {
+                tracing::warn!(%error, "no background checkpointer: the writer checkpoints alone");
+                return;
+            }
+        };
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(error) = sqlx::query("pragma wal_checkpoint(PASSIVE)")
+                .execute(&mut conn)
+                .await
+            {
+                tracing::debug!(%error, "background checkpoint");
+            }
+        }
+    });
+    AbortOnDrop(task.abort_handle())
 }
 
 /// A write transaction on either backend. Dropping it without [`Tx::commit`] rolls back.
@@ -135,22 +174,28 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            // The writer copies the WAL back into the database every N pages, with an fsync:
-            // SQLite's default (1,000 pages, 4 MB) means a checkpoint many times a second under
-            // load; 16,384 (64 MB of WAL at most) means about one a second and lets a page that
-            // many commits touch be copied once.
+            // The writer copies the WAL back into the database when it reaches N pages, with
+            // an fsync, before the commit that crossed the mark returns. SQLite's default (1,000
+            // pages, 4 MB) means that many times a second under load. Here a background
+            // checkpointer does the copying as it goes and the writer's own checkpoint, at
+            // 16,384 pages (64 MB of WAL at most), finds little left and restarts the WAL.
             let writer_options = options.clone().pragma("wal_autocheckpoint", "16384");
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(writer_options)
                 .await?;
+            let checkpointer = spawn_checkpointer(options.clone());
             let reader = SqlitePoolOptions::new()
                 .max_connections(max_connections.max(1))
                 .acquire_timeout(Duration::from_secs(5))
                 .connect_with(options.read_only(true))
                 .await?;
-            Backend::Sqlite { writer, reader }
+            Backend::Sqlite {
+                writer,
+                reader,
+                _checkpointer: Arc::new(checkpointer),
+            }
         };
         Ok(Store { backend })
     }
@@ -228,7 +273,7 @@ impl Store {
 
     pub async fn close(&self) {
         match &self.backend {
-            Backend::Sqlite { writer, reader } => {
+            Backend::Sqlite { writer, reader, .. } => {
                 writer.close().await;
                 reader.close().await;
             }
