@@ -5,6 +5,10 @@
 //! - `civicline_sends_total{outcome}`: what the provider answered the delivery worker;
 //! - `civicline_outbox_depth`, `civicline_outbox_oldest_seconds`: read from the database at scrape;
 //! - `civicline_webhook_seconds{provider}`: webhook latency histogram.
+//! - `civicline_write_batch_messages`: messages per write transaction of the inbound lanes
+//!   (group commit; 1 when traffic is light);
+//! - `civicline_write_batch_failures_total`: batches rolled back and applied again one message
+//!   at a time (should stay 0).
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;

@@ -87,11 +87,14 @@ async fn run(inner: Arc<Inner>, mut receiver: mpsc::Receiver<Job>) {
                 }
                 continue;
             }
-            Err(error) => tracing::warn!(
-                %error,
-                messages = jobs.len(),
-                "a batch failed and was rolled back: each message again on its own"
-            ),
+            Err(error) => {
+                metrics::counter!("civicline_write_batch_failures_total").increment(1);
+                tracing::warn!(
+                    %error,
+                    messages = jobs.len(),
+                    "a batch failed and was rolled back: each message again on its own"
+                );
+            }
         }
         for job in jobs.drain(..) {
             let received = inner

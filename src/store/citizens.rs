@@ -18,7 +18,15 @@ pub struct Citizen {
     /// Set by the flood guard.
     pub flagged_at: Option<i64>,
 }
-super::query::row!(Citizen { citizen_id, language, opted_out_at, pending_question, pending_issue_id, pending_until, flagged_at });
+super::query::row!(Citizen {
+    citizen_id,
+    language,
+    opted_out_at,
+    pending_question,
+    pending_issue_id,
+    pending_until,
+    flagged_at
+});
 
 /// A question the citizen may answer with their next message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +72,8 @@ pub async fn set_pending(
         .bind(question)
         .bind(issue_id)
         .bind(until)
-        .execute(tx).await?;
+        .execute(tx)
+        .await?;
     Ok(())
 }
 
@@ -90,14 +99,22 @@ pub async fn ask_about_issue(
 /// Remembers the language the citizen writes in.
 pub async fn set_language(tx: &mut Tx, citizen_id: i64, language: &str) -> Result<()> {
     const SQL: &str = "update citizen set language = $2 where citizen_id = $1";
-    query(SQL).bind(citizen_id).bind(language).execute(tx).await?;
+    query(SQL)
+        .bind(citizen_id)
+        .bind(language)
+        .execute(tx)
+        .await?;
     Ok(())
 }
 
 /// Inbound messages from the citizen since `since` (the flood guard's window).
 pub async fn inbound_since(tx: &mut Tx, citizen_id: i64, since: i64) -> Result<i64> {
     const SQL: &str = "select count(*) from message where citizen_id = $1 and direction = 'in' and created_at >= $2";
-    let n = query(SQL).bind(citizen_id).bind(since).fetch_one::<i64>(tx).await?;
+    let n = query(SQL)
+        .bind(citizen_id)
+        .bind(since)
+        .fetch_one::<i64>(tx)
+        .await?;
     Ok(n)
 }
 
@@ -113,7 +130,12 @@ pub async fn flag_flood(tx: &mut Tx, citizen_id: i64, now: i64) -> Result<bool> 
 pub async fn subscribe(tx: &mut Tx, citizen_id: i64, topic: &str, now: i64) -> Result<bool> {
     const SQL: &str = "insert into subscription (citizen_id, topic, created_at) values ($1, $2, $3) \
          on conflict (citizen_id, topic) do nothing";
-    let n = query(SQL).bind(citizen_id).bind(topic).bind(now).execute(tx).await?;
+    let n = query(SQL)
+        .bind(citizen_id)
+        .bind(topic)
+        .bind(now)
+        .execute(tx)
+        .await?;
     Ok(n == 1)
 }
 
@@ -189,11 +211,13 @@ pub async fn set_consent(
          values ($1, $2, $3, $4, $5)";
     let changed = match consent {
         Consent::OptOut => {
-            query(OPT_OUT).bind(citizen_id).bind(now).execute(tx).await?
+            query(OPT_OUT)
+                .bind(citizen_id)
+                .bind(now)
+                .execute(tx)
+                .await?
         }
-        Consent::OptIn => {
-            query(OPT_IN).bind(citizen_id).execute(tx).await?
-        }
+        Consent::OptIn => query(OPT_IN).bind(citizen_id).execute(tx).await?,
     };
     let kind = match consent {
         Consent::OptOut => "opt_out",
@@ -213,6 +237,7 @@ pub async fn set_consent(
         .bind(keyword)
         .bind(source)
         .bind(now)
-        .execute(tx).await?;
+        .execute(tx)
+        .await?;
     Ok(true)
 }

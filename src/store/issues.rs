@@ -10,7 +10,11 @@ pub struct IssueSummary {
     pub service_code: Option<String>,
     pub status: String,
 }
-super::query::row!(IssueSummary { issue_id, service_code, status });
+super::query::row!(IssueSummary {
+    issue_id,
+    service_code,
+    status
+});
 
 pub struct NewIssue<'a> {
     pub citizen_id: i64,
@@ -32,7 +36,8 @@ pub async fn create(tx: &mut Tx, new: NewIssue<'_>) -> Result<i64> {
         .bind(new.description)
         .bind(new.language)
         .bind(new.now)
-        .fetch_one::<i64>(tx).await?;
+        .fetch_one::<i64>(tx)
+        .await?;
     add_event(
         tx,
         issue_id,
@@ -87,7 +92,8 @@ pub async fn add_event(
         .bind(body)
         .bind(message_id)
         .bind(now)
-        .execute(tx).await?;
+        .execute(tx)
+        .await?;
     Ok(())
 }
 
@@ -99,7 +105,8 @@ pub async fn recent_open(tx: &mut Tx, citizen_id: i64, since: i64) -> Result<Opt
     let found = query(SQL)
         .bind(citizen_id)
         .bind(since)
-        .fetch_optional::<IssueSummary>(tx).await?;
+        .fetch_optional::<IssueSummary>(tx)
+        .await?;
     Ok(found)
 }
 
@@ -110,7 +117,8 @@ pub async fn find_own(tx: &mut Tx, citizen_id: i64, issue_id: i64) -> Result<Opt
     let found = query(SQL)
         .bind(issue_id)
         .bind(citizen_id)
-        .fetch_optional::<IssueSummary>(tx).await?;
+        .fetch_optional::<IssueSummary>(tx)
+        .await?;
     Ok(found)
 }
 
@@ -120,7 +128,8 @@ pub async fn latest_own(tx: &mut Tx, citizen_id: i64) -> Result<Option<IssueSumm
          order by created_at desc, issue_id desc limit 1";
     let found = query(SQL)
         .bind(citizen_id)
-        .fetch_optional::<IssueSummary>(tx).await?;
+        .fetch_optional::<IssueSummary>(tx)
+        .await?;
     Ok(found)
 }
 
@@ -131,7 +140,8 @@ pub async fn set_location(tx: &mut Tx, issue_id: i64, location: &str, now: i64) 
         .bind(issue_id)
         .bind(location)
         .bind(now)
-        .execute(tx).await?;
+        .execute(tx)
+        .await?;
     Ok(())
 }
 
@@ -161,7 +171,8 @@ pub async fn set_status(
         .bind(status)
         .bind(now)
         .bind(closed)
-        .fetch_optional::<IssueSummary>(tx).await?;
+        .fetch_optional::<IssueSummary>(tx)
+        .await?;
     if updated.is_some() {
         let body = if note.is_empty() {
             status.to_owned()

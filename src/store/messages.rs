@@ -21,7 +21,11 @@ pub struct Delivered {
     pub reply: Option<String>,
     pub reply_message_id: Option<i64>,
 }
-super::query::row!(Delivered { message_id, reply, reply_message_id });
+super::query::row!(Delivered {
+    message_id,
+    reply,
+    reply_message_id
+});
 
 /// Looks up an inbound message by the provider's id, with the reply it got.
 pub async fn find_inbound(
@@ -35,7 +39,8 @@ pub async fn find_inbound(
     let found = query(SQL)
         .bind(provider.as_str())
         .bind(provider_message_id)
-        .fetch_optional::<Delivered>(tx).await?;
+        .fetch_optional::<Delivered>(tx)
+        .await?;
     Ok(found)
 }
 
@@ -56,7 +61,8 @@ pub async fn insert_inbound(tx: &mut Tx, m: NewInbound<'_>) -> Result<Option<i64
         .bind(cost.count as i64)
         .bind(cost.encoding.as_str())
         .bind(m.now)
-        .fetch_optional::<i64>(tx).await?;
+        .fetch_optional::<i64>(tx)
+        .await?;
     Ok(id)
 }
 
@@ -93,7 +99,8 @@ pub async fn insert_outbound(tx: &mut Tx, m: NewOutbound<'_>) -> Result<i64> {
         .bind(m.status)
         .bind(m.now)
         .bind(crate::sms::status_rank(m.status).unwrap_or(0))
-        .fetch_one::<i64>(tx).await?;
+        .fetch_one::<i64>(tx)
+        .await?;
     Ok(id)
 }
 
@@ -107,7 +114,11 @@ pub async fn set_flag(tx: &mut Tx, message_id: i64, flag: &str) -> Result<()> {
 /// Files a message under an issue, so officials see it in the issue's thread.
 pub async fn attach_to_issue(tx: &mut Tx, message_id: i64, issue_id: i64) -> Result<()> {
     const SQL: &str = "update message set issue_id = $2 where message_id = $1";
-    query(SQL).bind(message_id).bind(issue_id).execute(tx).await?;
+    query(SQL)
+        .bind(message_id)
+        .bind(issue_id)
+        .execute(tx)
+        .await?;
     Ok(())
 }
 

@@ -29,8 +29,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{ConnectOptions, Postgres, Sqlite, Transaction};
-use std::sync::Arc;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -250,19 +250,21 @@ impl Store {
         let Backend::Sqlite { writer, .. } = &self.backend else {
             return None;
         };
-        Some(async {
-            let mut conn = writer.acquire().await?;
-            let mut handle = conn.lock_handle().await?;
-            // SAFETY: the locked handle is this connection's, held until the end of this block,
-            // and sqlx's worker does not touch it while it is locked.
-            let mut tx = Tx::Direct(unsafe { direct::Direct::begin(handle.as_raw_handle())? });
-            let (result, commit) = work(&mut tx)?;
-            if commit {
-                tx.commit().now()?;
+        Some(
+            async {
+                let mut conn = writer.acquire().await?;
+                let mut handle = conn.lock_handle().await?;
+                // SAFETY: the locked handle is this connection's, held until the end of this block,
+                // and sqlx's worker does not touch it while it is locked.
+                let mut tx = Tx::Direct(unsafe { direct::Direct::begin(handle.as_raw_handle())? });
+                let (result, commit) = work(&mut tx)?;
+                if commit {
+                    tx.commit().now()?;
+                }
+                Ok(result)
             }
-            Ok(result)
-        }
-        .await)
+            .await,
+        )
     }
 
     /// True when the database answers a trivial query.

@@ -55,7 +55,8 @@ pub async fn enqueue(tx: &mut Tx, message_id: i64, kind: Kind, now: i64) -> Resu
         .bind(kind.as_str())
         .bind(kind.priority())
         .bind(now)
-        .execute(tx).await?;
+        .execute(tx)
+        .await?;
     Ok(())
 }
 

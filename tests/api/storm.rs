@@ -12,27 +12,41 @@ both_backends! {
             .map(|i| twilio_form(&new_sid(), &format!("+1415{:07}", 2_000_000 + i), &format!("POTHOLE number {i} on Main St")))
             .collect();
         let deliveries = forms.iter().flat_map(|form| std::iter::repeat_n(form.clone(), 5));
-        let answers: Vec<(String, String)> = futures_util::stream::iter(deliveries)
+        let answers: Vec<(String, String, String)> = futures_util::stream::iter(deliveries)
             .map(|form| {
                 let app = app.clone();
                 async move {
                     let sid = form.get("MessageSid").unwrap().to_owned();
+                    let text = form.get("Body").unwrap().to_owned();
                     let answer = app.post_signed(&form).await;
                     assert_eq!(answer.status, 200, "{}", answer.body);
-                    (sid, answer.reply())
+                    (sid, text, answer.reply())
                 }
             })
             .buffer_unordered(32)
             .collect()
             .await;
         assert_eq!(answers.len(), 5000);
-        let mut by_sid: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
-        for (sid, reply) in answers {
-            by_sid.entry(sid).or_default().push(reply);
+        let mut by_sid: std::collections::HashMap<String, (String, Vec<String>)> = std::collections::HashMap::new();
+        for (sid, text, reply) in answers {
+            by_sid.entry(sid).or_insert_with(|| (text, Vec::new())).1.push(reply);
         }
         assert_eq!(by_sid.len(), 1000);
-        for replies in by_sid.values() {
+        for (text, replies) in by_sid.values() {
             assert!(replies.iter().all(|r| r == &replies[0]), "one message, one answer: {replies:?}");
+            // Messages are committed many to a transaction under a burst: each answer still
+            // names the report its own message filed.
+            let number: i64 = replies[0]
+                .split('#')
+                .nth(1)
+                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("no report number in {:?}", replies[0]));
+            let description = app
+                .text_value(&format!("select description from issue where issue_id = {number}"))
+                .await;
+            let expected = text.strip_prefix("POTHOLE ").unwrap();
+            assert_eq!(description.as_deref(), Some(expected), "{}", replies[0]);
         }
         assert_eq!(app.scalar("select count(*) from message where direction = 'in'").await, 1000);
         assert_eq!(app.scalar("select count(*) from message where direction = 'out'").await, 1000);
