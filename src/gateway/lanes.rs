@@ -10,9 +10,15 @@
 //! SQLite has one lane, its one writer; Postgres has one per spare connection, and since lanes
 //! never share a number, their transactions do not wait on each other's citizen rows.
 //!
+//! On SQLite the batch runs directly on the writer connection's handle (`Store::with_direct`):
+//! every statement on this thread, no hop to sqlx's worker thread per statement, which was most
+//! of the cost of a webhook (BENCHMARKS.md). On Postgres it runs through sqlx as everything else.
+//!
 //! When a batch fails (a constraint no message expected, a lost connection) nothing of it was
-//! committed and nobody was answered yet: each of its messages is applied again in a transaction
-//! of its own, so one bad message costs only itself.
+//! committed and nobody was answered yet: each of its messages is applied again in a sqlx
+//! transaction of its own, so one bad message costs only itself.
+//!
+//! An acknowledged message is a committed one: the webhook hears back only after the commit.
 
 use super::{AfterCommit, Inner, Received};
 use crate::sms::InboundSms;
