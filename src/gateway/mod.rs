@@ -156,7 +156,7 @@ impl Inner {
     }
 
     /// One message in a transaction of its own: what a lane falls back to when a batch fails.
-    /// A replay rolls back (its citizen upsert changes nothing).
+    /// A replay is rolled back.
     async fn receive_alone(&self, sms: &InboundSms) -> store::Result<Received> {
         let mut tx = self.store.begin().await?;
         let (received, after) = self.apply(&mut tx, sms).await?;
@@ -187,8 +187,8 @@ impl Inner {
         let now = store::now_ms();
 
         // No lookup first: a replayed webhook is rare, so the insert below is the check (the
-        // unique key refuses it) and a replay rolls back the citizen upsert. One statement less
-        // for every new message.
+        // unique key refuses it). One statement less for every new message; a replay has
+        // written nothing (its number is known) and its transaction is rolled back.
         let pseudonym = sms.from().pseudonym(&self.pseudonym_key);
         let citizen = citizens::find_or_create(tx, sms.from(), &pseudonym, now).await?;
         let inbound = messages::NewInbound {
