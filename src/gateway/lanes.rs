@@ -23,7 +23,9 @@
 use super::{AfterCommit, Inner, Received};
 use crate::sms::InboundSms;
 use crate::store::{self, Now as _};
+use futures_util::FutureExt as _;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
@@ -85,7 +87,7 @@ async fn run(inner: Arc<Inner>, mut receiver: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         metrics::histogram!("civicline_write_batch_messages").record(jobs.len() as f64);
-        match batch(&inner, &jobs).await {
+        match caught(batch(&inner, &jobs)).await {
             Ok(done) => {
                 for (job, (received, after)) in jobs.drain(..).zip(done) {
                     inner.after_commit(after);
@@ -103,11 +105,20 @@ async fn run(inner: Arc<Inner>, mut receiver: mpsc::Receiver<Job>) {
             }
         }
         for job in jobs.drain(..) {
-            let received = inner
-                .receive_alone(&job.sms)
-                .instrument(job.span.clone())
-                .await;
-            let _ = job.answer.send(received);
+            let alone = inner.receive_alone(&job.sms).instrument(job.span.clone());
+            let _ = job.answer.send(caught(alone).await);
+        }
+    }
+}
+
+/// A panic while applying messages (a bug) fails those messages, not the lane: the lane goes
+/// on serving every later webhook. The transaction is dropped, so rolled back.
+async fn caught<T>(work: impl Future<Output = store::Result<T>>) -> store::Result<T> {
+    match AssertUnwindSafe(work).catch_unwind().await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::error!("a panic while applying inbound messages; they were rolled back");
+            Err(store::StoreError::Panicked)
         }
     }
 }
@@ -141,4 +152,17 @@ async fn apply_all(inner: &Inner, tx: &mut store::Tx, jobs: &[Job]) -> store::Re
         done.push(applied.await?);
     }
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_fails_the_work_that_panicked_not_the_lane() {
+        let failed: store::Result<()> = caught(async { panic!("a bug in a command") }).await;
+        assert!(matches!(failed, Err(store::StoreError::Panicked)));
+        let next = caught(async { Ok(7) }).await;
+        assert_eq!(next.unwrap(), 7, "the next batch runs as usual");
+    }
 }
