@@ -22,7 +22,7 @@
 
 use super::{AfterCommit, Inner, Received};
 use crate::sms::InboundSms;
-use crate::store::{self, Now as _};
+use crate::store;
 use futures_util::FutureExt as _;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::panic::AssertUnwindSafe;
@@ -130,7 +130,7 @@ type Done = Vec<(Received, AfterCommit)>;
 async fn batch(inner: &Inner, jobs: &[Job]) -> store::Result<Done> {
     // SQLite: the whole batch on the writer connection's handle, no thread hop per statement.
     let direct = inner.store.with_direct(|tx| {
-        let done = apply_all(inner, tx, jobs).now()?;
+        let done = store::at_once(apply_all(inner, tx, jobs))?;
         let commit = done.iter().any(|(received, _)| !received.replayed);
         Ok((done, commit))
     });

@@ -24,6 +24,7 @@ pub mod settings;
 pub mod stats;
 
 use crate::config::DatabaseUrl;
+use futures_util::FutureExt as _;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -264,7 +265,7 @@ impl Store {
                 let mut tx = Tx::Direct(unsafe { direct::Direct::begin(handle.as_raw_handle())? });
                 let (result, commit) = work(&mut tx)?;
                 if commit {
-                    tx.commit().now()?;
+                    at_once(tx.commit())?;
                 }
                 Ok(result)
             }
@@ -308,20 +309,10 @@ impl Tx {
     }
 }
 
-/// Polls a future that cannot wait (the work of a direct transaction) to its end.
-pub trait Now: std::future::Future + Sized {
-    fn now(self) -> Self::Output;
-}
-
-impl<F: std::future::Future<Output = Result<T>>, T> Now for F {
-    /// The future's output; [`StoreError::Pending`] if it would have waited.
-    fn now(self) -> Result<T> {
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        match std::pin::pin!(self).poll(&mut cx) {
-            std::task::Poll::Ready(output) => output,
-            std::task::Poll::Pending => Err(StoreError::Pending),
-        }
-    }
+/// The output of a future that must not wait (the work of a direct transaction, polled once
+/// on the writer's thread); [`StoreError::Pending`] if it would have.
+pub fn at_once<T>(work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    work.now_or_never().unwrap_or(Err(StoreError::Pending))
 }
 
 /// Milliseconds since the Unix epoch, UTC: the one time format in the database.
