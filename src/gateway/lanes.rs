@@ -20,7 +20,7 @@
 //!
 //! An acknowledged message is a committed one: the webhook hears back only after the commit.
 
-use super::{AfterCommit, Inner, Received};
+use super::{Inner, Received, Stored};
 use crate::sms::InboundSms;
 use crate::store;
 use futures_util::FutureExt as _;
@@ -89,11 +89,9 @@ async fn run(inner: Arc<Inner>, mut receiver: mpsc::Receiver<Job>) {
         metrics::histogram!("civicline_write_batch_messages").record(jobs.len() as f64);
         match caught(batch(&inner, &jobs)).await {
             Ok(done) => {
-                for (job, (received, after)) in jobs.drain(..).zip(done) {
-                    inner.after_commit(after);
-                    let _ = job.answer.send(Ok(received));
+                for (job, applied) in jobs.drain(..).zip(done) {
+                    answer(&inner, job, Ok(applied));
                 }
-                continue;
             }
             Err(error) => {
                 metrics::counter!("civicline_write_batch_failures_total").increment(1);
@@ -102,13 +100,24 @@ async fn run(inner: Arc<Inner>, mut receiver: mpsc::Receiver<Job>) {
                     messages = jobs.len(),
                     "a batch failed and was rolled back: each message again on its own"
                 );
+                for job in jobs.drain(..) {
+                    let alone = caught(in_transaction(&inner, std::slice::from_ref(&job))).await;
+                    answer(&inner, job, alone.map(|mut done| done.swap_remove(0)));
+                }
             }
         }
-        for job in jobs.drain(..) {
-            let alone = inner.receive_alone(&job.sms).instrument(job.span.clone());
-            let _ = job.answer.send(caught(alone).await);
-        }
     }
+}
+
+/// Answers a webhook whose message is committed (or failed), after counting and announcing it.
+fn answer(inner: &Inner, job: Job, applied: store::Result<Applied>) {
+    let received = applied.map(|(received, stored)| {
+        if let Some(stored) = stored {
+            job.span.in_scope(|| inner.after_commit(stored));
+        }
+        received
+    });
+    let _ = job.answer.send(received);
 }
 
 /// A panic while applying messages (a bug) fails those messages, not the lane: the lane goes
@@ -123,29 +132,39 @@ async fn caught<T>(work: impl Future<Output = store::Result<T>>) -> store::Resul
     }
 }
 
-type Done = Vec<(Received, AfterCommit)>;
+type Applied = (Received, Option<Stored>);
 
-/// All of `jobs` in one transaction, in order; nothing is kept unless all of it commits. A
-/// batch of nothing but replays changes nothing and is rolled back.
-async fn batch(inner: &Inner, jobs: &[Job]) -> store::Result<Done> {
-    // SQLite: the whole batch on the writer connection's handle, no thread hop per statement.
+/// All of `jobs` in one transaction, in order, one result per job; nothing is kept unless all
+/// of it commits. SQLite runs it on the writer connection's handle, no thread hop per statement.
+async fn batch(inner: &Inner, jobs: &[Job]) -> store::Result<Vec<Applied>> {
     let direct = inner.store.with_direct(|tx| {
         let done = store::at_once(apply_all(inner, tx, jobs))?;
-        let commit = done.iter().any(|(received, _)| !received.replayed);
+        let commit = stores_anything(&done);
         Ok((done, commit))
     });
-    if let Some(done) = direct.await {
-        return done;
+    match direct.await {
+        Some(done) => done,
+        None => in_transaction(inner, jobs).await,
     }
+}
+
+/// [`batch`] through sqlx: always on Postgres; on SQLite, for a batch's messages one by one
+/// after the batch failed.
+async fn in_transaction(inner: &Inner, jobs: &[Job]) -> store::Result<Vec<Applied>> {
     let mut tx = inner.store.begin().await?;
     let done = apply_all(inner, &mut tx, jobs).await?;
-    if done.iter().any(|(received, _)| !received.replayed) {
+    if stores_anything(&done) {
         tx.commit().await?;
     }
     Ok(done)
 }
 
-async fn apply_all(inner: &Inner, tx: &mut store::Tx, jobs: &[Job]) -> store::Result<Done> {
+/// False for nothing but replays: their transaction is rolled back.
+fn stores_anything(done: &[Applied]) -> bool {
+    done.iter().any(|(_, stored)| stored.is_some())
+}
+
+async fn apply_all(inner: &Inner, tx: &mut store::Tx, jobs: &[Job]) -> store::Result<Vec<Applied>> {
     let mut done = Vec::with_capacity(jobs.len());
     for job in jobs {
         let applied = inner.apply(tx, &job.sms).instrument(job.span.clone());

@@ -84,9 +84,14 @@ struct Inner {
     changes: tokio::sync::broadcast::Sender<i64>,
 }
 
-/// What to do once a message's transaction has committed.
-struct AfterCommit {
+/// What a newly stored message did: counted, logged and announced once its transaction has
+/// committed (a batch that is rolled back and applied again must not count twice). A replay
+/// stores nothing and has none.
+struct Stored {
+    message_id: i64,
     issue_id: Option<i64>,
+    provider: &'static str,
+    command: &'static str,
     /// A reply was stored, inline or on the outbox.
     replied: bool,
     inline: bool,
@@ -155,26 +160,23 @@ impl Inner {
         }
     }
 
-    /// One message in a transaction of its own: what a lane falls back to when a batch fails.
-    /// A replay is rolled back.
-    async fn receive_alone(&self, sms: &InboundSms) -> store::Result<Received> {
-        let mut tx = self.store.begin().await?;
-        let (received, after) = self.apply(&mut tx, sms).await?;
-        if !received.replayed {
-            tx.commit().await?;
-            self.after_commit(after);
-        }
-        Ok(received)
-    }
-
-    fn after_commit(&self, after: AfterCommit) {
-        if after.replied {
-            if !after.inline {
+    fn after_commit(&self, stored: Stored) {
+        metrics::counter!("civicline_inbound_messages_total", "provider" => stored.provider, "command" => stored.command)
+            .increment(1);
+        if stored.replied {
+            if !stored.inline {
                 self.routing.wake.notify_one();
             }
-            metrics::counter!("civicline_replies_total", "path" => if after.inline { "inline" } else { "outbox" }).increment(1);
+            metrics::counter!("civicline_replies_total", "path" => if stored.inline { "inline" } else { "outbox" }).increment(1);
         }
-        self.announce(after.issue_id);
+        self.announce(stored.issue_id);
+        tracing::info!(
+            message_id = stored.message_id,
+            issue_id = stored.issue_id,
+            replied = stored.replied,
+            inline = stored.inline,
+            "sms received"
+        );
     }
 
     /// Applies one message inside `tx` (the caller commits): stores it, runs its command,
@@ -183,7 +185,7 @@ impl Inner {
         &self,
         tx: &mut store::Tx,
         sms: &InboundSms,
-    ) -> store::Result<(Received, AfterCommit)> {
+    ) -> store::Result<(Received, Option<Stored>)> {
         let now = store::now_ms();
 
         // No lookup first: a replayed webhook is rare, so the insert below is the check (the
@@ -204,12 +206,7 @@ impl Inner {
             let earlier = messages::find_inbound(tx, sms.provider(), sms.provider_message_id())
                 .await?
                 .ok_or_else(|| sqlx::Error::RowNotFound)?;
-            let after = AfterCommit {
-                issue_id: None,
-                replied: false,
-                inline: false,
-            };
-            return Ok((self.replay(sms, earlier), after));
+            return Ok((self.replay(sms, earlier), None));
         };
 
         let flooding = self.flood_guard(tx, &citizen, message_id, now).await?;
@@ -219,9 +216,8 @@ impl Inner {
             citizen.pending(now).as_ref(),
             &citizen.language,
         );
-        tracing::Span::current().record("command", parsed.command.name());
-        metrics::counter!("civicline_inbound_messages_total", "provider" => sms.provider().as_str(), "command" => parsed.command.name())
-            .increment(1);
+        let command = parsed.command.name();
+        tracing::Span::current().record("command", command);
         if parsed.possible_opt_out {
             messages::set_flag(tx, message_id, "possible_opt_out").await?;
         }
@@ -283,15 +279,11 @@ impl Inner {
             };
             reply_message_id = Some(id);
         }
-        tracing::info!(
+        let stored = Stored {
             message_id,
-            issue_id = outcome.issue_id,
-            replied = reply.is_some(),
-            inline,
-            "sms received"
-        );
-        let after = AfterCommit {
             issue_id: outcome.issue_id,
+            provider: sms.provider().as_str(),
+            command,
             replied: reply.is_some(),
             inline,
         };
@@ -300,7 +292,7 @@ impl Inner {
             reply_message_id,
             replayed: false,
         };
-        Ok((received, after))
+        Ok((received, Some(stored)))
     }
 
     /// True when the number has sent more than `flood_per_minute` messages in the last minute
