@@ -64,12 +64,12 @@ impl Lanes {
     }
 
     /// Applies the message in its number's lane; returns once it is committed.
-    pub async fn submit(&self, sms: &InboundSms) -> store::Result<Received> {
+    pub async fn submit(&self, sms: InboundSms) -> store::Result<Received> {
         let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(sms.from().e164());
         let lane = &self.senders[(hash % self.senders.len() as u64) as usize];
         let (answer, answered) = oneshot::channel();
         let job = Job {
-            sms: sms.clone(),
+            sms,
             answer,
             span: tracing::Span::current(),
         };

@@ -148,7 +148,7 @@ impl Gateway {
         id = sms.provider_message_id(),
         command,
     ))]
-    pub async fn receive(&self, sms: &InboundSms) -> store::Result<Received> {
+    pub async fn receive(&self, sms: InboundSms) -> store::Result<Received> {
         self.lanes.submit(sms).await
     }
 }

@@ -85,7 +85,7 @@ async fn send(
         "simulator".to_owned(),
         form.body,
     );
-    state.gateway.receive(&sms).await?;
+    state.gateway.receive(sms).await?;
     let query = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("from", from.e164())
         .finish();

@@ -65,7 +65,7 @@ async fn twilio_inbound(
     let form = verified_twilio_form(&state, &uri, &headers, &body)?;
     let sms =
         twilio::parse_inbound(&form, Some(&state.default_region)).map_err(ApiError::bad_request)?;
-    let received = state.gateway.receive(&sms).await?;
+    let received = state.gateway.receive(sms).await?;
     let callback = received
         .reply_message_id
         .filter(|_| state.twilio_auth_token.is_some())
@@ -141,7 +141,7 @@ async fn africastalking_inbound(
     let form = Form::parse(&body).map_err(ApiError::bad_request)?;
     let sms = africastalking::parse_inbound(&form, Some(&state.default_region))
         .map_err(ApiError::bad_request)?;
-    state.gateway.receive(&sms).await?;
+    state.gateway.receive(sms).await?;
     metrics::histogram!("civicline_webhook_seconds", "provider" => "africastalking")
         .record(started.elapsed().as_secs_f64());
     Ok(StatusCode::OK)
