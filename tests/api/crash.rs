@@ -123,3 +123,29 @@ async fn no_acknowledged_message_is_lost_or_doubled_when_the_server_is_killed_sq
 async fn no_acknowledged_message_is_lost_or_doubled_when_the_server_is_killed_postgres() {
     crash_three_times(Backend::Postgres).await;
 }
+
+/// Committed messages reach the SQLite database file itself within a second, without waiting for
+/// the WAL to fill to the writer's checkpoint mark (16,384 pages, far beyond this test): the
+/// background checkpointer copies them, so the WAL stays short and a copy of the `.db` file
+/// alone is recent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn committed_messages_reach_the_sqlite_file_without_the_wal_filling() {
+    let app = crate::helpers::spawn_app(Backend::Sqlite).await.unwrap();
+    let url = app.settings.database.url.expose().to_owned();
+    let path = url.trim_start_matches("sqlite://").to_owned();
+    let size = || std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let before = size();
+    for i in 0..50 {
+        let text = format!("POTHOLE number {i} on Main St {}", "x".repeat(400));
+        let answer = app.text(&format!("+1415555{:04}", 1000 + i), &text).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while size() <= before && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        size() > before,
+        "50 reports of 400 bytes are committed but the database file is still {before} bytes"
+    );
+}
