@@ -108,8 +108,15 @@ pub async fn set_language(tx: &mut Tx, citizen_id: i64, language: &str) -> Resul
 }
 
 /// Inbound messages from the citizen since `since` (the flood guard's window).
+///
+/// The direction is a filter on the count, not a condition of the scan: with `direction = 'in'`
+/// in the `where`, Postgres may read the partial index `message_inbound_time` (every inbound
+/// message of the last minute, everyone's) and filter by citizen, which it did on a new database
+/// before its first ANALYZE: 1 ms per message at 9,000 messages, most of the write path's time.
+/// This way only `message_citizen` (this number's messages of the window) can serve it.
 pub async fn inbound_since(tx: &mut Tx, citizen_id: i64, since: i64) -> Result<i64> {
-    const SQL: &str = "select count(*) from message where citizen_id = $1 and direction = 'in' and created_at >= $2";
+    const SQL: &str = "select count(*) filter (where direction = 'in') from message \
+         where citizen_id = $1 and created_at >= $2";
     let n = query(SQL)
         .bind(citizen_id)
         .bind(since)

@@ -98,16 +98,40 @@ pub async fn add_event(
 }
 
 /// The citizen's most recent issue that is still open and was filed at or after `since`.
+///
+/// Open issues sort first and a closed one on top means there is none. With `closed_at is null`
+/// in the `where`, Postgres would AND in the partial index `issue_open_status` (every open issue,
+/// everyone's), which it did on a new database before its first ANALYZE; this way only
+/// `issue_citizen` (this number's issues) can serve it, on both backends.
 pub async fn recent_open(tx: &mut Tx, citizen_id: i64, since: i64) -> Result<Option<IssueSummary>> {
-    const SQL: &str = "select issue_id, service_code, status from issue \
-         where citizen_id = $1 and created_at >= $2 and closed_at is null \
-         order by created_at desc, issue_id desc limit 1";
+    struct Latest {
+        issue_id: i64,
+        service_code: Option<String>,
+        status: String,
+        open: i64,
+    }
+    super::query::row!(Latest {
+        issue_id,
+        service_code,
+        status,
+        open
+    });
+    const SQL: &str = "select issue_id, service_code, status, \
+         cast(case when closed_at is null then 1 else 0 end as bigint) as is_open from issue \
+         where citizen_id = $1 and created_at >= $2 \
+         order by is_open desc, created_at desc, issue_id desc limit 1";
     let found = query(SQL)
         .bind(citizen_id)
         .bind(since)
-        .fetch_optional::<IssueSummary>(tx)
+        .fetch_optional::<Latest>(tx)
         .await?;
-    Ok(found)
+    Ok(found
+        .filter(|latest| latest.open == 1)
+        .map(|latest| IssueSummary {
+            issue_id: latest.issue_id,
+            service_code: latest.service_code,
+            status: latest.status,
+        }))
 }
 
 /// Issue `issue_id` if, and only if, this citizen filed it: STATUS never reveals anyone else's.
