@@ -9,6 +9,39 @@ const GSM7_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆ�
 /// The GSM 03.38 extension table (escape + character: two septets each).
 const GSM7_EXTENSION: &str = "^{}\\[~]|€\u{000C}";
 
+/// Septets per ASCII character (0: not in GSM-7), from the two tables above: most texts are
+/// ASCII, and a lookup is cheaper than a search of the alphabet for every character.
+const ASCII_SEPTETS: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let (basic, extension) = (GSM7_BASIC.as_bytes(), GSM7_EXTENSION.as_bytes());
+    let mut i = 0;
+    while i < extension.len() {
+        if extension[i] < 128 {
+            table[extension[i] as usize] = 2;
+        }
+        i += 1;
+    }
+    i = 0;
+    while i < basic.len() {
+        if basic[i] < 128 {
+            table[basic[i] as usize] = 1;
+        }
+        i += 1;
+    }
+    table
+};
+
+/// Septets for one character; `None` when it is not in GSM-7.
+fn gsm7_septets(c: char) -> Option<usize> {
+    let n = match c {
+        c if c.is_ascii() => ASCII_SEPTETS[c as usize],
+        c if GSM7_BASIC.contains(c) => 1,
+        c if GSM7_EXTENSION.contains(c) => 2,
+        _ => 0,
+    };
+    (n > 0).then_some(usize::from(n))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
     Gsm7,
@@ -37,10 +70,8 @@ impl Segments {
     pub fn of(text: &str) -> Segments {
         let mut septets = 0;
         for c in text.chars() {
-            if GSM7_BASIC.contains(c) {
-                septets += 1;
-            } else if GSM7_EXTENSION.contains(c) {
-                septets += 2;
+            if let Some(n) = gsm7_septets(c) {
+                septets += n;
             } else {
                 let units = text.encode_utf16().count();
                 return Segments {
