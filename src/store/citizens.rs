@@ -165,21 +165,19 @@ pub async fn find_or_create(
     const FIND: &str = "select citizen_id, language, opted_out_at, pending_question, pending_issue_id, \
          pending_until, flagged_at from citizen where phone = $1";
     const INSERT: &str = "insert into citizen (phone, pseudonym, created_at) values ($1, $2, $3) \
-         on conflict (phone) do nothing returning citizen_id, language, opted_out_at, \
-         pending_question, pending_issue_id, pending_until, flagged_at";
+         on conflict (phone) do nothing returning citizen_id";
     if let Some(citizen) = query(FIND).bind(phone.e164()).fetch_optional(tx).await? {
         return Ok(citizen);
     }
-    let inserted = query(INSERT)
+    // Inserted, or another replica's insert won: either way the row is there now, with the
+    // columns' defaults.
+    query(INSERT)
         .bind(phone.e164())
         .bind(pseudonym)
         .bind(now)
-        .fetch_optional(tx)
+        .fetch_inserted_id(tx)
         .await?;
-    match inserted {
-        Some(citizen) => Ok(citizen),
-        None => query(FIND).bind(phone.e164()).fetch_one(tx).await,
-    }
+    query(FIND).bind(phone.e164()).fetch_one(tx).await
 }
 
 /// Which way consent moved.

@@ -66,6 +66,16 @@ impl Direct {
         Ok(self.prepare(sql, args)?.raw_execute()? as u64)
     }
 
+    /// An `insert ... returning <rowid column>` run without its RETURNING clause (see
+    /// [`super::query::Query::fetch_inserted_id`]); `None` when no row was inserted.
+    pub fn insert(&self, sql: &str, args: &[Arg<'_>]) -> Result<Option<i64>> {
+        let (insert, _) = sql
+            .rsplit_once(" returning ")
+            .ok_or(super::StoreError::NotDirect)?;
+        let inserted = self.prepare(insert, args)?.raw_execute()?;
+        Ok((inserted > 0).then(|| self.conn.last_insert_rowid()))
+    }
+
     pub fn fetch_optional<T: Row>(&self, sql: &str, args: &[Arg<'_>]) -> Result<Option<T>> {
         let mut statement = self.prepare(sql, args)?;
         let mut rows = statement.raw_query();
@@ -125,6 +135,27 @@ mod tests {
             tx.execute("select $2", &[Arg::Int(Some(1))]).is_err(),
             "a missing argument is an error, not a null"
         );
+    }
+
+    #[test]
+    fn an_insert_returns_its_rowid_or_none_when_it_did_nothing() {
+        let (_owner, handle) = open();
+        // SAFETY: as above.
+        let tx = unsafe { Direct::begin(handle) }.unwrap();
+        let sql = "insert into t (a, b) values ($1, $2) on conflict do nothing returning a";
+        let first = tx.insert(sql, &[Arg::Int(Some(41)), Arg::Text(Some("x"))]);
+        assert_eq!(first.unwrap(), Some(41));
+        let again = tx.insert(sql, &[Arg::Int(Some(41)), Arg::Text(Some("y"))]);
+        assert_eq!(again.unwrap(), None, "a conflict inserts nothing");
+        let next = tx.insert(
+            "insert into t (b) values ($1) returning a",
+            &[Arg::Text(Some("z"))],
+        );
+        assert_eq!(next.unwrap(), Some(42));
+        assert!(matches!(
+            tx.insert("insert into t (b) values ('w')", &[]),
+            Err(super::super::StoreError::NotDirect)
+        ));
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub async fn create(tx: &mut Tx, new: NewIssue<'_>) -> Result<i64> {
         .bind(new.description)
         .bind(new.language)
         .bind(new.now)
-        .fetch_one::<i64>(tx)
+        .fetch_new_id(tx)
         .await?;
     add_event(
         tx,

@@ -61,7 +61,7 @@ pub async fn insert_inbound(tx: &mut Tx, m: NewInbound<'_>) -> Result<Option<i64
         .bind(cost.count as i64)
         .bind(cost.encoding.as_str())
         .bind(m.now)
-        .fetch_optional::<i64>(tx)
+        .fetch_inserted_id(tx)
         .await?;
     Ok(id)
 }
@@ -99,7 +99,7 @@ pub async fn insert_outbound(tx: &mut Tx, m: NewOutbound<'_>) -> Result<i64> {
         .bind(m.status)
         .bind(m.now)
         .bind(crate::sms::status_rank(m.status).unwrap_or(0))
-        .fetch_one::<i64>(tx)
+        .fetch_new_id(tx)
         .await?;
     Ok(id)
 }

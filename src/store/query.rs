@@ -101,12 +101,33 @@ impl<'a> Query<'a> {
         }
     }
 
+    /// Runs an `insert ... returning <id>` of one row; returns the id, or `None` when nothing
+    /// was inserted (`on conflict do nothing`). The id must be the table's integer primary key.
+    ///
+    /// SQLite runs a RETURNING clause as a trigger, and a statement with a trigger keeps a
+    /// statement journal (a copy of every page it touches) inside a transaction: 6 % of the
+    /// server's CPU under load. The direct transaction runs the insert without the clause and
+    /// reads SQLite's last inserted rowid instead.
+    pub async fn fetch_inserted_id(self, tx: &mut Tx) -> Result<Option<i64>> {
+        match tx {
+            Tx::Direct(d) => d.insert(self.sql, &self.args),
+            _ => self.fetch_optional::<i64>(tx).await,
+        }
+    }
+
+    /// [`Query::fetch_inserted_id`] for an insert that always inserts.
+    pub async fn fetch_new_id(self, tx: &mut Tx) -> Result<i64> {
+        self.fetch_inserted_id(tx).await?.ok_or(not_found())
+    }
+
     /// The first row; an error when there is none.
     pub async fn fetch_one<T: Row>(self, tx: &mut Tx) -> Result<T> {
-        self.fetch_optional(tx)
-            .await?
-            .ok_or(StoreError::Database(sqlx::Error::RowNotFound))
+        self.fetch_optional(tx).await?.ok_or(not_found())
     }
+}
+
+fn not_found() -> StoreError {
+    StoreError::Database(sqlx::Error::RowNotFound)
 }
 
 /// A row of any of the three, read by column position.
