@@ -29,7 +29,22 @@ impl Drop for TempDir {
 }
 
 impl Drop for Browser {
+    /// Ends the WebDriver session first: chromedriver then closes Chromium. Killing only the
+    /// driver left two Chromium browsers running after every test run, on CI's machine too.
+    /// Drop cannot wait on the async client, so this one request is written by hand.
     fn drop(&mut self) {
+        use std::io::{Read, Write};
+        let address = self.base.trim_start_matches("http://");
+        if let Ok(mut stream) = std::net::TcpStream::connect(address) {
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+            let request = format!(
+                "DELETE /session/{} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+                self.session
+            );
+            if stream.write_all(request.as_bytes()).is_ok() {
+                let _ = stream.read_to_end(&mut Vec::new());
+            }
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
