@@ -87,9 +87,17 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Copies committed WAL frames into the database file four times a second, on a connection of
-/// its own (on sqlx's thread for it): a PASSIVE checkpoint never waits for or blocks the writer
-/// or the readers, so the copying and its fsync leave the webhooks' path.
+/// Copies committed WAL frames into the database file as they come, on a connection of its own
+/// (on sqlx's thread for it): a PASSIVE checkpoint never waits for or blocks the writer or the
+/// readers, so the copying and its fsync leave the webhooks' path.
+///
+/// Under sustained writes the WAL cannot start over (that needs every frame copied at the moment
+/// a write begins), so it still reaches the writer's own mark (`wal_autocheckpoint`) and the
+/// writer then checkpoints, with an fsync, before its commit returns: a stall for every webhook
+/// waiting on it, as long as the frames written since the last pass here take to copy. So while
+/// anything is being written this runs every [`CHECKPOINT_BUSY`] (p99 at 64 concurrent webhooks:
+/// 29-39 ms with a pass every 250 ms, 15-17 ms every 20 ms; BENCHMARKS.md), and every
+/// [`CHECKPOINT_IDLE`] when nothing changed since its last pass.
 fn spawn_checkpointer(options: SqliteConnectOptions) -> AbortOnDrop {
     let task = tokio::spawn(async move {
         let mut conn = match options.connect().await {
@@ -99,20 +107,37 @@ fn spawn_checkpointer(options: SqliteConnectOptions) -> AbortOnDrop {
                 return;
             }
         };
-        let mut tick = tokio::time::interval(Duration::from_millis(250));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // (frames in the WAL, frames copied) after the last pass.
+        let mut last = (0, 0);
+        let mut pause = CHECKPOINT_IDLE;
         loop {
-            tick.tick().await;
-            if let Err(error) = sqlx::query("pragma wal_checkpoint(PASSIVE)")
-                .execute(&mut conn)
+            tokio::time::sleep(pause).await;
+            match sqlx::query_as::<_, (i64, i64, i64)>("pragma wal_checkpoint(PASSIVE)")
+                .fetch_one(&mut conn)
                 .await
             {
-                tracing::debug!(%error, "background checkpoint");
+                Ok((_busy, log, copied)) => {
+                    pause = if (log, copied) == last {
+                        CHECKPOINT_IDLE
+                    } else {
+                        CHECKPOINT_BUSY
+                    };
+                    last = (log, copied);
+                }
+                Err(error) => {
+                    tracing::debug!(%error, "background checkpoint");
+                    pause = CHECKPOINT_IDLE;
+                }
             }
         }
     });
     AbortOnDrop(task.abort_handle())
 }
+
+/// The background checkpointer's pause while the WAL grows.
+const CHECKPOINT_BUSY: Duration = Duration::from_millis(20);
+/// Its pause when nothing was written since its last pass.
+const CHECKPOINT_IDLE: Duration = Duration::from_millis(250);
 
 /// A write transaction on either backend. Dropping it without [`Tx::commit`] rolls back.
 pub enum Tx {
