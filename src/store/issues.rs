@@ -108,13 +108,13 @@ pub async fn recent_open(tx: &mut Tx, citizen_id: i64, since: i64) -> Result<Opt
         issue_id: i64,
         service_code: Option<String>,
         status: String,
-        open: i64,
+        is_open: i64,
     }
     super::query::row!(Latest {
         issue_id,
         service_code,
         status,
-        open
+        is_open
     });
     const SQL: &str = "select issue_id, service_code, status, \
          cast(case when closed_at is null then 1 else 0 end as bigint) as is_open from issue \
@@ -126,7 +126,7 @@ pub async fn recent_open(tx: &mut Tx, citizen_id: i64, since: i64) -> Result<Opt
         .fetch_optional::<Latest>(tx)
         .await?;
     Ok(found
-        .filter(|latest| latest.open == 1)
+        .filter(|latest| latest.is_open == 1)
         .map(|latest| IssueSummary {
             issue_id: latest.issue_id,
             service_code: latest.service_code,

@@ -34,7 +34,7 @@ pub async fn find_inbound(
     provider_message_id: &str,
 ) -> Result<Option<Delivered>> {
     const SQL: &str = "select m.message_id, r.body as reply, r.message_id as reply_message_id from message m \
-         left join message r on r.in_reply_to = m.message_id and r.in_reply_to is not null \
+         left join message r on r.in_reply_to = m.message_id \
          where m.provider = $1 and m.provider_message_id = $2 and m.direction = 'in'";
     let found = query(SQL)
         .bind(provider.as_str())

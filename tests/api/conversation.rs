@@ -105,6 +105,20 @@ both_backends! {
         assert!(app.text(BEN, "trash everywhere after the market").await.reply().contains("Report #2"));
     }
 
+    async fn free_text_follows_up_on_the_latest_open_report_never_a_closed_one(app) {
+        app.text(ANA, "the bench in Central Park is broken").await.reply();
+        app.text(ANA, "POTHOLE on Main St").await.reply();
+        // The newer report is closed: the older, open one takes the follow-up.
+        app.execute("update issue set status = 'resolved', closed_at = 1 where issue_id = 2").await;
+        let reply = app.text(ANA, "it is near the north gate").await.reply();
+        assert_eq!(reply, "Thanks, we added this to report #1. Text STATUS 1 for updates.");
+        // With every report closed, free text is a new report.
+        app.execute("update issue set status = 'resolved', closed_at = 1 where issue_id = 1").await;
+        let reply = app.text(ANA, "and the swings are broken too").await.reply();
+        assert!(reply.starts_with("Thanks! Report #3 is logged"), "{reply}");
+        assert_eq!(app.scalar("select count(*) from message where issue_id = 2").await, 2);
+    }
+
     async fn a_keyword_always_opens_a_new_report(app) {
         app.text(ANA, "POTHOLE on Main St").await.reply();
         let reply = app.text(ANA, "GRAFFITI on the library wall").await.reply();
