@@ -189,8 +189,8 @@ impl Inner {
         let now = store::now_ms();
 
         // No lookup first: a replayed webhook is rare, so the insert below is the check (the
-        // unique key refuses it). One statement less for every new message; a replay has
-        // written nothing (its number is known) and its transaction is rolled back.
+        // unique key refuses it). One statement less for every new message; a replay writes
+        // nothing (its number is known), and a batch of nothing but replays is rolled back.
         let pseudonym = sms.from().pseudonym(&self.pseudonym_key);
         let citizen = citizens::find_or_create(tx, sms.from(), &pseudonym, now).await?;
         let inbound = messages::NewInbound {

@@ -4,7 +4,7 @@ use super::query::query;
 use super::{Result, Tx, on_tx};
 use crate::sms::PhoneNumber;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Citizen {
     pub citizen_id: i64,
     pub language: String,
@@ -158,9 +158,9 @@ pub async fn find_or_create(
          (select count(*) filter (where m.direction = 'in') from message m \
           where m.citizen_id = c.citizen_id and m.created_at >= $2) \
          from citizen c where c.phone = $1";
-    let minute_ago = now - 60_000;
     const INSERT: &str = "insert into citizen (phone, pseudonym, created_at) values ($1, $2, $3) \
          on conflict (phone) do nothing returning citizen_id";
+    let minute_ago = now - 60_000;
     let find = || query(FIND).bind(phone.e164()).bind(minute_ago);
     if let Some(citizen) = find().fetch_optional(tx).await? {
         return Ok(citizen);

@@ -14,7 +14,7 @@ pub struct NewInbound<'a> {
 }
 
 /// What an earlier delivery of the same webhook produced.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Delivered {
     pub message_id: i64,
     /// The reply we gave then, to give again; `None` when we stayed silent.
