@@ -4,7 +4,7 @@ use super::query::query;
 use super::{Result, Tx, on_tx};
 
 /// An issue as a citizen may see it (STATUS).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct IssueSummary {
     pub issue_id: i64,
     pub service_code: Option<String>,
@@ -108,25 +108,24 @@ pub async fn recent_open(tx: &mut Tx, citizen_id: i64, since: i64) -> Result<Opt
         issue_id: i64,
         service_code: Option<String>,
         status: String,
-        is_open: i64,
+        closed_at: Option<i64>,
     }
     super::query::row!(Latest {
         issue_id,
         service_code,
         status,
-        is_open
+        closed_at
     });
-    const SQL: &str = "select issue_id, service_code, status, \
-         cast(case when closed_at is null then 1 else 0 end as bigint) as is_open from issue \
+    const SQL: &str = "select issue_id, service_code, status, closed_at from issue \
          where citizen_id = $1 and created_at >= $2 \
-         order by is_open desc, created_at desc, issue_id desc limit 1";
+         order by (closed_at is null) desc, created_at desc, issue_id desc limit 1";
     let found = query(SQL)
         .bind(citizen_id)
         .bind(since)
         .fetch_optional::<Latest>(tx)
         .await?;
     Ok(found
-        .filter(|latest| latest.is_open == 1)
+        .filter(|latest| latest.closed_at.is_none())
         .map(|latest| IssueSummary {
             issue_id: latest.issue_id,
             service_code: latest.service_code,
