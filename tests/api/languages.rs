@@ -356,6 +356,21 @@ both_backends! {
         // Another number is not affected.
         assert!(!app.text("+14155550603", "HELP").await.replies().is_empty());
     }
+
+    async fn a_burst_from_one_number_is_counted_message_by_message(app) {
+        // All at once: many of them share a write transaction, and each must still count the
+        // ones before it. HELP writes nothing but the message and its reply, so no row they all
+        // update (the citizen's pending question, one issue followed up) queues them one behind
+        // the other anyway.
+        const BOT: &str = "+14155550604";
+        let answers = futures_util::future::join_all((0..15).map(|_| app.text(BOT, "HELP"))).await;
+        assert!(answers.iter().all(|a| a.status == 200));
+        let answered = answers.iter().filter(|a| !a.replies().is_empty()).count();
+        assert_eq!(answered, 10, "the first 10 a minute are answered, then silence");
+        assert_eq!(app.scalar("select count(*) from message where direction = 'in'").await, 15);
+        assert_eq!(app.scalar("select count(*) from message where flag = 'flood'").await, 5);
+        assert_eq!(app.scalar("select count(*) from message where direction = 'out'").await, 10);
+    }
 }
 
 /// After officials resolve a report, the citizen is asked whether it is fixed; 2 reopens it.
