@@ -10,6 +10,11 @@
 //! SQLite has one lane, its one writer; Postgres has one per spare connection, and since lanes
 //! never share a number, their transactions do not wait on each other's citizen rows.
 //!
+//! A batch is applied in rounds, each number at most once per round: on Postgres a round's
+//! citizens, messages, events and replies go in with one statement per table instead of one
+//! per message (`store::batch`), and on both backends a number's later messages see what its
+//! earlier ones changed.
+//!
 //! On SQLite the batch runs directly on the writer connection's handle (`Store::with_direct`):
 //! every statement on this thread, no hop to sqlx's worker thread per statement, which was most
 //! of the cost of a webhook (BENCHMARKS.md). On Postgres it runs through sqlx as everything else.
@@ -24,11 +29,11 @@ use super::{Inner, Received, Stored};
 use crate::sms::InboundSms;
 use crate::store::{self, StoreError};
 use futures_util::FutureExt as _;
+use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
-use tracing::Instrument;
 
 /// The most messages in one transaction: long enough to share a commit among a burst, short
 /// enough that the first in a batch does not wait long for the last.
@@ -157,7 +162,7 @@ async fn batch(inner: &Inner, jobs: &[Job]) -> store::Result<Vec<Applied>> {
 /// [`batch`] through sqlx: always on Postgres; on SQLite, for a batch's messages one by one
 /// after the batch failed.
 async fn in_transaction(inner: &Inner, jobs: &[Job]) -> store::Result<Vec<Applied>> {
-    let mut tx = inner.store.begin().await?;
+    let mut tx = inner.store.begin_batch().await?;
     let done = apply_all(inner, &mut tx, jobs).await?;
     if stores_anything(&done) {
         tx.commit().await?;
@@ -170,13 +175,37 @@ fn stores_anything(done: &[Applied]) -> bool {
     done.iter().any(|(_, stored)| stored.is_some())
 }
 
+/// Applies `jobs` in rounds, each number at most once per round and a number's messages in the
+/// order they came (see `store::batch`); one result per job, in order.
 async fn apply_all(inner: &Inner, tx: &mut store::Tx, jobs: &[Job]) -> store::Result<Vec<Applied>> {
-    let mut done = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        let applied = inner.apply(tx, &job.sms).instrument(job.span.clone());
-        done.push(applied.await?);
+    let mut done: Vec<Option<Applied>> = jobs.iter().map(|_| None).collect();
+    for round in rounds(jobs) {
+        let messages: Vec<_> = round
+            .iter()
+            .map(|&i| (&jobs[i].sms, &jobs[i].span))
+            .collect();
+        let applied = inner.apply_round(tx, &messages).await?;
+        for (i, applied) in round.into_iter().zip(applied) {
+            done[i] = Some(applied);
+        }
     }
-    Ok(done)
+    Ok(done.into_iter().flatten().collect())
+}
+
+/// The indexes of `jobs` by round: the first message of each number in the first round, the
+/// second in the second, and so on, each round in the order the messages came.
+fn rounds(jobs: &[Job]) -> Vec<Vec<usize>> {
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(jobs.len());
+    let mut rounds: Vec<Vec<usize>> = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        let round = seen.entry(job.sms.from().e164()).or_insert(0);
+        if rounds.len() == *round {
+            rounds.push(Vec::with_capacity(jobs.len()));
+        }
+        rounds[*round].push(i);
+        *round += 1;
+    }
+    rounds
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ use commands::{Command, Context};
 use replies::Replies;
 use std::sync::Arc;
 use tokio::sync::Notify;
+use tracing::Instrument as _;
 
 /// What the gateway decided for one inbound message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,36 +180,85 @@ impl Inner {
         );
     }
 
-    /// Applies one message inside `tx` (the caller commits): stores it, runs its command,
-    /// stores the reply. A replay stores nothing new and answers as the first delivery did.
+    /// Applies a round of messages inside `tx` (the caller commits), at most one per number:
+    /// finds or creates their citizens and stores the messages (one statement each on
+    /// Postgres), then runs each message's command and stores its reply; the round's deferred
+    /// rows are written at its end (`store::batch`). One result per message, in order. A
+    /// replay stores nothing new and answers as the first delivery did.
+    async fn apply_round(
+        &self,
+        tx: &mut store::Tx,
+        round: &[(&InboundSms, &tracing::Span)],
+    ) -> store::Result<Vec<(Received, Option<Stored>)>> {
+        let now = store::now_ms();
+        let pseudonyms: Vec<String> = round
+            .iter()
+            .map(|(sms, _)| sms.from().pseudonym(&self.pseudonym_key))
+            .collect();
+        let numbers: Vec<_> = round
+            .iter()
+            .zip(&pseudonyms)
+            .map(|((sms, _), pseudonym)| (sms.from(), pseudonym.as_str()))
+            .collect();
+        let citizens = citizens::find_or_create_all(tx, &numbers, now).await?;
+        // No lookup first: a replayed webhook is rare, so the insert is the check (the unique
+        // key refuses it). A replay writes nothing (its number is known), and a batch of
+        // nothing but replays is rolled back.
+        let inbound: Vec<_> = round
+            .iter()
+            .zip(&citizens)
+            .map(|((sms, _), citizen)| messages::NewInbound {
+                citizen_id: citizen.citizen_id,
+                provider: sms.provider(),
+                provider_message_id: sms.provider_message_id(),
+                body: sms.body(),
+                now,
+            })
+            .collect();
+        let ids = messages::insert_inbound_all(tx, &inbound).await?;
+
+        let mut done = Vec::with_capacity(round.len());
+        for ((&(sms, span), citizen), id) in round.iter().zip(citizens).zip(ids) {
+            let applied = match id {
+                Some(message_id) => {
+                    self.apply(tx, sms, citizen, message_id, now)
+                        .instrument(span.clone())
+                        .await?
+                }
+                // A replay, or a concurrent delivery of the same webhook that committed first
+                // (Postgres waits on the unique key, then sees its row): answer as the first did.
+                None => {
+                    let earlier =
+                        messages::find_inbound(tx, sms.provider(), sms.provider_message_id())
+                            .await?
+                            .ok_or_else(|| sqlx::Error::RowNotFound)?;
+                    (span.in_scope(|| self.replay(sms, earlier)), None)
+                }
+            };
+            done.push(applied);
+        }
+        for reply in tx.flush().await? {
+            let answered = done.iter_mut().find(|(_, stored)| {
+                stored
+                    .as_ref()
+                    .is_some_and(|s| s.message_id == reply.in_reply_to)
+            });
+            if let Some((received, _)) = answered {
+                received.reply_message_id = Some(reply.message_id);
+            }
+        }
+        Ok(done)
+    }
+
+    /// Applies one stored message of a round: runs its command, stores the reply.
     async fn apply(
         &self,
         tx: &mut store::Tx,
         sms: &InboundSms,
+        citizen: citizens::Citizen,
+        message_id: i64,
+        now: i64,
     ) -> store::Result<(Received, Option<Stored>)> {
-        let now = store::now_ms();
-
-        // No lookup first: a replayed webhook is rare, so the insert below is the check (the
-        // unique key refuses it). One statement less for every new message; a replay writes
-        // nothing (its number is known), and a batch of nothing but replays is rolled back.
-        let pseudonym = sms.from().pseudonym(&self.pseudonym_key);
-        let citizen = citizens::find_or_create(tx, sms.from(), &pseudonym, now).await?;
-        let inbound = messages::NewInbound {
-            citizen_id: citizen.citizen_id,
-            provider: sms.provider(),
-            provider_message_id: sms.provider_message_id(),
-            body: sms.body(),
-            now,
-        };
-        let Some(message_id) = messages::insert_inbound(tx, inbound).await? else {
-            // A replay, or a concurrent delivery of the same webhook that committed first
-            // (Postgres waits on the unique key, then sees its row): answer as the first did.
-            let earlier = messages::find_inbound(tx, sms.provider(), sms.provider_message_id())
-                .await?
-                .ok_or_else(|| sqlx::Error::RowNotFound)?;
-            return Ok((self.replay(sms, earlier), None));
-        };
-
         let flooding = self.flood_guard(tx, &citizen, message_id, now).await?;
         let parsed = Command::parse(
             sms.body(),
@@ -267,17 +317,13 @@ impl Inner {
                 status,
                 now,
             };
-            let id = if inline {
-                messages::insert_outbound(ctx.tx, outbound).await?
-            } else {
-                let kind = if outcome.consent {
-                    outbox::Kind::Consent
-                } else {
-                    outbox::Kind::Reply
-                };
-                outbox::queue(ctx.tx, outbound, kind).await?
+            let outbox = match (inline, outcome.consent) {
+                (true, _) => None,
+                (false, true) => Some(outbox::Kind::Consent),
+                (false, false) => Some(outbox::Kind::Reply),
             };
-            reply_message_id = Some(id);
+            // `None` when the round stores it at its end (the id is filled in then).
+            reply_message_id = messages::insert_reply(ctx.tx, outbound, outbox).await?;
         }
         let stored = Stored {
             message_id,

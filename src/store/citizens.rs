@@ -1,8 +1,9 @@
 //! Citizens (one per phone number) and their consent ledger.
 
-use super::query::query;
+use super::query::{Row, query};
 use super::{Result, Tx, on_tx};
 use crate::sms::PhoneNumber;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
 pub struct Citizen {
@@ -139,6 +140,27 @@ pub async fn unsubscribe(tx: &mut Tx, citizen_id: i64, topic: &str) -> Result<bo
     Ok(n == 1)
 }
 
+/// The citizens matching a condition on `c` (`$2`: the start of the flood guard's minute),
+/// as [`Citizen`] reads them, and each one's phone number after those columns.
+///
+/// The count's direction is a filter, not a condition of the scan: with `direction = 'in'`
+/// in its `where`, Postgres may read the partial index `message_inbound_time` (everyone's
+/// inbound messages of the minute) and filter by citizen, which it did on a new database
+/// before its first ANALYZE (1 ms per message at 9,000 messages). This way only
+/// `message_citizen` (this number's messages of the minute) can serve it.
+macro_rules! select_citizens {
+    ($condition:literal) => {
+        concat!(
+            "select c.citizen_id, c.language, c.opted_out_at, c.pending_question, \
+             c.pending_issue_id, c.pending_until, c.flagged_at, \
+             (select count(*) filter (where m.direction = 'in') from message m \
+              where m.citizen_id = c.citizen_id and m.created_at >= $2), \
+             c.phone from citizen c where ",
+            $condition
+        )
+    };
+}
+
 /// Finds the citizen with this number or creates one. Reading first writes nothing for a number
 /// we know (most messages). Concurrent first messages from one number (two replicas) meet on
 /// the unique `phone` key: one insert wins, the other does nothing and reads the winner's row.
@@ -148,16 +170,7 @@ pub async fn find_or_create(
     pseudonym: &str,
     now: i64,
 ) -> Result<Citizen> {
-    // The count's direction is a filter, not a condition of the scan: with `direction = 'in'`
-    // in its `where`, Postgres may read the partial index `message_inbound_time` (everyone's
-    // inbound messages of the minute) and filter by citizen, which it did on a new database
-    // before its first ANALYZE (1 ms per message at 9,000 messages). This way only
-    // `message_citizen` (this number's messages of the minute) can serve it.
-    const FIND: &str = "select c.citizen_id, c.language, c.opted_out_at, c.pending_question, \
-         c.pending_issue_id, c.pending_until, c.flagged_at, \
-         (select count(*) filter (where m.direction = 'in') from message m \
-          where m.citizen_id = c.citizen_id and m.created_at >= $2) \
-         from citizen c where c.phone = $1";
+    const FIND: &str = select_citizens!("c.phone = $1");
     const INSERT: &str = "insert into citizen (phone, pseudonym, created_at) values ($1, $2, $3) \
          on conflict (phone) do nothing returning citizen_id";
     let minute_ago = now - 60_000;
@@ -174,6 +187,77 @@ pub async fn find_or_create(
         .fetch_inserted_id(tx)
         .await?;
     find().fetch_one(tx).await
+}
+
+/// [`find_or_create`] for several numbers, each once, in their order. On the writer lane's
+/// Postgres transaction one statement reads them all and one more stores the new ones (see
+/// `store::batch`); elsewhere one number after the other.
+pub async fn find_or_create_all(
+    tx: &mut Tx,
+    numbers: &[(&PhoneNumber, &str)],
+    now: i64,
+) -> Result<Vec<Citizen>> {
+    let Tx::Batch(batch) = tx else {
+        let mut found = Vec::with_capacity(numbers.len());
+        for (phone, pseudonym) in numbers {
+            found.push(find_or_create(tx, phone, pseudonym, now).await?);
+        }
+        return Ok(found);
+    };
+    const FIND_ALL: &str = select_citizens!("c.phone = any($1)");
+    const INSERT_ALL: &str = "insert into citizen (phone, pseudonym, created_at) \
+         select phone, pseudonym, $3::bigint from unnest($1::text[], $2::text[]) as n(phone, pseudonym) \
+         on conflict (phone) do nothing";
+    let minute_ago = now - 60_000;
+    let read =
+        async |tx: &mut sqlx::PgConnection, phones: Vec<&str>| -> Result<Vec<(String, Citizen)>> {
+            // Planned for its arguments each time (see `store::batch`).
+            let rows = sqlx::query(FIND_ALL)
+                .persistent(false)
+                .bind(phones)
+                .bind(minute_ago)
+                .fetch_all(tx)
+                .await?;
+            rows.iter()
+                .map(|row| Ok((sqlx::Row::try_get(row, 8)?, <Citizen as Row>::read(row)?)))
+                .collect()
+        };
+    let phones: Vec<&str> = numbers.iter().map(|(phone, _)| phone.e164()).collect();
+    let mut found: HashMap<String, Citizen> = read(&mut *batch.tx, phones.clone())
+        .await?
+        .into_iter()
+        .collect();
+    let new: Vec<&(&PhoneNumber, &str)> = numbers
+        .iter()
+        .filter(|(phone, _)| !found.contains_key(phone.e164()))
+        .collect();
+    if !new.is_empty() {
+        // Inserted, or another replica's insert won: either way the rows are there now.
+        sqlx::query(INSERT_ALL)
+            .bind(
+                new.iter()
+                    .map(|(phone, _)| phone.e164())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                new.iter()
+                    .map(|(_, pseudonym)| *pseudonym)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(now)
+            .execute(&mut *batch.tx)
+            .await?;
+        let phones = new.iter().map(|(phone, _)| phone.e164()).collect();
+        found.extend(read(&mut *batch.tx, phones).await?);
+    }
+    phones
+        .iter()
+        .map(|phone| {
+            found
+                .remove(*phone)
+                .ok_or(super::StoreError::Database(sqlx::Error::RowNotFound))
+        })
+        .collect()
 }
 
 /// Which way consent moved.

@@ -73,7 +73,7 @@ pub async fn append_message(
     .await
 }
 
-/// Appends to the audit trail.
+/// Appends to the audit trail (on the writer lane's Postgres transaction, when its round ends).
 pub async fn add_event(
     tx: &mut Tx,
     issue_id: i64,
@@ -83,6 +83,17 @@ pub async fn add_event(
     message_id: Option<i64>,
     now: i64,
 ) -> Result<()> {
+    if let Some(deferred) = tx.deferred() {
+        deferred.event(super::batch::Event {
+            issue_id,
+            kind: kind.to_owned(),
+            actor: actor.to_owned(),
+            body: body.to_owned(),
+            message_id,
+            created_at: now,
+        });
+        return Ok(());
+    }
     const SQL: &str = "insert into issue_event (issue_id, kind, actor, body, message_id, created_at) \
          values ($1, $2, $3, $4, $5, $6)";
     query(SQL)

@@ -3,8 +3,10 @@
 use super::query::query;
 use super::{Result, Tx, on_tx};
 use crate::sms::{Provider, Segments};
+use std::collections::HashMap;
 
 /// An inbound message about to be stored.
+#[derive(Clone, Copy)]
 pub struct NewInbound<'a> {
     pub citizen_id: i64,
     pub provider: Provider,
@@ -66,6 +68,63 @@ pub async fn insert_inbound(tx: &mut Tx, m: NewInbound<'_>) -> Result<Option<i64
     Ok(id)
 }
 
+/// [`insert_inbound`] for several messages, in their order. On the writer lane's Postgres
+/// transaction one statement stores them all (see `store::batch`); elsewhere one after the
+/// other. A message whose (provider, id) is stored already, or comes twice, is `None` (after
+/// its first).
+pub async fn insert_inbound_all(tx: &mut Tx, all: &[NewInbound<'_>]) -> Result<Vec<Option<i64>>> {
+    let Tx::Batch(batch) = tx else {
+        let mut ids = Vec::with_capacity(all.len());
+        for m in all {
+            ids.push(insert_inbound(tx, *m).await?);
+        }
+        return Ok(ids);
+    };
+    const SQL: &str = "insert into message (citizen_id, direction, provider, provider_message_id, \
+         body, segments, encoding, status, created_at, updated_at) \
+         select citizen_id, 'in', provider, provider_message_id, body, segments, encoding, \
+         'received', created_at, created_at \
+         from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], \
+         $7::bigint[]) as m(citizen_id, provider, provider_message_id, body, segments, encoding, \
+         created_at) \
+         on conflict (provider, provider_message_id) do nothing \
+         returning provider, provider_message_id, message_id";
+    let costs: Vec<Segments> = all.iter().map(|m| Segments::of(m.body)).collect();
+    let stored: Vec<(String, String, i64)> = sqlx::query_as(SQL)
+        .bind(all.iter().map(|m| m.citizen_id).collect::<Vec<_>>())
+        .bind(all.iter().map(|m| m.provider.as_str()).collect::<Vec<_>>())
+        .bind(
+            all.iter()
+                .map(|m| m.provider_message_id)
+                .collect::<Vec<_>>(),
+        )
+        .bind(all.iter().map(|m| m.body).collect::<Vec<_>>())
+        .bind(costs.iter().map(|c| c.count as i64).collect::<Vec<_>>())
+        .bind(
+            costs
+                .iter()
+                .map(|c| c.encoding.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(all.iter().map(|m| m.now).collect::<Vec<_>>())
+        .fetch_all(&mut *batch.tx)
+        .await?;
+    let mut stored: HashMap<(String, String), i64> = stored
+        .into_iter()
+        .map(|(provider, id, message_id)| ((provider, id), message_id))
+        .collect();
+    Ok(all
+        .iter()
+        .map(|m| {
+            let key = (
+                m.provider.as_str().to_owned(),
+                m.provider_message_id.to_owned(),
+            );
+            stored.remove(&key)
+        })
+        .collect())
+}
+
 /// An outbound message about to be stored.
 pub struct NewOutbound<'a> {
     pub citizen_id: i64,
@@ -104,6 +163,41 @@ pub async fn insert_outbound(tx: &mut Tx, m: NewOutbound<'_>) -> Result<i64> {
     Ok(id)
 }
 
+/// Stores the reply to an inbound message (`m.in_reply_to`), and puts it on the outbox when
+/// `outbox` says how it leaves. Returns its id; `None` on the writer lane's Postgres
+/// transaction, which stores it when the round ends (`Tx::flush` gives the id then).
+pub async fn insert_reply(
+    tx: &mut Tx,
+    m: NewOutbound<'_>,
+    outbox: Option<super::outbox::Kind>,
+) -> Result<Option<i64>> {
+    if let Some(in_reply_to) = m.in_reply_to
+        && let Some(deferred) = tx.deferred()
+    {
+        let status = if outbox.is_some() { "queued" } else { m.status };
+        let body = crate::sms::replace_lookalikes(m.body);
+        let cost = Segments::of(&body);
+        deferred.reply(super::batch::Reply {
+            citizen_id: m.citizen_id,
+            issue_id: m.issue_id,
+            provider: m.provider.as_str(),
+            in_reply_to,
+            segments: cost.count as i64,
+            encoding: cost.encoding.as_str(),
+            body: body.into_owned(),
+            status: status.to_owned(),
+            status_rank: crate::sms::status_rank(status).unwrap_or(0),
+            created_at: m.now,
+            outbox,
+        });
+        return Ok(None);
+    }
+    Ok(Some(match outbox {
+        Some(kind) => super::outbox::queue(tx, m, kind).await?,
+        None => insert_outbound(tx, m).await?,
+    }))
+}
+
 /// Marks a message for officials (`possible_opt_out`, `flood`).
 pub async fn set_flag(tx: &mut Tx, message_id: i64, flag: &str) -> Result<()> {
     const SQL: &str = "update message set flag = $2 where message_id = $1";
@@ -111,8 +205,13 @@ pub async fn set_flag(tx: &mut Tx, message_id: i64, flag: &str) -> Result<()> {
     Ok(())
 }
 
-/// Files a message under an issue, so officials see it in the issue's thread.
+/// Files a message under an issue, so officials see it in the issue's thread (on the writer
+/// lane's Postgres transaction, when its round ends).
 pub async fn attach_to_issue(tx: &mut Tx, message_id: i64, issue_id: i64) -> Result<()> {
+    if let Some(deferred) = tx.deferred() {
+        deferred.file(message_id, issue_id);
+        return Ok(());
+    }
     const SQL: &str = "update message set issue_id = $2 where message_id = $1";
     query(SQL)
         .bind(message_id)

@@ -8,6 +8,7 @@
 //! The caller owns the transaction: gateway code calls [`Store::begin`], passes `&mut Tx` to the
 //! functions of each aggregate file, and commits once.
 
+pub mod batch;
 pub mod broadcasts;
 pub mod citizens;
 #[allow(unsafe_code)] // the SQLite handle borrowed from sqlx: see the module's safety notes
@@ -146,6 +147,9 @@ pub enum Tx {
     /// SQLite's writer connection driven directly (see [`direct`]): only for statements written
     /// with [`query::query`], inside [`Store::with_direct`].
     Direct(direct::Direct),
+    /// A Postgres transaction of the writer lane: rows nothing in the batch reads back wait in
+    /// [`batch::Deferred`] and go in with one statement per table (see [`batch`]).
+    Batch(Box<batch::PgBatch>),
 }
 
 /// Runs one expression against the connection of a [`Tx`], for each backend.
@@ -158,6 +162,10 @@ macro_rules! on_tx {
             }
             $crate::store::Tx::Postgres(tx) => {
                 let $conn = &mut **tx;
+                $body
+            }
+            $crate::store::Tx::Batch(batch) => {
+                let $conn = &mut *batch.tx;
                 $body
             }
             $crate::store::Tx::Direct(_) => return Err($crate::store::StoreError::NotDirect.into()),
@@ -267,6 +275,19 @@ impl Store {
         })
     }
 
+    /// Starts a write transaction of the writer lane: on Postgres a [`Tx::Batch`], whose
+    /// deferred rows are written at [`Tx::flush`] and before the commit; on SQLite as
+    /// [`Store::begin`] (each statement is a call into SQLite, there is nothing to save).
+    pub async fn begin_batch(&self) -> Result<Tx> {
+        Ok(match &self.backend {
+            Backend::Postgres(pool) => Tx::Batch(Box::new(batch::PgBatch {
+                tx: pool.begin().await?,
+                deferred: batch::Deferred::default(),
+            })),
+            Backend::Sqlite { .. } => self.begin().await?,
+        })
+    }
+
     /// On SQLite, runs `work` in one direct write transaction on the writer connection (see
     /// [`direct`]) and commits it when `work` returns `Ok((_, true))`, rolls it back otherwise;
     /// `None` on Postgres. `work` must finish without waiting on anything but the transaction:
@@ -329,8 +350,29 @@ impl Tx {
             Tx::Sqlite(tx) => tx.commit().await?,
             Tx::Postgres(tx) => tx.commit().await?,
             Tx::Direct(tx) => tx.commit()?,
+            Tx::Batch(mut batch) => {
+                batch.flush().await?;
+                batch.tx.commit().await?
+            }
         }
         Ok(())
+    }
+
+    /// Writes the rows a [`Tx::Batch`] deferred; returns the ids of the replies it stored, by
+    /// the inbound message each answers. Nothing to do on the other kinds, which write at once.
+    pub async fn flush(&mut self) -> Result<Vec<batch::ReplyId>> {
+        match self {
+            Tx::Batch(batch) => batch.flush().await,
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// The rows waiting for [`Tx::flush`], on a [`Tx::Batch`].
+    pub(crate) fn deferred(&mut self) -> Option<&mut batch::Deferred> {
+        match self {
+            Tx::Batch(batch) => Some(&mut batch.deferred),
+            _ => None,
+        }
     }
 }
 

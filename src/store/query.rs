@@ -80,6 +80,7 @@ impl<'a> Query<'a> {
         Ok(match tx {
             Tx::Sqlite(t) => bound!(self).execute(&mut **t).await?.rows_affected(),
             Tx::Postgres(t) => bound!(self).execute(&mut **t).await?.rows_affected(),
+            Tx::Batch(b) => bound!(self).execute(&mut *b.tx).await?.rows_affected(),
             Tx::Direct(d) => d.execute(self.sql, &self.args)?,
         })
     }
@@ -94,6 +95,11 @@ impl<'a> Query<'a> {
                 .transpose(),
             Tx::Postgres(t) => bound!(self)
                 .fetch_optional(&mut **t)
+                .await?
+                .map(|row| T::read(&row))
+                .transpose(),
+            Tx::Batch(b) => bound!(self)
+                .fetch_optional(&mut *b.tx)
                 .await?
                 .map(|row| T::read(&row))
                 .transpose(),

@@ -20,7 +20,8 @@ both_backends! {
                     let text = form.get("Body").unwrap().to_owned();
                     let answer = app.post_signed(&form).await;
                     assert_eq!(answer.status, 200, "{}", answer.body);
-                    (sid, text, answer.reply())
+                    let reply = answer.reply();
+                    (sid, text, format!("{reply}\n{}", status_callback(&answer.body)))
                 }
             })
             .buffer_unordered(32)
@@ -48,8 +49,31 @@ both_backends! {
             let expected = text.strip_prefix("POTHOLE ").unwrap();
             assert_eq!(description.as_deref(), Some(expected), "{}", replies[0]);
         }
+        // The status callback each answer asks for is the reply to its own message (on
+        // Postgres, a round's replies are stored together and their ids handed out after).
+        for (sid, (_, replies)) in &by_sid {
+            let reply_id = replies[0].rsplit("message_id=").next().unwrap();
+            let answered = app
+                .text_value(&format!("select m.provider_message_id from message r \
+                    join message m on m.message_id = r.in_reply_to where r.message_id = {reply_id}"))
+                .await;
+            assert_eq!(answered.as_deref(), Some(sid.as_str()), "{}", replies[0]);
+        }
         assert_eq!(app.scalar("select count(*) from message where direction = 'in'").await, 1000);
         assert_eq!(app.scalar("select count(*) from message where direction = 'out'").await, 1000);
         assert_eq!(app.scalar("select count(*) from issue").await, 1000);
     }
+}
+
+/// The `statusCallback` of a TwiML answer's message.
+fn status_callback(twiml: &str) -> String {
+    let doc = roxmltree::Document::parse(twiml).unwrap();
+    let message = doc
+        .descendants()
+        .find(|n| n.has_tag_name("Message"))
+        .unwrap();
+    message
+        .attribute("statusCallback")
+        .unwrap_or_else(|| panic!("no statusCallback: {twiml}"))
+        .to_owned()
 }

@@ -1,0 +1,202 @@
+//! Set-oriented writes for the writer lane on Postgres.
+//!
+//! On Postgres every statement is a round trip: the lane waits while Postgres parses, plans and
+//! answers, and Postgres waits while the lane prepares the next one. Ten statements per message
+//! held a lane near 950 messages a second and four lanes near 1,700, with Postgres's backends
+//! "idle in transaction" most of the time (BENCHMARKS.md). So the lane works in rounds (each
+//! number at most once per round): the citizens of a round are read with one statement and
+//! their messages stored with another (`citizens::find_or_create_all`,
+//! `messages::insert_inbound_all`), and the rows no message of the round reads back (audit
+//! events, the filing of a message under its issue, replies and their outbox entries) wait
+//! here and go in with one statement per table when the round ends: [`PgBatch::flush`].
+//!
+//! Deferring is safe because nothing on the inbound path reads those rows back within a round:
+//! a round holds one message per number, and a command reads only its own citizen's row and
+//! issues, which are written at once. A replay of a message stored earlier in the same batch
+//! reads its reply, and is always in a later round (the same number), after the flush.
+//! [`super::Tx::commit`] flushes first, so nothing deferred can be forgotten.
+//!
+//! The statements that find rows by an array of keys (the round's citizens, the filings) are
+//! not kept prepared. A prepared statement's plan is made once for any argument, maybe when
+//! the tables were nearly empty (a new deployment, every benchmark), and kept while they grow
+//! until the next ANALYZE: a join with an array of keys then goes on scanning the whole table
+//! (2.9 ms for a filing of seven messages at 18,000 stored, 0.3 ms with the index). Planned
+//! with the arguments in hand, once per round, they always take the index.
+
+use super::Result;
+use crate::store::outbox::Kind;
+use sqlx::{Postgres, Transaction};
+
+/// A Postgres transaction and the rows it holds back.
+pub struct PgBatch {
+    pub(super) tx: Transaction<'static, Postgres>,
+    pub(super) deferred: Deferred,
+}
+
+/// The rows a round defers.
+#[derive(Default)]
+pub struct Deferred {
+    /// `(message_id, issue_id)`: a message filed under its issue.
+    filings: Vec<(i64, i64)>,
+    events: Vec<Event>,
+    replies: Vec<Reply>,
+}
+
+/// A row of `issue_event`.
+pub(crate) struct Event {
+    pub issue_id: i64,
+    pub kind: String,
+    pub actor: String,
+    pub body: String,
+    pub message_id: Option<i64>,
+    pub created_at: i64,
+}
+
+/// An outbound message that answers an inbound one, as `messages::insert_outbound` stores it,
+/// and its outbox entry when it waits for the delivery worker.
+pub(crate) struct Reply {
+    pub citizen_id: i64,
+    pub issue_id: Option<i64>,
+    pub provider: &'static str,
+    pub in_reply_to: i64,
+    pub body: String,
+    pub segments: i64,
+    pub encoding: &'static str,
+    pub status: String,
+    pub status_rank: i64,
+    pub created_at: i64,
+    pub outbox: Option<Kind>,
+}
+
+/// The id a deferred reply got when it was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyId {
+    /// The inbound message it answers.
+    pub in_reply_to: i64,
+    pub message_id: i64,
+}
+
+impl Deferred {
+    pub(crate) fn file(&mut self, message_id: i64, issue_id: i64) {
+        self.filings.push((message_id, issue_id));
+    }
+
+    pub(crate) fn event(&mut self, event: Event) {
+        self.events.push(event);
+    }
+
+    pub(crate) fn reply(&mut self, reply: Reply) {
+        self.replies.push(reply);
+    }
+}
+
+impl PgBatch {
+    /// Writes what the round deferred, in the order the foreign keys need: filings and events
+    /// (messages and issues exist), replies, then their outbox entries.
+    pub(super) async fn flush(&mut self) -> Result<Vec<ReplyId>> {
+        let Deferred {
+            filings,
+            events,
+            replies,
+        } = std::mem::take(&mut self.deferred);
+        let tx = &mut *self.tx;
+
+        if !filings.is_empty() {
+            const FILE: &str = "update message m set issue_id = v.issue_id \
+                 from unnest($1::bigint[], $2::bigint[]) as v(message_id, issue_id) \
+                 where m.message_id = v.message_id";
+            let (messages, issues): (Vec<i64>, Vec<i64>) = filings.into_iter().unzip();
+            // Planned for its arguments each time (see the module's notes).
+            sqlx::query(FILE)
+                .persistent(false)
+                .bind(messages)
+                .bind(issues)
+                .execute(&mut *tx)
+                .await?;
+        }
+
+        if !events.is_empty() {
+            const EVENTS: &str = "insert into issue_event \
+                 (issue_id, kind, actor, body, message_id, created_at) \
+                 select * from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], \
+                 $5::bigint[], $6::bigint[])";
+            sqlx::query(EVENTS)
+                .bind(events.iter().map(|e| e.issue_id).collect::<Vec<_>>())
+                .bind(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
+                .bind(events.iter().map(|e| e.actor.as_str()).collect::<Vec<_>>())
+                .bind(events.iter().map(|e| e.body.as_str()).collect::<Vec<_>>())
+                .bind(events.iter().map(|e| e.message_id).collect::<Vec<_>>())
+                .bind(events.iter().map(|e| e.created_at).collect::<Vec<_>>())
+                .execute(&mut *tx)
+                .await?;
+        }
+
+        if replies.is_empty() {
+            return Ok(Vec::new());
+        }
+        const REPLIES: &str = "insert into message (citizen_id, issue_id, direction, provider, \
+             in_reply_to, body, segments, encoding, status, status_rank, created_at, updated_at) \
+             select citizen_id, issue_id, 'out', provider, in_reply_to, body, segments, encoding, \
+             status, status_rank, created_at, created_at \
+             from unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], \
+             $6::bigint[], $7::text[], $8::text[], $9::bigint[], $10::bigint[]) \
+             as r(citizen_id, issue_id, provider, in_reply_to, body, segments, encoding, status, \
+             status_rank, created_at) \
+             returning in_reply_to, message_id";
+        let ids: Vec<(i64, i64)> = sqlx::query_as(REPLIES)
+            .bind(replies.iter().map(|r| r.citizen_id).collect::<Vec<_>>())
+            .bind(replies.iter().map(|r| r.issue_id).collect::<Vec<_>>())
+            .bind(replies.iter().map(|r| r.provider).collect::<Vec<_>>())
+            .bind(replies.iter().map(|r| r.in_reply_to).collect::<Vec<_>>())
+            .bind(replies.iter().map(|r| r.body.as_str()).collect::<Vec<_>>())
+            .bind(replies.iter().map(|r| r.segments).collect::<Vec<_>>())
+            .bind(replies.iter().map(|r| r.encoding).collect::<Vec<_>>())
+            .bind(
+                replies
+                    .iter()
+                    .map(|r| r.status.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(replies.iter().map(|r| r.status_rank).collect::<Vec<_>>())
+            .bind(replies.iter().map(|r| r.created_at).collect::<Vec<_>>())
+            .fetch_all(&mut *tx)
+            .await?;
+        let ids: Vec<ReplyId> = ids
+            .into_iter()
+            .map(|(in_reply_to, message_id)| ReplyId {
+                in_reply_to,
+                message_id,
+            })
+            .collect();
+
+        // The replies that wait for the delivery worker, by the id each was given (a reply
+        // answers exactly one inbound message: `message_reply` is unique).
+        let mut queued = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for reply in &replies {
+            let Some(kind) = reply.outbox else { continue };
+            let id = ids
+                .iter()
+                .find(|id| id.in_reply_to == reply.in_reply_to)
+                .ok_or(sqlx::Error::RowNotFound)?;
+            queued.0.push(id.message_id);
+            queued.1.push(kind.as_str());
+            queued.2.push(kind.priority());
+            queued.3.push(reply.created_at);
+        }
+        if !queued.0.is_empty() {
+            const OUTBOX: &str = "insert into outbox \
+                 (message_id, kind, priority, next_attempt_at, created_at) \
+                 select message_id, kind, priority, due, due \
+                 from unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) \
+                 as q(message_id, kind, priority, due)";
+            sqlx::query(OUTBOX)
+                .bind(queued.0)
+                .bind(queued.1)
+                .bind(queued.2)
+                .bind(queued.3)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(ids)
+    }
+}
