@@ -7,8 +7,9 @@
 //! number at most once per round): the citizens of a round are read with one statement and
 //! their messages stored with another (`citizens::find_or_create_all`,
 //! `messages::insert_inbound_all`), and the rows no message of the round reads back (audit
-//! events, the filing of a message under its issue, replies and their outbox entries) wait
-//! here and go in with one statement per table when the round ends: [`PgBatch::flush`].
+//! events, the filing of a message under its issue, an issue's `updated_at`, a citizen's new
+//! language, replies and their outbox entries) wait here and go in with one statement per
+//! table when the round ends: [`PgBatch::flush`].
 //!
 //! Deferring is safe because nothing on the inbound path reads those rows back within a round:
 //! a round holds one message per number, and a command reads only its own citizen's row and
@@ -38,6 +39,10 @@ pub struct PgBatch {
 pub struct Deferred {
     /// `(message_id, issue_id)`: a message filed under its issue.
     filings: Vec<(i64, i64)>,
+    /// `(issue_id, updated_at)`: an issue a citizen added to.
+    touches: Vec<(i64, i64)>,
+    /// `(citizen_id, language)`: the language a citizen's keyword switched to.
+    languages: Vec<(i64, String)>,
     events: Vec<Event>,
     replies: Vec<Reply>,
 }
@@ -81,6 +86,14 @@ impl Deferred {
         self.filings.push((message_id, issue_id));
     }
 
+    pub(crate) fn touch(&mut self, issue_id: i64, updated_at: i64) {
+        self.touches.push((issue_id, updated_at));
+    }
+
+    pub(crate) fn language(&mut self, citizen_id: i64, language: &str) {
+        self.languages.push((citizen_id, language.to_owned()));
+    }
+
     pub(crate) fn event(&mut self, event: Event) {
         self.events.push(event);
     }
@@ -91,15 +104,43 @@ impl Deferred {
 }
 
 impl PgBatch {
-    /// Writes what the round deferred, in the order the foreign keys need: filings and events
-    /// (messages and issues exist), replies, then their outbox entries.
+    /// Writes what the round deferred, in the order the foreign keys need: updates, filings
+    /// and events (messages and issues exist), replies, then their outbox entries.
     pub(super) async fn flush(&mut self) -> Result<Vec<ReplyId>> {
         let Deferred {
             filings,
+            touches,
+            languages,
             events,
             replies,
         } = std::mem::take(&mut self.deferred);
         let tx = &mut *self.tx;
+
+        if !touches.is_empty() {
+            const TOUCH: &str = "update issue i set updated_at = v.updated_at \
+                 from unnest($1::bigint[], $2::bigint[]) as v(issue_id, updated_at) \
+                 where i.issue_id = v.issue_id";
+            let (issues, times): (Vec<i64>, Vec<i64>) = touches.into_iter().unzip();
+            sqlx::query(TOUCH)
+                .persistent(false)
+                .bind(issues)
+                .bind(times)
+                .execute(&mut *tx)
+                .await?;
+        }
+
+        if !languages.is_empty() {
+            const LANGUAGE: &str = "update citizen c set language = v.language \
+                 from unnest($1::bigint[], $2::text[]) as v(citizen_id, language) \
+                 where c.citizen_id = v.citizen_id";
+            let (citizens, languages): (Vec<i64>, Vec<String>) = languages.into_iter().unzip();
+            sqlx::query(LANGUAGE)
+                .persistent(false)
+                .bind(citizens)
+                .bind(languages)
+                .execute(&mut *tx)
+                .await?;
+        }
 
         if !filings.is_empty() {
             const FILE: &str = "update message m set issue_id = v.issue_id \

@@ -101,8 +101,13 @@ pub async fn ask_about_issue(
     Ok(id)
 }
 
-/// Remembers the language the citizen writes in.
+/// Remembers the language the citizen writes in (on the writer lane's Postgres transaction,
+/// when its round ends).
 pub async fn set_language(tx: &mut Tx, citizen_id: i64, language: &str) -> Result<()> {
+    if let Some(deferred) = tx.deferred() {
+        deferred.language(citizen_id, language);
+        return Ok(());
+    }
     const SQL: &str = "update citizen set language = $2 where citizen_id = $1";
     query(SQL)
         .bind(citizen_id)

@@ -51,7 +51,8 @@ pub async fn create(tx: &mut Tx, new: NewIssue<'_>) -> Result<i64> {
     Ok(issue_id)
 }
 
-/// Adds a citizen's later message to an issue's thread.
+/// Adds a citizen's later message to an issue's thread (on the writer lane's Postgres
+/// transaction, when its round ends).
 pub async fn append_message(
     tx: &mut Tx,
     issue_id: i64,
@@ -60,7 +61,10 @@ pub async fn append_message(
     now: i64,
 ) -> Result<()> {
     const TOUCH: &str = "update issue set updated_at = $2 where issue_id = $1";
-    query(TOUCH).bind(issue_id).bind(now).execute(tx).await?;
+    match tx.deferred() {
+        Some(deferred) => deferred.touch(issue_id, now),
+        None => _ = query(TOUCH).bind(issue_id).bind(now).execute(tx).await?,
+    }
     add_event(
         tx,
         issue_id,

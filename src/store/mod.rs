@@ -219,6 +219,9 @@ impl Store {
             let writer_options = options.clone().pragma("wal_autocheckpoint", "16384");
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
+                // A file does not hang up like a server: no `select 1` (a hop to sqlx's
+                // worker thread and back) before every batch of the writer lane.
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(writer_options)
                 .await?;

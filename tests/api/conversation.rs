@@ -119,6 +119,16 @@ both_backends! {
         assert_eq!(app.scalar("select count(*) from message where issue_id = 2").await, 2);
     }
 
+    async fn a_follow_up_marks_its_report_as_just_updated(app) {
+        app.text(ANA, "POTHOLE on Main St").await.reply();
+        app.execute("update issue set updated_at = 1 where issue_id = 1").await;
+        app.text(ANA, "it is very deep now").await.reply();
+        // Officials' queue and Open311's updated_datetime read it (on Postgres it is written
+        // when the writer lane's round ends).
+        let follow_up = app.scalar("select max(created_at) from message where direction = 'in'").await;
+        assert_eq!(app.scalar("select updated_at from issue where issue_id = 1").await, follow_up);
+    }
+
     async fn a_keyword_always_opens_a_new_report(app) {
         app.text(ANA, "POTHOLE on Main St").await.reply();
         let reply = app.text(ANA, "GRAFFITI on the library wall").await.reply();
