@@ -26,6 +26,7 @@
 
 use super::Result;
 use crate::store::outbox::Kind;
+use sqlx::postgres::PgHasArrayType;
 use sqlx::{Postgres, Transaction};
 
 /// A Postgres transaction and the rows it holds back.
@@ -116,45 +117,18 @@ impl PgBatch {
         } = std::mem::take(&mut self.deferred);
         let tx = &mut *self.tx;
 
-        if !touches.is_empty() {
-            const TOUCH: &str = "update issue i set updated_at = v.updated_at \
-                 from unnest($1::bigint[], $2::bigint[]) as v(issue_id, updated_at) \
-                 where i.issue_id = v.issue_id";
-            let (issues, times): (Vec<i64>, Vec<i64>) = touches.into_iter().unzip();
-            sqlx::query(TOUCH)
-                .persistent(false)
-                .bind(issues)
-                .bind(times)
-                .execute(&mut *tx)
-                .await?;
-        }
-
-        if !languages.is_empty() {
-            const LANGUAGE: &str = "update citizen c set language = v.language \
-                 from unnest($1::bigint[], $2::text[]) as v(citizen_id, language) \
-                 where c.citizen_id = v.citizen_id";
-            let (citizens, languages): (Vec<i64>, Vec<String>) = languages.into_iter().unzip();
-            sqlx::query(LANGUAGE)
-                .persistent(false)
-                .bind(citizens)
-                .bind(languages)
-                .execute(&mut *tx)
-                .await?;
-        }
-
-        if !filings.is_empty() {
-            const FILE: &str = "update message m set issue_id = v.issue_id \
-                 from unnest($1::bigint[], $2::bigint[]) as v(message_id, issue_id) \
-                 where m.message_id = v.message_id";
-            let (messages, issues): (Vec<i64>, Vec<i64>) = filings.into_iter().unzip();
-            // Planned for its arguments each time (see the module's notes).
-            sqlx::query(FILE)
-                .persistent(false)
-                .bind(messages)
-                .bind(issues)
-                .execute(&mut *tx)
-                .await?;
-        }
+        const TOUCH: &str = "update issue i set updated_at = v.updated_at \
+             from unnest($1::bigint[], $2::bigint[]) as v(issue_id, updated_at) \
+             where i.issue_id = v.issue_id";
+        update_by_id(tx, TOUCH, touches).await?;
+        const LANGUAGE: &str = "update citizen c set language = v.language \
+             from unnest($1::bigint[], $2::text[]) as v(citizen_id, language) \
+             where c.citizen_id = v.citizen_id";
+        update_by_id(tx, LANGUAGE, languages).await?;
+        const FILE: &str = "update message m set issue_id = v.issue_id \
+             from unnest($1::bigint[], $2::bigint[]) as v(message_id, issue_id) \
+             where m.message_id = v.message_id";
+        update_by_id(tx, FILE, filings).await?;
 
         if !events.is_empty() {
             const EVENTS: &str = "insert into issue_event \
@@ -240,4 +214,27 @@ impl PgBatch {
         }
         Ok(ids)
     }
+}
+
+/// Runs an `update ... from unnest($1, $2)` of `(id, value)` pairs, if there are any: one
+/// statement for all of them, planned for its arguments (see the module's notes).
+async fn update_by_id<T>(
+    tx: &mut sqlx::PgConnection,
+    sql: &'static str,
+    pairs: Vec<(i64, T)>,
+) -> Result<()>
+where
+    T: for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + PgHasArrayType + Send,
+{
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    let (ids, values): (Vec<i64>, Vec<T>) = pairs.into_iter().unzip();
+    sqlx::query(sql)
+        .persistent(false)
+        .bind(ids)
+        .bind(values)
+        .execute(tx)
+        .await?;
+    Ok(())
 }
