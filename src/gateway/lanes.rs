@@ -17,7 +17,9 @@
 //!
 //! On SQLite the batch runs directly on the writer connection's handle (`Store::with_direct`):
 //! every statement on this thread, no hop to sqlx's worker thread per statement, which was most
-//! of the cost of a webhook (BENCHMARKS.md). On Postgres it runs through sqlx as everything else.
+//! of the cost of a webhook (BENCHMARKS.md). While batches come back to back the lane keeps the
+//! connection and its prepared statements from one batch to the next, for at most
+//! `store::DIRECT_HOLD`. On Postgres it runs through sqlx as everything else.
 //!
 //! When a batch fails (a constraint no message expected, a lost connection) nothing of it was
 //! committed and nobody was answered yet: each of its messages is applied again in a sqlx
@@ -33,6 +35,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
 /// The most messages in one transaction: long enough to share a commit among a burst, short
@@ -91,32 +94,86 @@ fn closed() -> store::StoreError {
 async fn run(inner: Arc<Inner>, mut receiver: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        metrics::histogram!("civicline_write_batch_messages").record(jobs.len() as f64);
-        match caught(batch(&inner, &jobs)).await {
-            Ok(done) => {
-                for (job, applied) in jobs.drain(..).zip(done) {
-                    answer(&inner, job, Ok(applied));
-                }
-            }
-            Err(error) => {
-                // Not a database failure but a bug: a statement of the inbound path not written
-                // with `store::query`, or work that waited. Release builds fall back; tests stop.
-                debug_assert!(
-                    !matches!(error, StoreError::NotDirect | StoreError::Pending),
-                    "{error}"
-                );
-                metrics::counter!("civicline_write_batch_failures_total").increment(1);
-                tracing::warn!(
-                    %error,
-                    messages = jobs.len(),
-                    "a batch failed and was rolled back: each message again on its own"
-                );
-                for job in jobs.drain(..) {
-                    let alone = caught(in_transaction(&inner, std::slice::from_ref(&job))).await;
-                    answer(&inner, job, alone.map(|mut done| done.swap_remove(0)));
-                }
-            }
+        let Err(error) = caught(batches(&inner, &mut receiver, &mut jobs)).await else {
+            continue;
+        };
+        // Not a database failure but a bug: a statement of the inbound path not written with
+        // `store::query`, or work that waited. Release builds fall back; tests stop.
+        debug_assert!(
+            !matches!(error, StoreError::NotDirect | StoreError::Pending),
+            "{error}"
+        );
+        metrics::counter!("civicline_write_batch_failures_total").increment(1);
+        tracing::warn!(
+            %error,
+            messages = jobs.len(),
+            "a batch failed and was rolled back: each message again on its own"
+        );
+        for job in jobs.drain(..) {
+            let alone = caught(in_transaction(&inner, std::slice::from_ref(&job))).await;
+            answer(&inner, job, alone.map(|mut done| done.swap_remove(0)));
         }
+    }
+}
+
+/// Applies `jobs` in one transaction and answers them once it is committed; on SQLite, then
+/// every batch already waiting, the same way, on the same connection (see [`DirectLane`]). On
+/// an error `jobs` holds the batch that failed: rolled back, nobody answered yet.
+async fn batches(
+    inner: &Inner,
+    receiver: &mut mpsc::Receiver<Job>,
+    jobs: &mut Vec<Job>,
+) -> store::Result<()> {
+    let mut lane = DirectLane {
+        inner,
+        receiver,
+        jobs,
+        done: Vec::with_capacity(MAX_BATCH),
+        since: Instant::now(),
+    };
+    if let Some(direct) = inner.store.with_direct(&mut lane).await {
+        return direct;
+    }
+    metrics::histogram!("civicline_write_batch_messages").record(jobs.len() as f64);
+    let done = in_transaction(inner, jobs).await?;
+    for (job, applied) in jobs.drain(..).zip(done) {
+        answer(inner, job, Ok(applied));
+    }
+    Ok(())
+}
+
+/// The SQLite lane's batches on the writer connection's handle: one transaction per batch, no
+/// thread hop per statement, statements prepared once for all the batches that come back to
+/// back, for at most [`store::DIRECT_HOLD`] (then other writers get the connection).
+struct DirectLane<'a> {
+    inner: &'a Inner,
+    receiver: &'a mut mpsc::Receiver<Job>,
+    jobs: &'a mut Vec<Job>,
+    done: Vec<Applied>,
+    since: Instant,
+}
+
+impl store::DirectWork for DirectLane<'_> {
+    fn apply(&mut self, tx: &mut store::Tx) -> store::Result<bool> {
+        metrics::histogram!("civicline_write_batch_messages").record(self.jobs.len() as f64);
+        self.done = store::at_once(apply_all(self.inner, tx, self.jobs))?;
+        Ok(stores_anything(&self.done))
+    }
+
+    fn again(&mut self) -> bool {
+        for (job, applied) in self.jobs.drain(..).zip(self.done.drain(..)) {
+            answer(self.inner, job, Ok(applied));
+        }
+        if self.since.elapsed() >= store::DIRECT_HOLD {
+            return false;
+        }
+        while self.jobs.len() < MAX_BATCH {
+            let Ok(job) = self.receiver.try_recv() else {
+                break;
+            };
+            self.jobs.push(job);
+        }
+        !self.jobs.is_empty()
     }
 }
 
@@ -145,22 +202,9 @@ async fn caught<T>(work: impl Future<Output = store::Result<T>>) -> store::Resul
 
 type Applied = (Received, Option<Stored>);
 
-/// All of `jobs` in one transaction, in order, one result per job; nothing is kept unless all
-/// of it commits. SQLite runs it on the writer connection's handle, no thread hop per statement.
-async fn batch(inner: &Inner, jobs: &[Job]) -> store::Result<Vec<Applied>> {
-    let direct = inner.store.with_direct(|tx| {
-        let done = store::at_once(apply_all(inner, tx, jobs))?;
-        let commit = stores_anything(&done);
-        Ok((done, commit))
-    });
-    match direct.await {
-        Some(done) => done,
-        None => in_transaction(inner, jobs).await,
-    }
-}
-
-/// [`batch`] through sqlx: always on Postgres; on SQLite, for a batch's messages one by one
-/// after the batch failed.
+/// All of `jobs` in one transaction through sqlx, in order, one result per job; nothing is
+/// kept unless all of it commits: always on Postgres; on SQLite, for a batch's messages one by
+/// one after the batch failed.
 async fn in_transaction(inner: &Inner, jobs: &[Job]) -> store::Result<Vec<Applied>> {
     let mut tx = inner.store.begin_batch().await?;
     let done = apply_all(inner, &mut tx, jobs).await?;

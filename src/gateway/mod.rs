@@ -25,9 +25,9 @@ pub mod replies;
 
 use crate::config::GatewaySettings;
 use crate::sms::{InboundSms, Provider};
-use crate::store::{self, Store, citizens, messages, outbox};
+use crate::store::{self, Store, citizens, issues, messages, outbox};
 use catalog::Catalog;
-use commands::{Command, Context};
+use commands::{Command, Context, Parsed};
 use replies::Replies;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -216,12 +216,33 @@ impl Inner {
             })
             .collect();
         let ids = messages::insert_inbound_all(tx, &inbound).await?;
+        let parsed: Vec<Parsed> = round
+            .iter()
+            .zip(&citizens)
+            .map(|((sms, _), citizen)| {
+                let pending = citizen.pending(now);
+                Command::parse(
+                    sms.body(),
+                    &self.catalog,
+                    pending.as_ref(),
+                    &citizen.language,
+                )
+            })
+            .collect();
+        // Each report files one issue: their numbers in one statement on Postgres.
+        let reports = parsed
+            .iter()
+            .zip(&ids)
+            .filter(|(parsed, id)| id.is_some() && matches!(parsed.command, Command::Report(_)))
+            .count();
+        issues::reserve_numbers(tx, reports).await?;
 
         let mut done = Vec::with_capacity(round.len());
-        for ((&(sms, span), citizen), id) in round.iter().zip(citizens).zip(ids) {
+        let messages = round.iter().zip(citizens).zip(parsed).zip(ids);
+        for (((&(sms, span), citizen), parsed), id) in messages {
             let applied = match id {
                 Some(message_id) => {
-                    self.apply(tx, sms, citizen, message_id, now)
+                    self.apply(tx, sms, citizen, parsed, message_id, now)
                         .instrument(span.clone())
                         .await?
                 }
@@ -250,22 +271,17 @@ impl Inner {
         Ok(done)
     }
 
-    /// Applies one stored message of a round: runs its command, stores the reply.
+    /// Applies one stored message of a round: runs its (parsed) command, stores the reply.
     async fn apply(
         &self,
         tx: &mut store::Tx,
         sms: &InboundSms,
         citizen: citizens::Citizen,
+        parsed: Parsed,
         message_id: i64,
         now: i64,
     ) -> store::Result<(Received, Option<Stored>)> {
         let flooding = self.flood_guard(tx, &citizen, message_id, now).await?;
-        let parsed = Command::parse(
-            sms.body(),
-            &self.catalog,
-            citizen.pending(now).as_ref(),
-            &citizen.language,
-        );
         let command = parsed.command.name();
         tracing::Span::current().record("command", command);
         if parsed.possible_opt_out {

@@ -6,10 +6,11 @@
 //! "idle in transaction" most of the time (BENCHMARKS.md). So the lane works in rounds (each
 //! number at most once per round): the citizens of a round are read with one statement and
 //! their messages stored with another (`citizens::find_or_create_all`,
-//! `messages::insert_inbound_all`), and the rows no message of the round reads back (audit
-//! events, the filing of a message under its issue, an issue's `updated_at`, a citizen's new
-//! language, replies and their outbox entries) wait here and go in with one statement per
-//! table when the round ends: [`PgBatch::flush`].
+//! `messages::insert_inbound_all`), and the rows no message of the round reads back (new
+//! issues, under numbers reserved from the sequence for the round's reports with one more
+//! statement; audit events; the filing of a message under its issue; an issue's `updated_at`;
+//! a citizen's new language; replies and their outbox entries) wait here and go in with one
+//! statement per table when the round ends: [`PgBatch::flush`].
 //!
 //! Deferring is safe because nothing on the inbound path reads those rows back within a round:
 //! a round holds one message per number, and a command reads only its own citizen's row and
@@ -38,6 +39,11 @@ pub struct PgBatch {
 /// The rows a round defers.
 #[derive(Default)]
 pub struct Deferred {
+    /// Issue numbers taken from the sequence for this round's reports, not yet used; the
+    /// next one last.
+    issue_numbers: Vec<i64>,
+    /// New issues, with their numbers.
+    issues: Vec<Issue>,
     /// `(message_id, issue_id)`: a message filed under its issue.
     filings: Vec<(i64, i64)>,
     /// `(issue_id, updated_at)`: an issue a citizen added to.
@@ -46,6 +52,16 @@ pub struct Deferred {
     languages: Vec<(i64, String)>,
     events: Vec<Event>,
     replies: Vec<Reply>,
+}
+
+/// A new row of `issue`.
+pub(crate) struct Issue {
+    pub issue_id: i64,
+    pub citizen_id: i64,
+    pub service_code: Option<String>,
+    pub description: String,
+    pub language: String,
+    pub created_at: i64,
 }
 
 /// A row of `issue_event`.
@@ -87,6 +103,13 @@ impl Deferred {
         self.filings.push((message_id, issue_id));
     }
 
+    /// Files a new issue under the next number reserved for the round, if one is left.
+    pub(crate) fn issue(&mut self, new: impl FnOnce(i64) -> Issue) -> Option<i64> {
+        let issue_id = self.issue_numbers.pop()?;
+        self.issues.push(new(issue_id));
+        Some(issue_id)
+    }
+
     pub(crate) fn touch(&mut self, issue_id: i64, updated_at: i64) {
         self.touches.push((issue_id, updated_at));
     }
@@ -105,17 +128,74 @@ impl Deferred {
 }
 
 impl PgBatch {
-    /// Writes what the round deferred, in the order the foreign keys need: updates, filings
-    /// and events (messages and issues exist), replies, then their outbox entries.
+    /// Takes `count` issue numbers from the sequence, in one statement, for the round's
+    /// reports to use (see [`Deferred::issue`]).
+    pub(super) async fn reserve_issue_numbers(&mut self, count: usize) -> Result<()> {
+        const NUMBERS: &str = "select nextval(pg_get_serial_sequence('issue', 'issue_id')) \
+             from generate_series(1, $1)";
+        if count == 0 {
+            return Ok(());
+        }
+        let numbers: Vec<i64> = sqlx::query_scalar(NUMBERS)
+            .bind(count as i64)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        // Handed out smallest first, so a round's reports are numbered in the order they came.
+        let reserved = &mut self.deferred.issue_numbers;
+        reserved.extend(numbers);
+        reserved.sort_unstable_by(|a, b| b.cmp(a));
+        Ok(())
+    }
+
+    /// Writes what the round deferred, in the order the foreign keys need: new issues, then
+    /// updates, filings and events, replies, then their outbox entries.
     pub(super) async fn flush(&mut self) -> Result<Vec<ReplyId>> {
         let Deferred {
+            issue_numbers,
+            issues,
             filings,
             touches,
             languages,
             events,
             replies,
         } = std::mem::take(&mut self.deferred);
+        // Numbers reserved and not used stay for the next round (none, as every report files
+        // exactly one issue; kept rather than lost as a gap in the public numbering).
+        self.deferred.issue_numbers = issue_numbers;
         let tx = &mut *self.tx;
+
+        if !issues.is_empty() {
+            const ISSUES: &str = "insert into issue (issue_id, citizen_id, service_code, \
+                 description, language, created_at, updated_at) overriding system value \
+                 select issue_id, citizen_id, service_code, description, language, created_at, \
+                 created_at from unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], \
+                 $5::text[], $6::bigint[]) \
+                 as i(issue_id, citizen_id, service_code, description, language, created_at)";
+            sqlx::query(ISSUES)
+                .bind(issues.iter().map(|i| i.issue_id).collect::<Vec<_>>())
+                .bind(issues.iter().map(|i| i.citizen_id).collect::<Vec<_>>())
+                .bind(
+                    issues
+                        .iter()
+                        .map(|i| i.service_code.as_deref())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    issues
+                        .iter()
+                        .map(|i| i.description.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    issues
+                        .iter()
+                        .map(|i| i.language.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(issues.iter().map(|i| i.created_at).collect::<Vec<_>>())
+                .execute(&mut *tx)
+                .await?;
+        }
 
         const TOUCH: &str = "update issue i set updated_at = v.updated_at \
              from unnest($1::bigint[], $2::bigint[]) as v(issue_id, updated_at) \

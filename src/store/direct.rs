@@ -1,46 +1,66 @@
 //! The direct SQLite write transaction: statements run on the calling thread against the writer
-//! connection's own handle, with prepared statements kept for the transaction.
+//! connection's own handle, with prepared statements kept from one transaction to the next.
 //!
 //! sqlx runs every SQLite statement on a worker thread and hands each result back through a
 //! channel: about a hundred microseconds of thread switching per statement on a small machine,
 //! ten statements per webhook. The writer lane instead locks sqlx's writer connection
-//! (`lock_handle`: sqlx's worker waits, so the handle is ours alone) and runs a whole batch of
-//! webhooks in one transaction here, in microseconds per statement. Same connection, same queue
-//! as every other writer in the process: nothing else contends for SQLite's write lock.
+//! (`lock_handle`: sqlx's worker waits, so the handle is ours alone) and runs batches of
+//! webhooks, one transaction each, here, in microseconds per statement. Same connection, same
+//! queue as every other writer in the process: nothing else contends for SQLite's write lock.
+//!
+//! The statements are finalized when the `Direct` is dropped, before the handle goes back to
+//! sqlx (which refuses to close a connection with statements still open).
 
 use super::Result;
 use super::query::{Arg, Row};
 use rusqlite::{CachedStatement, Connection};
 use std::ptr::NonNull;
 
-/// An open `BEGIN IMMEDIATE` transaction on a borrowed handle; rolled back when dropped
-/// without [`Direct::commit`].
+/// The statements of the inbound path, and a few more: all of them stay prepared.
+const STATEMENT_CACHE: usize = 48;
+
+/// A borrowed handle driven directly, and whether a `BEGIN IMMEDIATE` transaction is open on it;
+/// an open transaction is rolled back when dropped without [`Direct::commit`].
 pub struct Direct {
     conn: Connection,
     open: bool,
 }
 
 impl Direct {
-    /// Begins a write transaction on `handle`.
+    /// Drives `handle` directly; no transaction is open yet.
     ///
     /// # Safety
     /// `handle` must be an open connection that nothing else uses until this `Direct` is dropped
     /// (sqlx's `LockedSqliteHandle` held for that long guarantees both).
-    pub unsafe fn begin(handle: NonNull<rusqlite::ffi::sqlite3>) -> Result<Direct> {
+    pub unsafe fn connect(handle: NonNull<rusqlite::ffi::sqlite3>) -> Result<Direct> {
         // SAFETY: the caller keeps the handle open and to us alone; `from_handle` does not
         // close it when the connection is dropped.
         let conn = unsafe { Connection::from_handle(handle.as_ptr())? };
-        conn.execute_batch("BEGIN IMMEDIATE")?;
-        Ok(Direct { conn, open: true })
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(Direct { conn, open: false })
     }
 
-    pub fn commit(mut self) -> Result<()> {
+    /// Begins a write transaction; the statements prepared in earlier ones are kept.
+    pub fn begin(&mut self) -> Result<()> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        self.open = true;
+        Ok(())
+    }
+
+    pub fn commit(&mut self) -> Result<()> {
         self.conn.execute_batch("COMMIT")?;
         self.open = false;
         Ok(())
     }
 
-    /// The statement, prepared once per transaction, with `$N` bound to `args[N - 1]`.
+    pub fn rollback(&mut self) -> Result<()> {
+        if std::mem::take(&mut self.open) {
+            self.conn.execute_batch("ROLLBACK")?;
+        }
+        Ok(())
+    }
+
+    /// The statement, prepared once per connection, with `$N` bound to `args[N - 1]`.
     /// SQLite numbers named parameters by first appearance, so `$10` before `$9` needs the
     /// name read back, as sqlx does.
     fn prepare(&self, sql: &str, args: &[Arg<'_>]) -> Result<CachedStatement<'_>> {
@@ -88,9 +108,7 @@ impl Direct {
 
 impl Drop for Direct {
     fn drop(&mut self) {
-        if self.open {
-            let _ = self.conn.execute_batch("ROLLBACK");
-        }
+        let _ = self.rollback();
     }
 }
 
@@ -117,7 +135,8 @@ mod tests {
     fn binds_dollar_numbers_by_name_not_by_position() {
         let (_owner, handle) = open();
         // SAFETY: `_owner` keeps the handle open; nothing else uses it meanwhile.
-        let tx = unsafe { Direct::begin(handle) }.unwrap();
+        let mut tx = unsafe { Direct::connect(handle) }.unwrap();
+        tx.begin().unwrap();
         let args = [Arg::Text(Some("second")), Arg::Int(Some(7))];
         tx.execute("insert into t (b, a) values ($1, $2)", &args)
             .unwrap();
@@ -141,7 +160,8 @@ mod tests {
     fn an_insert_returns_its_rowid_or_none_when_it_did_nothing() {
         let (_owner, handle) = open();
         // SAFETY: as above.
-        let tx = unsafe { Direct::begin(handle) }.unwrap();
+        let mut tx = unsafe { Direct::connect(handle) }.unwrap();
+        tx.begin().unwrap();
         let sql = "insert into t (a, b) values ($1, $2) on conflict do nothing returning a";
         let first = tx.insert(sql, &[Arg::Int(Some(41)), Arg::Text(Some("x"))]);
         assert_eq!(first.unwrap(), Some(41));
@@ -159,11 +179,37 @@ mod tests {
     }
 
     #[test]
+    fn statements_stay_prepared_from_one_transaction_to_the_next_until_dropped() {
+        let (owner, handle) = open();
+        // SAFETY: as above.
+        let mut direct = unsafe { Direct::connect(handle) }.unwrap();
+        for a in [1, 2] {
+            direct.begin().unwrap();
+            let args = [Arg::Int(Some(a))];
+            direct
+                .execute("insert into t (a, b) values ($1, 'x')", &args)
+                .unwrap();
+            direct.commit().unwrap();
+        }
+        // SAFETY: as above; the connection is only asked whether a statement is open.
+        let open_statements =
+            || unsafe { rusqlite::ffi::sqlite3_next_stmt(handle.as_ptr(), std::ptr::null_mut()) };
+        assert!(!open_statements().is_null(), "the insert stays prepared");
+        drop(direct);
+        assert!(
+            open_statements().is_null(),
+            "dropped, it leaves nothing open on the handle it borrowed (sqlx could not close it)"
+        );
+        owner.close().unwrap();
+    }
+
+    #[test]
     fn dropping_without_commit_rolls_back() {
         let (owner, handle) = open();
         {
             // SAFETY: as above.
-            let tx = unsafe { Direct::begin(handle) }.unwrap();
+            let mut tx = unsafe { Direct::connect(handle) }.unwrap();
+            tx.begin().unwrap();
             tx.execute("insert into t (a, b) values (1, 'x')", &[])
                 .unwrap();
         }
@@ -172,7 +218,8 @@ mod tests {
             .unwrap();
         assert_eq!(n, 0);
         // SAFETY: as above.
-        let tx = unsafe { Direct::begin(handle) }.unwrap();
+        let mut tx = unsafe { Direct::connect(handle) }.unwrap();
+        tx.begin().unwrap();
         tx.execute("insert into t (a, b) values (1, 'x')", &[])
             .unwrap();
         tx.commit().unwrap();

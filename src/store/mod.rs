@@ -291,17 +291,16 @@ impl Store {
         })
     }
 
-    /// On SQLite, runs `work` in one direct write transaction on the writer connection (see
-    /// [`direct`]) and commits it when `work` returns `Ok((_, true))`, rolls it back otherwise;
-    /// `None` on Postgres. `work` must finish without waiting on anything but the transaction:
-    /// its futures are polled once, on this thread, and one that is still pending is an error.
-    /// It runs on the calling task's thread without yielding: the writer lane calls it with at
-    /// most 64 messages, a few milliseconds of SQLite work.
+    /// On SQLite, runs `work` in direct write transactions on the writer connection (see
+    /// [`direct`]), one after the other while [`DirectWork::again`] says so, with the
+    /// statements prepared once for all of them; `None` on Postgres. Each transaction is
+    /// committed when [`DirectWork::apply`] returns `Ok(true)`, rolled back otherwise; an error
+    /// ends it all, that transaction rolled back. It runs on the calling task's thread without
+    /// yielding between transactions: the writer lane calls it with at most 64 messages per
+    /// transaction, a few milliseconds of SQLite work each, and ends it within
+    /// [`DIRECT_HOLD`] so that other writers get the connection in turn.
     #[allow(unsafe_code)]
-    pub async fn with_direct<R>(
-        &self,
-        work: impl FnOnce(&mut Tx) -> Result<(R, bool)>,
-    ) -> Option<Result<R>> {
+    pub async fn with_direct(&self, work: &mut impl DirectWork) -> Option<Result<()>> {
         let Backend::Sqlite { writer, .. } = &self.backend else {
             return None;
         };
@@ -309,14 +308,27 @@ impl Store {
             async {
                 let mut conn = writer.acquire().await?;
                 let mut handle = conn.lock_handle().await?;
-                // SAFETY: the locked handle is this connection's, held until the end of this block,
-                // and sqlx's worker does not touch it while it is locked.
-                let mut tx = Tx::Direct(unsafe { direct::Direct::begin(handle.as_raw_handle())? });
-                let (result, commit) = work(&mut tx)?;
-                if commit {
-                    at_once(tx.commit())?;
+                // SAFETY: the locked handle is this connection's, held until the end of this
+                // block, and sqlx's worker does not touch it while it is locked. The `Direct`
+                // (and every statement it prepared) is dropped before the lock is.
+                let mut direct = unsafe { direct::Direct::connect(handle.as_raw_handle())? };
+                loop {
+                    direct.begin()?;
+                    let mut tx = Tx::Direct(direct);
+                    let applied = work.apply(&mut tx);
+                    let Tx::Direct(taken) = tx else {
+                        unreachable!("a direct transaction stays direct")
+                    };
+                    direct = taken;
+                    if applied? {
+                        direct.commit()?;
+                    } else {
+                        direct.rollback()?;
+                    }
+                    if !work.again() {
+                        return Ok(());
+                    }
                 }
-                Ok(result)
             }
             .await,
         )
@@ -352,7 +364,7 @@ impl Tx {
         match self {
             Tx::Sqlite(tx) => tx.commit().await?,
             Tx::Postgres(tx) => tx.commit().await?,
-            Tx::Direct(tx) => tx.commit()?,
+            Tx::Direct(mut tx) => tx.commit()?,
             Tx::Batch(mut batch) => {
                 batch.flush().await?;
                 batch.tx.commit().await?
@@ -378,6 +390,18 @@ impl Tx {
         }
     }
 }
+
+/// Work for [`Store::with_direct`]: consecutive transactions on SQLite's writer connection.
+pub trait DirectWork {
+    /// The next transaction's work: `Ok(true)` to commit it, `Ok(false)` to roll it back.
+    fn apply(&mut self, tx: &mut Tx) -> Result<bool>;
+    /// After each commit or rollback: true to run another transaction on the same connection.
+    fn again(&mut self) -> bool;
+}
+
+/// The longest the writer lane keeps SQLite's writer connection for consecutive batches before
+/// it lets other writers (officials, the delivery worker) have it.
+pub const DIRECT_HOLD: Duration = Duration::from_millis(50);
 
 /// The output of a future that must not wait (the work of a direct transaction, polled once
 /// on the writer's thread); [`StoreError::Pending`] if it would have.
