@@ -401,7 +401,7 @@ pub trait DirectWork {
 
 /// The longest the writer lane keeps SQLite's writer connection for consecutive batches before
 /// it lets other writers (officials, the delivery worker) have it.
-pub const DIRECT_HOLD: Duration = Duration::from_millis(50);
+pub const DIRECT_HOLD: Duration = Duration::from_millis(20);
 
 /// The output of a future that must not wait (the work of a direct transaction, polled once
 /// on the writer's thread); [`StoreError::Pending`] if it would have.
