@@ -191,6 +191,7 @@ impl Inner {
         round: &[(&InboundSms, &tracing::Span)],
     ) -> store::Result<Vec<(Received, Option<Stored>)>> {
         let now = store::now_ms();
+        tx.start_round(round.len());
         let pseudonyms: Vec<String> = round
             .iter()
             .map(|(sms, _)| sms.from().pseudonym(&self.pseudonym_key))

@@ -202,7 +202,8 @@ pub async fn find_or_create_all(
     numbers: &[(&PhoneNumber, &str)],
     now: i64,
 ) -> Result<Vec<Citizen>> {
-    let Tx::Batch(batch) = tx else {
+    // One number: the prepared statement for one, as on the other kinds of transaction.
+    let (Tx::Batch(batch), 2..) = (&mut *tx, numbers.len()) else {
         let mut found = Vec::with_capacity(numbers.len());
         for (phone, pseudonym) in numbers {
             found.push(find_or_create(tx, phone, pseudonym, now).await?);

@@ -70,8 +70,9 @@ pub async fn create(tx: &mut Tx, new: NewIssue<'_>) -> Result<i64> {
 /// Reserves `count` issue numbers for [`create`] on the writer lane's Postgres transaction, in
 /// one statement (its reports then cost no statement each); nothing to do elsewhere.
 pub async fn reserve_numbers(tx: &mut Tx, count: usize) -> Result<()> {
-    match tx {
-        Tx::Batch(batch) => batch.reserve_issue_numbers(count).await,
+    match (tx, count) {
+        // One report: its insert returns its number, one statement either way.
+        (Tx::Batch(batch), 2..) => batch.reserve_issue_numbers(count).await,
         _ => Ok(()),
     }
 }

@@ -73,7 +73,8 @@ pub async fn insert_inbound(tx: &mut Tx, m: NewInbound<'_>) -> Result<Option<i64
 /// other. A message whose (provider, id) is stored already, or comes twice, is `None` (after
 /// its first).
 pub async fn insert_inbound_all(tx: &mut Tx, all: &[NewInbound<'_>]) -> Result<Vec<Option<i64>>> {
-    let Tx::Batch(batch) = tx else {
+    // One message: the prepared statement for one, as on the other kinds of transaction.
+    let (Tx::Batch(batch), 2..) = (&mut *tx, all.len()) else {
         let mut ids = Vec::with_capacity(all.len());
         for m in all {
             ids.push(insert_inbound(tx, *m).await?);

@@ -285,6 +285,7 @@ impl Store {
         Ok(match &self.backend {
             Backend::Postgres(pool) => Tx::Batch(Box::new(batch::PgBatch {
                 tx: pool.begin().await?,
+                defer: false,
                 deferred: batch::Deferred::default(),
             })),
             Backend::Sqlite { .. } => self.begin().await?,
@@ -382,11 +383,21 @@ impl Tx {
         }
     }
 
-    /// The rows waiting for [`Tx::flush`], on a [`Tx::Batch`].
+    /// The rows waiting for [`Tx::flush`], on a [`Tx::Batch`] whose round has more than one
+    /// message (see [`Tx::start_round`]).
     pub(crate) fn deferred(&mut self) -> Option<&mut batch::Deferred> {
         match self {
-            Tx::Batch(batch) => Some(&mut batch.deferred),
+            Tx::Batch(batch) if batch.defer => Some(&mut batch.deferred),
             _ => None,
+        }
+    }
+
+    /// Starts a round of `messages` on a [`Tx::Batch`]: with more than one, rows are deferred
+    /// and written together; a message alone is written a statement at a time, with the
+    /// prepared statements for one row (one statement per table either way).
+    pub fn start_round(&mut self, messages: usize) {
+        if let Tx::Batch(batch) = self {
+            batch.defer = messages > 1;
         }
     }
 }

@@ -244,6 +244,38 @@ fn conversations() -> Vec<Conversation> {
     ]
 }
 
+/// Sends a conversation's messages from `phone`, one after the other, checking each reply and
+/// the citizen's state after.
+async fn converse(app: &TestApp, phone: &str, conversation: &Conversation) {
+    let label = conversation.label;
+    for (text, expect) in conversation.steps {
+        let replies = app.text(phone, text).await.replies();
+        match expect {
+            Silence => assert!(replies.is_empty(), "{label}: {text:?} got {replies:?}"),
+            Starts(prefix) => assert!(
+                replies.len() == 1 && replies[0].starts_with(prefix),
+                "{label}: {text:?} got {replies:?}"
+            ),
+            Contains(part) => assert!(
+                replies.len() == 1 && replies[0].contains(part),
+                "{label}: {text:?} got {replies:?}"
+            ),
+        }
+    }
+    let expected = &conversation.after;
+    let (language, opted_out, pending, reports, location, topics) = after(app, phone).await;
+    assert_eq!(language, expected.language, "{label}: language");
+    assert_eq!(opted_out, expected.opted_out, "{label}: opted out");
+    assert_eq!(
+        pending.as_deref(),
+        expected.pending,
+        "{label}: pending question"
+    );
+    assert_eq!(reports, expected.reports, "{label}: reports");
+    assert_eq!(location.as_deref(), expected.location, "{label}: location");
+    assert_eq!(topics, expected.topics, "{label}: topics");
+}
+
 async fn after(
     app: &TestApp,
     phone: &str,
@@ -300,27 +332,25 @@ async fn after(
 
 both_backends! {
     async fn conversation_table(app) {
-        for (n, conversation) in conversations().into_iter().enumerate() {
-            let phone = format!("+1415555{:04}", 500 + n);
-            for (text, expect) in conversation.steps {
-                let replies = app.text(&phone, text).await.replies();
-                let label = conversation.label;
-                match expect {
-                    Silence => assert!(replies.is_empty(), "{label}: {text:?} got {replies:?}"),
-                    Starts(prefix) => assert!(replies.len() == 1 && replies[0].starts_with(prefix), "{label}: {text:?} got {replies:?}"),
-                    Contains(part) => assert!(replies.len() == 1 && replies[0].contains(part), "{label}: {text:?} got {replies:?}"),
-                }
-            }
-            let expected = &conversation.after;
-            let (language, opted_out, pending, reports, location, topics) = after(&app, &phone).await;
-            let label = conversation.label;
-            assert_eq!(language, expected.language, "{label}: language");
-            assert_eq!(opted_out, expected.opted_out, "{label}: opted out");
-            assert_eq!(pending.as_deref(), expected.pending, "{label}: pending question");
-            assert_eq!(reports, expected.reports, "{label}: reports");
-            assert_eq!(location.as_deref(), expected.location, "{label}: location");
-            assert_eq!(topics, expected.topics, "{label}: topics");
+        for (n, conversation) in conversations().iter().enumerate() {
+            converse(&app, &format!("+1415555{:04}", 500 + n), conversation).await;
         }
+    }
+
+    async fn conversation_table_with_every_conversation_at_once(app) {
+        // Four copies of every conversation, each from its own number, all at once: the writer
+        // lane takes the messages of many numbers in one batch (on Postgres in rounds, their
+        // rows written together), and each conversation must go exactly as it goes alone.
+        let all = conversations();
+        let talks = (0..4).flat_map(|copy| all.iter().enumerate().map(move |(n, c)| (copy * 100 + n, c)));
+        futures_util::future::join_all(
+            talks.map(|(n, conversation)| {
+                let phone = format!("+1415556{n:04}");
+                let app = &app;
+                async move { converse(app, &phone, conversation).await }
+            }),
+        )
+        .await;
     }
 
     async fn an_answer_after_the_question_expired_is_a_follow_up(app) {
