@@ -223,6 +223,34 @@ each_backend! {
         assert_eq!(fake.delivered().len(), 1);
     }
 
+    async fn a_burst_of_reports_each_gets_its_own_reply_through_the_provider(backend) {
+        // Sixty numbers report at once: their messages share batches (on Postgres, rounds whose
+        // replies and outbox rows are written together), and each number still hears about its
+        // own report, once.
+        let Some((app, fake)) = twilio_api_app(backend, &[]).await else { return };
+        let reports: Vec<(String, String)> = (0..60)
+            .map(|i| (format!("+1415{:07}", 3_000_000 + i), format!("POTHOLE outside number {i}")))
+            .collect();
+        futures_util::future::join_all(reports.iter().map(|(from, text)| app.text(from, text))).await;
+        wait_for_requests(&fake, 60).await;
+        app.wait_outbox_empty().await;
+        let sent = fake.delivered();
+        assert_eq!(sent.len(), 60, "one reply each");
+        for reply in &sent {
+            let number: i64 = reply.body.split('#').nth(1)
+                .and_then(|rest| rest.split(' ').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("no report number in {:?}", reply.body));
+            let (from, text) = reports.iter().find(|(from, _)| *from == reply.to).unwrap();
+            let filed = app.text_value(&format!("select description from issue where issue_id = {number}")).await;
+            assert_eq!(filed.as_deref(), text.strip_prefix("POTHOLE "), "{from} heard about report #{number}");
+            let answered = app.text_value(&format!("select c.phone from message r \
+                join message m on m.message_id = r.in_reply_to join citizen c on c.citizen_id = m.citizen_id \
+                where r.message_id = {}", reply.message_id().unwrap())).await;
+            assert_eq!(answered.as_deref(), Some(from.as_str()), "the reply sent is the one stored for {from}");
+        }
+    }
+
     async fn two_app_instances_drain_a_thousand_messages_each_sent_once(backend) {
         let fake = FakeProvider::start().await;
         let options = Options::twilio_api(&fake).with("CIVICLINE_DELIVERY__ENABLED", "false");
