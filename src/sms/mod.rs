@@ -66,10 +66,10 @@ impl InboundSms {
     ) -> Self {
         Self {
             provider,
-            provider_message_id,
+            provider_message_id: without_nul(provider_message_id),
             from,
-            to,
-            body,
+            to: without_nul(to),
+            body: without_nul(body),
         }
     }
     pub fn provider(&self) -> Provider {
@@ -88,5 +88,16 @@ impl InboundSms {
     }
     pub fn body(&self) -> &str {
         &self.body
+    }
+}
+
+/// The text with U+0000 replaced by U+FFFD: PostgreSQL's text cannot hold it, and a message
+/// refused for it would be retried by the provider forever and never stored. Both backends
+/// store the same.
+fn without_nul(text: String) -> String {
+    if text.contains('\0') {
+        text.replace('\0', "\u{FFFD}")
+    } else {
+        text
     }
 }

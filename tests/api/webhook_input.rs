@@ -109,6 +109,17 @@ both_backends! {
         );
     }
 
+    async fn a_nul_character_is_stored_as_a_replacement_character(app) {
+        // Postgres's text cannot hold U+0000: refused, the provider would retry the message
+        // forever and it would never be stored. Both backends store the same.
+        let reply = app.text(CITIZEN, "REPORT broken\u{0}light on Oak St").await.reply();
+        assert!(reply.starts_with("Thanks! Report #1"), "{reply}");
+        assert_eq!(
+            app.text_value("select body from message where direction = 'in'").await.as_deref(),
+            Some("REPORT broken\u{FFFD}light on Oak St")
+        );
+    }
+
     async fn sql_and_script_in_a_message_are_stored_as_text(app) {
         let before = with_history(&app).await;
         let text = "'); DROP TABLE issue; -- <script>alert(\"x\")</script> & more";
