@@ -3,7 +3,6 @@
 use super::query::query;
 use super::{Result, Tx, on_tx};
 use crate::sms::{Provider, Segments};
-use std::collections::HashMap;
 
 /// An inbound message about to be stored.
 #[derive(Clone, Copy)]
@@ -110,18 +109,15 @@ pub async fn insert_inbound_all(tx: &mut Tx, all: &[NewInbound<'_>]) -> Result<V
         .bind(all.iter().map(|m| m.now).collect::<Vec<_>>())
         .fetch_all(&mut *batch.tx)
         .await?;
-    let mut stored: HashMap<(String, String), i64> = stored
-        .into_iter()
-        .map(|(provider, id, message_id)| ((provider, id), message_id))
-        .collect();
+    // At most a batch of rows: found by a scan, no key allocated per message.
+    let mut stored = stored;
     Ok(all
         .iter()
         .map(|m| {
-            let key = (
-                m.provider.as_str().to_owned(),
-                m.provider_message_id.to_owned(),
-            );
-            stored.remove(&key)
+            let at = stored.iter().position(|(provider, id, _)| {
+                provider == m.provider.as_str() && id == m.provider_message_id
+            })?;
+            Some(stored.swap_remove(at).2)
         })
         .collect())
 }
