@@ -135,6 +135,14 @@ pub struct NewOutbound<'a> {
     pub now: i64,
 }
 
+/// An outbound text as it will be sent (typographic look-alikes replaced by GSM-7 characters)
+/// and what it costs.
+fn as_sent(body: &str) -> (std::borrow::Cow<'_, str>, Segments) {
+    let body = crate::sms::replace_lookalikes(body);
+    let cost = Segments::of(&body);
+    (body, cost)
+}
+
 /// Stores an outbound message. Its text is stored as it will be sent: typographic look-alikes
 /// replaced by GSM-7 characters, so the segment count recorded is the one paid for.
 pub async fn insert_outbound(tx: &mut Tx, m: NewOutbound<'_>) -> Result<i64> {
@@ -142,8 +150,7 @@ pub async fn insert_outbound(tx: &mut Tx, m: NewOutbound<'_>) -> Result<i64> {
          body, segments, encoding, status, status_rank, created_at, updated_at) \
          values ($1, $2, 'out', $3, $4, $5, $6, $7, $8, $10, $9, $9) \
          returning message_id";
-    let body = crate::sms::replace_lookalikes(m.body);
-    let cost = Segments::of(&body);
+    let (body, cost) = as_sent(m.body);
     let id = query(SQL)
         .bind(m.citizen_id)
         .bind(m.issue_id)
@@ -172,8 +179,7 @@ pub async fn insert_reply(
         && let Some(deferred) = tx.deferred()
     {
         let status = if outbox.is_some() { "queued" } else { m.status };
-        let body = crate::sms::replace_lookalikes(m.body);
-        let cost = Segments::of(&body);
+        let (body, cost) = as_sent(m.body);
         deferred.reply(super::batch::Reply {
             citizen_id: m.citizen_id,
             issue_id: m.issue_id,
