@@ -129,6 +129,38 @@ both_backends! {
         assert_eq!(app.scalar("select updated_at from issue where issue_id = 1").await, follow_up);
     }
 
+    async fn follow_ups_arriving_together_each_mark_their_own_report_updated(app) {
+        // Forty numbers at once: on Postgres their follow-ups share rounds of the writer lane,
+        // whose issues' `updated_at` are written together when the round ends.
+        let numbers: Vec<String> = (0..40).map(|i| format!("+1415{:07}", 3_100_000 + i)).collect();
+        let app = &app;
+        futures_util::future::join_all(numbers.iter().map(|n| async move {
+            app.text(n, "POTHOLE on Main St").await.reply()
+        }))
+        .await;
+        app.execute("update issue set updated_at = 1").await;
+        futures_util::future::join_all(numbers.iter().map(|n| async move {
+            app.text(n, "it is very deep now").await.reply()
+        }))
+        .await;
+        for n in &numbers {
+            let follow_up = app
+                .scalar(&format!("select m.created_at from message m join citizen c using (citizen_id) \
+                    where c.phone = '{n}' and m.direction = 'in' and m.body like 'it is%'"))
+                .await;
+            let updated = app
+                .scalar(&format!("select i.updated_at from issue i join citizen c using (citizen_id) where c.phone = '{n}'"))
+                .await;
+            assert_eq!(updated, follow_up, "the report of {n}");
+        }
+        // Each follow-up is filed under its own number's report.
+        assert_eq!(
+            app.scalar("select count(*) from message m join issue i using (issue_id) \
+                where m.direction = 'in' and m.citizen_id = i.citizen_id").await,
+            80
+        );
+    }
+
     async fn a_keyword_always_opens_a_new_report(app) {
         app.text(ANA, "POTHOLE on Main St").await.reply();
         let reply = app.text(ANA, "GRAFFITI on the library wall").await.reply();
