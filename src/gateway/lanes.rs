@@ -11,7 +11,8 @@
 //! never share a number, their transactions do not wait on each other's citizen rows.
 //!
 //! A batch is applied in rounds, each number at most once per round: on Postgres a round's
-//! citizens, messages, events and replies go in with one statement per table instead of one
+//! citizens are read and its messages stored with one statement each, and the rest of its
+//! rows (issues, events, replies...) go in with one more when it ends, instead of statements
 //! per message (`store::batch`), and on both backends a number's later messages see what its
 //! earlier ones changed.
 //!

@@ -9,8 +9,8 @@
 //! `messages::insert_inbound_all`), and the rows no message of the round reads back (new
 //! issues, under numbers reserved from the sequence for the round's reports with one more
 //! statement; audit events; the filing of a message under its issue; an issue's `updated_at`;
-//! a citizen's new language; replies and their outbox entries) wait here and go in with one
-//! statement per table when the round ends: [`PgBatch::flush`].
+//! a citizen's new language; replies and their outbox entries) wait here and go in when the
+//! round ends, all of them in one statement of one sub-statement per table: [`PgBatch::flush`].
 //!
 //! Deferring is safe because nothing on the inbound path reads those rows back within a round:
 //! a round holds one message per number, and a command reads only its own citizen's row and
@@ -32,7 +32,6 @@
 
 use super::Result;
 use crate::store::outbox::Kind;
-use sqlx::postgres::PgHasArrayType;
 use sqlx::{Postgres, Transaction};
 
 /// A Postgres transaction and the rows it holds back.
@@ -154,8 +153,8 @@ impl PgBatch {
         Ok(())
     }
 
-    /// Writes what the round deferred, in the order the foreign keys need: new issues, then
-    /// updates, filings and events, replies, then their outbox entries.
+    /// Writes what the round deferred (new issues, updates, filings, events, replies and their
+    /// outbox entries) in one statement; returns the replies' ids.
     pub(super) async fn flush(&mut self) -> Result<Vec<ReplyId>> {
         let Deferred {
             issue_numbers,
@@ -169,83 +168,96 @@ impl PgBatch {
         // Numbers reserved and not used stay for the next round (none, as every report files
         // exactly one issue; kept rather than lost as a gap in the public numbering).
         self.deferred.issue_numbers = issue_numbers;
-        let tx = &mut *self.tx;
-
-        if !issues.is_empty() {
-            const ISSUES: &str = "insert into issue (issue_id, citizen_id, service_code, \
-                 description, language, created_at, updated_at) overriding system value \
+        if issues.is_empty()
+            && filings.is_empty()
+            && touches.is_empty()
+            && languages.is_empty()
+            && events.is_empty()
+            && replies.is_empty()
+        {
+            return Ok(Vec::new());
+        }
+        // One statement, one round trip: every table's rows from arrays, each sub-statement
+        // doing nothing when its arrays are empty. They share one snapshot and touch different
+        // rows (nothing in a round changes a row another of them writes); the foreign keys are
+        // checked when the whole statement ends, so a filing, an event or a reply may name an
+        // issue filed in the same statement, and an outbox entry the reply it queues.
+        const FLUSH: &str = "with \
+             new_issue as (insert into issue (issue_id, citizen_id, service_code, description, \
+                 language, created_at, updated_at) overriding system value \
                  select issue_id, citizen_id, service_code, description, language, created_at, \
                  created_at from unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], \
                  $5::text[], $6::bigint[]) \
-                 as i(issue_id, citizen_id, service_code, description, language, created_at)";
-            sqlx::query(ISSUES)
-                .bind(issues.iter().map(|i| i.issue_id).collect::<Vec<_>>())
-                .bind(issues.iter().map(|i| i.citizen_id).collect::<Vec<_>>())
-                .bind(
-                    issues
-                        .iter()
-                        .map(|i| i.service_code.as_deref())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    issues
-                        .iter()
-                        .map(|i| i.description.as_str())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    issues
-                        .iter()
-                        .map(|i| i.language.as_str())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(issues.iter().map(|i| i.created_at).collect::<Vec<_>>())
-                .execute(&mut *tx)
-                .await?;
-        }
-
-        const TOUCH: &str = "update issue i set updated_at = v.updated_at \
-             from unnest($1::bigint[], $2::bigint[]) as v(issue_id, updated_at) \
-             where i.issue_id = v.issue_id";
-        update_by_id(tx, TOUCH, touches).await?;
-        const LANGUAGE: &str = "update citizen c set language = v.language \
-             from unnest($1::bigint[], $2::text[]) as v(citizen_id, language) \
-             where c.citizen_id = v.citizen_id";
-        update_by_id(tx, LANGUAGE, languages).await?;
-        const FILE: &str = "update message m set issue_id = v.issue_id \
-             from unnest($1::bigint[], $2::bigint[]) as v(message_id, issue_id) \
-             where m.message_id = v.message_id";
-        update_by_id(tx, FILE, filings).await?;
-
-        if !events.is_empty() {
-            const EVENTS: &str = "insert into issue_event \
-                 (issue_id, kind, actor, body, message_id, created_at) \
-                 select * from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], \
-                 $5::bigint[], $6::bigint[])";
-            sqlx::query(EVENTS)
-                .bind(events.iter().map(|e| e.issue_id).collect::<Vec<_>>())
-                .bind(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
-                .bind(events.iter().map(|e| e.actor.as_str()).collect::<Vec<_>>())
-                .bind(events.iter().map(|e| e.body.as_str()).collect::<Vec<_>>())
-                .bind(events.iter().map(|e| e.message_id).collect::<Vec<_>>())
-                .bind(events.iter().map(|e| e.created_at).collect::<Vec<_>>())
-                .execute(&mut *tx)
-                .await?;
-        }
-
-        if replies.is_empty() {
-            return Ok(Vec::new());
-        }
-        const REPLIES: &str = "insert into message (citizen_id, issue_id, direction, provider, \
-             in_reply_to, body, segments, encoding, status, status_rank, created_at, updated_at) \
-             select citizen_id, issue_id, 'out', provider, in_reply_to, body, segments, encoding, \
-             status, status_rank, created_at, created_at \
-             from unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], \
-             $6::bigint[], $7::text[], $8::text[], $9::bigint[], $10::bigint[]) \
-             as r(citizen_id, issue_id, provider, in_reply_to, body, segments, encoding, status, \
-             status_rank, created_at) \
-             returning in_reply_to, message_id";
-        let ids: Vec<(i64, i64)> = sqlx::query_as(REPLIES)
+                 as i(issue_id, citizen_id, service_code, description, language, created_at)), \
+             touch as (update issue i set updated_at = v.updated_at \
+                 from unnest($7::bigint[], $8::bigint[]) as v(issue_id, updated_at) \
+                 where i.issue_id = v.issue_id), \
+             language as (update citizen c set language = v.language \
+                 from unnest($9::bigint[], $10::text[]) as v(citizen_id, language) \
+                 where c.citizen_id = v.citizen_id), \
+             filing as (update message m set issue_id = v.issue_id \
+                 from unnest($11::bigint[], $12::bigint[]) as v(message_id, issue_id) \
+                 where m.message_id = v.message_id), \
+             event as (insert into issue_event (issue_id, kind, actor, body, message_id, created_at) \
+                 select * from unnest($13::bigint[], $14::text[], $15::text[], $16::text[], \
+                 $17::bigint[], $18::bigint[])), \
+             reply as (insert into message (citizen_id, issue_id, direction, provider, \
+                 in_reply_to, body, segments, encoding, status, status_rank, created_at, updated_at) \
+                 select citizen_id, issue_id, 'out', provider, in_reply_to, body, segments, \
+                 encoding, status, status_rank, created_at, created_at \
+                 from unnest($19::bigint[], $20::bigint[], $21::text[], $22::bigint[], $23::text[], \
+                 $24::bigint[], $25::text[], $26::text[], $27::bigint[], $28::bigint[]) \
+                 as r(citizen_id, issue_id, provider, in_reply_to, body, segments, encoding, \
+                 status, status_rank, created_at) \
+                 returning in_reply_to, message_id), \
+             queued as (insert into outbox (message_id, kind, priority, next_attempt_at, created_at) \
+                 select reply.message_id, q.kind, q.priority, q.due, q.due from reply \
+                 join unnest($29::bigint[], $30::text[], $31::bigint[], $32::bigint[]) \
+                 as q(in_reply_to, kind, priority, due) using (in_reply_to)) \
+             select in_reply_to, message_id from reply";
+        let (touched, touched_at): (Vec<i64>, Vec<i64>) = touches.into_iter().unzip();
+        let (speakers, spoken): (Vec<i64>, Vec<String>) = languages.into_iter().unzip();
+        let (filed, filed_under): (Vec<i64>, Vec<i64>) = filings.into_iter().unzip();
+        let queued: Vec<(&Reply, Kind)> = replies
+            .iter()
+            .filter_map(|r| r.outbox.map(|kind| (r, kind)))
+            .collect();
+        // Planned for its arguments each round (see the module's notes on array lookups).
+        let ids: Vec<(i64, i64)> = sqlx::query_as(FLUSH)
+            .persistent(false)
+            .bind(issues.iter().map(|i| i.issue_id).collect::<Vec<_>>())
+            .bind(issues.iter().map(|i| i.citizen_id).collect::<Vec<_>>())
+            .bind(
+                issues
+                    .iter()
+                    .map(|i| i.service_code.as_deref())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                issues
+                    .iter()
+                    .map(|i| i.description.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                issues
+                    .iter()
+                    .map(|i| i.language.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(issues.iter().map(|i| i.created_at).collect::<Vec<_>>())
+            .bind(touched)
+            .bind(touched_at)
+            .bind(speakers)
+            .bind(spoken)
+            .bind(filed)
+            .bind(filed_under)
+            .bind(events.iter().map(|e| e.issue_id).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| e.actor.as_str()).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| e.body.as_str()).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| e.message_id).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| e.created_at).collect::<Vec<_>>())
             .bind(replies.iter().map(|r| r.citizen_id).collect::<Vec<_>>())
             .bind(replies.iter().map(|r| r.issue_id).collect::<Vec<_>>())
             .bind(replies.iter().map(|r| r.provider).collect::<Vec<_>>())
@@ -261,67 +273,23 @@ impl PgBatch {
             )
             .bind(replies.iter().map(|r| r.status_rank).collect::<Vec<_>>())
             .bind(replies.iter().map(|r| r.created_at).collect::<Vec<_>>())
-            .fetch_all(&mut *tx)
+            .bind(
+                queued
+                    .iter()
+                    .map(|(r, _)| r.in_reply_to)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(queued.iter().map(|(_, k)| k.as_str()).collect::<Vec<_>>())
+            .bind(queued.iter().map(|(_, k)| k.priority()).collect::<Vec<_>>())
+            .bind(queued.iter().map(|(r, _)| r.created_at).collect::<Vec<_>>())
+            .fetch_all(&mut *self.tx)
             .await?;
-        let ids: Vec<ReplyId> = ids
+        Ok(ids
             .into_iter()
             .map(|(in_reply_to, message_id)| ReplyId {
                 in_reply_to,
                 message_id,
             })
-            .collect();
-
-        // The replies that wait for the delivery worker, by the id each was given (a reply
-        // answers exactly one inbound message: `message_reply` is unique).
-        let mut queued = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for reply in &replies {
-            let Some(kind) = reply.outbox else { continue };
-            let id = ids
-                .iter()
-                .find(|id| id.in_reply_to == reply.in_reply_to)
-                .ok_or(sqlx::Error::RowNotFound)?;
-            queued.0.push(id.message_id);
-            queued.1.push(kind.as_str());
-            queued.2.push(kind.priority());
-            queued.3.push(reply.created_at);
-        }
-        if !queued.0.is_empty() {
-            const OUTBOX: &str = "insert into outbox \
-                 (message_id, kind, priority, next_attempt_at, created_at) \
-                 select message_id, kind, priority, due, due \
-                 from unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) \
-                 as q(message_id, kind, priority, due)";
-            sqlx::query(OUTBOX)
-                .bind(queued.0)
-                .bind(queued.1)
-                .bind(queued.2)
-                .bind(queued.3)
-                .execute(&mut *tx)
-                .await?;
-        }
-        Ok(ids)
+            .collect())
     }
-}
-
-/// Runs an `update ... from unnest($1, $2)` of `(id, value)` pairs, if there are any: one
-/// statement for all of them, planned for its arguments (see the module's notes).
-async fn update_by_id<T>(
-    tx: &mut sqlx::PgConnection,
-    sql: &'static str,
-    pairs: Vec<(i64, T)>,
-) -> Result<()>
-where
-    T: for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + PgHasArrayType + Send,
-{
-    if pairs.is_empty() {
-        return Ok(());
-    }
-    let (ids, values): (Vec<i64>, Vec<T>) = pairs.into_iter().unzip();
-    sqlx::query(sql)
-        .persistent(false)
-        .bind(ids)
-        .bind(values)
-        .execute(tx)
-        .await?;
-    Ok(())
 }

@@ -148,7 +148,7 @@ pub enum Tx {
     /// with [`query::query`], inside [`Store::with_direct`].
     Direct(direct::Direct),
     /// A Postgres transaction of the writer lane: rows nothing in the batch reads back wait in
-    /// [`batch::Deferred`] and go in with one statement per table (see [`batch`]).
+    /// [`batch::Deferred`] and go in together when the round ends (see [`batch`]).
     Batch(Box<batch::PgBatch>),
 }
 
@@ -394,7 +394,7 @@ impl Tx {
 
     /// Starts a round of `messages` on a [`Tx::Batch`]: with more than one, rows are deferred
     /// and written together; a message alone is written a statement at a time, with the
-    /// prepared statements for one row (one statement per table either way).
+    /// prepared statements for one row.
     pub fn start_round(&mut self, messages: usize) {
         if let Tx::Batch(batch) = self {
             batch.defer = messages > 1;
