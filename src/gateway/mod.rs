@@ -230,11 +230,11 @@ impl Inner {
                 )
             })
             .collect();
-        // Each report files one issue: their numbers in one statement on Postgres.
+        // Their new issues' numbers in one statement on Postgres.
         let reports = parsed
             .iter()
             .zip(&ids)
-            .filter(|(parsed, id)| id.is_some() && matches!(parsed.command, Command::Report(_)))
+            .filter(|(parsed, id)| id.is_some() && parsed.command.files_an_issue())
             .count();
         issues::reserve_numbers(tx, reports).await?;
 
