@@ -202,9 +202,10 @@ impl Inner {
             .map(|((sms, _), pseudonym)| (sms.from(), pseudonym.as_str()))
             .collect();
         let citizens = citizens::find_or_create_all(tx, &numbers, now).await?;
-        // No lookup first: a replayed webhook is rare, so the insert is the check (the unique
-        // key refuses it). A replay writes nothing (its number is known), and a batch of
-        // nothing but replays is rolled back.
+        // A replay writes nothing (its number is known), and a batch of nothing but replays is
+        // rolled back. On their own, messages are inserted with no lookup first (a replayed
+        // webhook is rare, so the insert is the check: the unique key refuses it); on Postgres
+        // a round looks its messages up and writes them when it ends (`store::batch`).
         let inbound: Vec<_> = round
             .iter()
             .zip(&citizens)

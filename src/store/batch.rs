@@ -5,12 +5,13 @@
 //! held a lane near 950 messages a second and four lanes near 1,700, with Postgres's backends
 //! "idle in transaction" most of the time (BENCHMARKS.md). So the lane works in rounds (each
 //! number at most once per round): the citizens of a round are read with one statement and
-//! their messages stored with another (`citizens::find_or_create_all`,
-//! `messages::insert_inbound_all`), and the rows no message of the round reads back (new
-//! issues, under numbers reserved from the sequence for the round's reports with one more
-//! statement; audit events; the filing of a message under its issue; an issue's `updated_at`;
-//! a citizen's new language; replies and their outbox entries) wait here and go in when the
-//! round ends, all of them in one statement of one sub-statement per table: [`PgBatch::flush`].
+//! their messages given ids from the sequence with another (`citizens::find_or_create_all`,
+//! `messages::insert_inbound_all`), and the rows no message of the round reads back (the
+//! messages themselves, written already filed under their issues; new issues, under numbers
+//! reserved from the sequence for the round's reports with one more statement; audit events;
+//! an issue's `updated_at`; a citizen's new language; replies and their outbox entries) wait
+//! here and go in when the round ends, all in one statement of one sub-statement per table:
+//! [`PgBatch::flush`].
 //!
 //! Deferring is safe because nothing on the inbound path reads those rows back within a round:
 //! a round holds one message per number, and a command reads only its own citizen's row and
@@ -23,7 +24,8 @@
 //! (a reserved issue number, the arrays' planning) for nothing to share. At one webhook at a
 //! time: 466 msg/s with every round set-oriented, 663 this way (BENCHMARKS.md).
 //!
-//! The statements that find rows by an array of keys (the round's citizens, the filings) are
+//! The statements that find rows by an array of keys (the round's citizens, the stored
+//! messages among the round's, the updates in the flush) are
 //! not kept prepared. A prepared statement's plan is made once for any argument, maybe when
 //! the tables were nearly empty (a new deployment, every benchmark), and kept while they grow
 //! until the next ANALYZE: a join with an array of keys then goes on scanning the whole table
@@ -45,6 +47,9 @@ pub struct PgBatch {
 /// The rows a round defers.
 #[derive(Default)]
 pub struct Deferred {
+    /// The round's new inbound messages, under ids taken for them
+    /// ([`PgBatch::take_inbound_ids`]), filed and flagged here before they are written.
+    inbound: Vec<Inbound>,
     /// Issue numbers taken from the sequence for this round's reports, not yet used; the
     /// next one last.
     issue_numbers: Vec<i64>,
@@ -58,6 +63,20 @@ pub struct Deferred {
     languages: Vec<(i64, String)>,
     events: Vec<Event>,
     replies: Vec<Reply>,
+}
+
+/// A new inbound row of `message`.
+pub(crate) struct Inbound {
+    pub message_id: i64,
+    pub citizen_id: i64,
+    pub provider: &'static str,
+    pub provider_message_id: String,
+    pub body: String,
+    pub segments: i64,
+    pub encoding: &'static str,
+    pub created_at: i64,
+    pub issue_id: Option<i64>,
+    pub flag: Option<String>,
 }
 
 /// A new row of `issue`.
@@ -105,8 +124,24 @@ pub struct ReplyId {
 }
 
 impl Deferred {
+    /// Files a message under its issue: a message of the round is written filed, one stored
+    /// already is updated when the round ends.
     pub(crate) fn file(&mut self, message_id: i64, issue_id: i64) {
-        self.filings.push((message_id, issue_id));
+        match self.inbound_mut(message_id) {
+            Some(inbound) => inbound.issue_id = Some(issue_id),
+            None => self.filings.push((message_id, issue_id)),
+        }
+    }
+
+    /// Flags a message of the round, written with its flag; false when it is not one of them.
+    pub(crate) fn flag(&mut self, message_id: i64, flag: &str) -> bool {
+        self.inbound_mut(message_id)
+            .map(|inbound| inbound.flag = Some(flag.to_owned()))
+            .is_some()
+    }
+
+    fn inbound_mut(&mut self, message_id: i64) -> Option<&mut Inbound> {
+        self.inbound.iter_mut().find(|m| m.message_id == message_id)
     }
 
     /// Files a new issue under the next number reserved for the round, if one is left.
@@ -134,6 +169,55 @@ impl Deferred {
 }
 
 impl PgBatch {
+    /// Takes an id from the sequence for each of a round's inbound messages not stored yet, in
+    /// one statement, and keeps them to be written, filed, when the round ends; `None` for a
+    /// message stored already (a replay). Writing them with their issue instead of filing them
+    /// afterwards spares Postgres an update of each message row, which touches every index of
+    /// `message` (`issue_id` is indexed, so the update is not HOT).
+    ///
+    /// A delivery of the same webhook that another transaction commits meanwhile (another
+    /// replica) makes the round's insert fail on the unique key: the batch is then applied one
+    /// message at a time, where the insert comes first and a replay is found at once.
+    pub(super) async fn take_inbound_ids(
+        &mut self,
+        all: &[crate::store::messages::NewInbound<'_>],
+    ) -> Result<Vec<Option<i64>>> {
+        const IDS: &str = "select k.n, nextval(pg_get_serial_sequence('message', 'message_id')) \
+             from unnest($1::text[], $2::text[]) with ordinality as k(provider, provider_message_id, n) \
+             where not exists (select 1 from message m where m.provider = k.provider \
+             and m.provider_message_id = k.provider_message_id)";
+        // Planned for its arguments (see the module's notes on array lookups).
+        let ids: Vec<(i64, i64)> = sqlx::query_as(IDS)
+            .persistent(false)
+            .bind(all.iter().map(|m| m.provider.as_str()).collect::<Vec<_>>())
+            .bind(
+                all.iter()
+                    .map(|m| m.provider_message_id)
+                    .collect::<Vec<_>>(),
+            )
+            .fetch_all(&mut *self.tx)
+            .await?;
+        let mut taken = vec![None; all.len()];
+        for (n, message_id) in ids {
+            let m = &all[(n - 1) as usize];
+            let cost = crate::sms::Segments::of(m.body);
+            self.deferred.inbound.push(Inbound {
+                message_id,
+                citizen_id: m.citizen_id,
+                provider: m.provider.as_str(),
+                provider_message_id: m.provider_message_id.to_owned(),
+                body: m.body.to_owned(),
+                segments: cost.count as i64,
+                encoding: cost.encoding.as_str(),
+                created_at: m.now,
+                issue_id: None,
+                flag: None,
+            });
+            taken[(n - 1) as usize] = Some(message_id);
+        }
+        Ok(taken)
+    }
+
     /// Takes `count` issue numbers from the sequence, in one statement, for the round's
     /// reports to use (see [`Deferred::issue`]).
     pub(super) async fn reserve_issue_numbers(&mut self, count: usize) -> Result<()> {
@@ -157,6 +241,7 @@ impl PgBatch {
     /// outbox entries) in one statement; returns the replies' ids.
     pub(super) async fn flush(&mut self) -> Result<Vec<ReplyId>> {
         let Deferred {
+            inbound,
             issue_numbers,
             issues,
             filings,
@@ -168,7 +253,8 @@ impl PgBatch {
         // Numbers reserved and not used stay for the next round (none, as every report files
         // exactly one issue; kept rather than lost as a gap in the public numbering).
         self.deferred.issue_numbers = issue_numbers;
-        if issues.is_empty()
+        if inbound.is_empty()
+            && issues.is_empty()
             && filings.is_empty()
             && touches.is_empty()
             && languages.is_empty()
@@ -183,6 +269,15 @@ impl PgBatch {
         // checked when the whole statement ends, so a filing, an event or a reply may name an
         // issue filed in the same statement, and an outbox entry the reply it queues.
         const FLUSH: &str = "with \
+             inbound as (insert into message (message_id, citizen_id, issue_id, direction, \
+                 provider, provider_message_id, body, segments, encoding, status, flag, \
+                 created_at, updated_at) overriding system value \
+                 select message_id, citizen_id, issue_id, 'in', provider, provider_message_id, \
+                 body, segments, encoding, 'received', flag, created_at, created_at \
+                 from unnest($33::bigint[], $34::bigint[], $35::bigint[], $36::text[], $37::text[], \
+                 $38::text[], $39::bigint[], $40::text[], $41::text[], $42::bigint[]) \
+                 as m(message_id, citizen_id, issue_id, provider, provider_message_id, body, \
+                 segments, encoding, flag, created_at)), \
              new_issue as (insert into issue (issue_id, citizen_id, service_code, description, \
                  language, created_at, updated_at) overriding system value \
                  select issue_id, citizen_id, service_code, description, language, created_at, \
@@ -282,6 +377,26 @@ impl PgBatch {
             .bind(queued.iter().map(|(_, k)| k.as_str()).collect::<Vec<_>>())
             .bind(queued.iter().map(|(_, k)| k.priority()).collect::<Vec<_>>())
             .bind(queued.iter().map(|(r, _)| r.created_at).collect::<Vec<_>>())
+            .bind(inbound.iter().map(|m| m.message_id).collect::<Vec<_>>())
+            .bind(inbound.iter().map(|m| m.citizen_id).collect::<Vec<_>>())
+            .bind(inbound.iter().map(|m| m.issue_id).collect::<Vec<_>>())
+            .bind(inbound.iter().map(|m| m.provider).collect::<Vec<_>>())
+            .bind(
+                inbound
+                    .iter()
+                    .map(|m| m.provider_message_id.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(inbound.iter().map(|m| m.body.as_str()).collect::<Vec<_>>())
+            .bind(inbound.iter().map(|m| m.segments).collect::<Vec<_>>())
+            .bind(inbound.iter().map(|m| m.encoding).collect::<Vec<_>>())
+            .bind(
+                inbound
+                    .iter()
+                    .map(|m| m.flag.as_deref())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(inbound.iter().map(|m| m.created_at).collect::<Vec<_>>())
             .fetch_all(&mut *self.tx)
             .await?;
         Ok(ids

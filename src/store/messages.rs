@@ -68,9 +68,9 @@ pub async fn insert_inbound(tx: &mut Tx, m: NewInbound<'_>) -> Result<Option<i64
 }
 
 /// [`insert_inbound`] for several messages, in their order. On the writer lane's Postgres
-/// transaction one statement stores them all (see `store::batch`); elsewhere one after the
-/// other. A message whose (provider, id) is stored already, or comes twice, is `None` (after
-/// its first).
+/// transaction one statement takes their ids and they are written when the round ends (see
+/// `store::batch`); elsewhere one after the other. A message whose (provider, id) is stored
+/// already, or comes twice, is `None` (after its first).
 pub async fn insert_inbound_all(tx: &mut Tx, all: &[NewInbound<'_>]) -> Result<Vec<Option<i64>>> {
     // One message: the prepared statement for one, as on the other kinds of transaction.
     let (Tx::Batch(batch), 2..) = (&mut *tx, all.len()) else {
@@ -80,6 +80,17 @@ pub async fn insert_inbound_all(tx: &mut Tx, all: &[NewInbound<'_>]) -> Result<V
         }
         return Ok(ids);
     };
+    // Written when the round ends, with their issues (`PgBatch::take_inbound_ids`); unless
+    // the same webhook is twice in the round (the same id from two numbers: forged, or a
+    // provider's bug), which the insert below sorts out.
+    let twice = all.iter().enumerate().any(|(i, m)| {
+        all[..i].iter().any(|earlier| {
+            earlier.provider == m.provider && earlier.provider_message_id == m.provider_message_id
+        })
+    });
+    if !twice {
+        return batch.take_inbound_ids(all).await;
+    }
     const SQL: &str = "insert into message (citizen_id, direction, provider, provider_message_id, \
          body, segments, encoding, status, created_at, updated_at) \
          select citizen_id, 'in', provider, provider_message_id, body, segments, encoding, \
@@ -204,6 +215,11 @@ pub async fn insert_reply(
 /// Marks a message for officials (`possible_opt_out`, `flood`).
 pub async fn set_flag(tx: &mut Tx, message_id: i64, flag: &str) -> Result<()> {
     const SQL: &str = "update message set flag = $2 where message_id = $1";
+    if let Some(deferred) = tx.deferred()
+        && deferred.flag(message_id, flag)
+    {
+        return Ok(());
+    }
     query(SQL).bind(message_id).bind(flag).execute(tx).await?;
     Ok(())
 }

@@ -371,6 +371,20 @@ both_backends! {
         assert_eq!(app.scalar("select count(*) from citizen where opted_out_at is not null").await, 0);
     }
 
+    async fn longer_messages_starting_with_stop_arriving_together_are_each_flagged(app) {
+        // Twenty numbers at once: on Postgres they share rounds of the writer lane, whose
+        // messages are written, with their flags, when the round ends.
+        let app = &app;
+        futures_util::future::join_all((0..20).map(|i| async move {
+            let reply = app.text(&format!("+1415555{:04}", 700 + i), "STOP the construction noise at night please").await.reply();
+            assert!(reply.starts_with("Thanks! Report #"), "{reply}");
+        }))
+        .await;
+        assert_eq!(app.scalar("select count(*) from message where direction = 'in' and flag = 'possible_opt_out'").await, 20);
+        assert_eq!(app.scalar("select count(*) from message where direction = 'in' and issue_id is not null").await, 20);
+        assert_eq!(app.scalar("select count(*) from citizen where opted_out_at is not null").await, 0);
+    }
+
     async fn the_flood_guard_stops_auto_replies_but_keeps_every_message(app) {
         const BOT: &str = "+14155550602";
         let mut answered = 0;
