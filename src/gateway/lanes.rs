@@ -101,8 +101,10 @@ async fn run(inner: Arc<Inner>, mut receiver: mpsc::Receiver<Job>) {
         // Release builds fall back, one message at a time. In debug builds (the tests) a failed
         // batch is a bug the fallback would hide: a statement of the inbound path not written
         // with `store::query`, work that waited, or a set-oriented statement of a round that
-        // fails where its one-row form would not. None of the tests makes a batch fail.
-        debug_assert!(false, "a batch failed: {error}");
+        // fails where its one-row form would not. The one legitimate failure is a race over a
+        // webhook's id with another writer (a unique key or a deadlock: two lanes each inserting
+        // an id the other holds); one by one, the copy is then answered as a replay.
+        debug_assert!(error.is_write_conflict(), "a batch failed: {error}");
         metrics::counter!("civicline_write_batch_failures_total").increment(1);
         tracing::warn!(
             %error,

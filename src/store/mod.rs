@@ -57,6 +57,18 @@ pub enum StoreError {
     Pending,
 }
 
+impl StoreError {
+    /// Another writer stored or holds the same key: a unique key refused the row, or Postgres
+    /// broke a deadlock between two writers each waiting on a key the other inserted. Both come
+    /// from deliveries of one webhook applied at once by different writers (replicas, or lanes
+    /// for an id forged from another number).
+    pub fn is_write_conflict(&self) -> bool {
+        const DEADLOCK: &str = "40P01";
+        matches!(self, StoreError::Database(sqlx::Error::Database(e))
+            if e.is_unique_violation() || e.code().as_deref() == Some(DEADLOCK))
+    }
+}
+
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 #[derive(Clone)]

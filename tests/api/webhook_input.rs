@@ -15,6 +15,27 @@ async fn with_history(app: &TestApp) -> [i64; 5] {
 }
 
 both_backends! {
+    async fn one_message_id_sent_from_two_numbers_at_once_is_stored_once(app) {
+        // Forged (or buggy) webhooks each reusing another's MessageSid, all at once: each id
+        // stored once, every delivery answered. On Postgres two writer lanes may take the
+        // same ids in batches of their own and wait on each other (Postgres breaks the
+        // deadlock) or fail on the unique key; the failed batch's messages are then applied
+        // again one by one, the copies answered as replays.
+        let sids: Vec<String> = (0..20).map(|_| new_sid()).collect();
+        let app = &app;
+        let answers = futures_util::future::join_all((0..40).map(|i| {
+            let sid = sids[i % 20].clone();
+            async move {
+                let form = twilio_form(&sid, &format!("+1415556{:04}", 100 + i), "POTHOLE on Main St");
+                app.post_signed(&form).await.status
+            }
+        }))
+        .await;
+        assert!(answers.iter().all(|&status| status == 200), "{answers:?}");
+        assert_eq!(app.scalar("select count(*) from message where direction = 'in'").await, 20);
+        assert_eq!(app.scalar("select count(*) from issue").await, 20);
+    }
+
     async fn forged_signature_is_refused_and_stores_nothing(app) {
         let before = with_history(&app).await;
         let form = twilio_form(&new_sid(), CITIZEN, "POTHOLE forged");
