@@ -175,9 +175,10 @@ impl PgBatch {
     /// afterwards spares Postgres an update of each message row, which touches every index of
     /// `message` (`issue_id` is indexed, so the update is not HOT).
     ///
-    /// A delivery of the same webhook that another transaction commits meanwhile (another
-    /// replica) makes the round's insert fail on the unique key: the batch is then applied one
-    /// message at a time, where the insert comes first and a replay is found at once.
+    /// A delivery of the same webhook that another writer stores meanwhile (another replica, or
+    /// another lane for an id forged from another number) makes the round's insert fail on the
+    /// unique key, or deadlock with that writer: the batch is then applied one message at a
+    /// time, where the insert comes first and the copy is answered as a replay.
     pub(super) async fn take_inbound_ids(
         &mut self,
         all: &[crate::store::messages::NewInbound<'_>],
@@ -237,8 +238,8 @@ impl PgBatch {
         Ok(())
     }
 
-    /// Writes what the round deferred (new issues, updates, filings, events, replies and their
-    /// outbox entries) in one statement; returns the replies' ids.
+    /// Writes what the round deferred (its inbound messages, new issues, updates, filings,
+    /// events, replies and their outbox entries) in one statement; returns the replies' ids.
     pub(super) async fn flush(&mut self) -> Result<Vec<ReplyId>> {
         let Deferred {
             inbound,

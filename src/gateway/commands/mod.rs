@@ -192,7 +192,6 @@ impl Command {
         }
     }
 
-    /// The name used in logs and metrics.
     /// True when applying it always files a new issue, so a round of the writer lane can take
     /// the issue's number ahead, with the others' (`store::issues::reserve_numbers`). Free text
     /// files one only when its number has no open report to add to, and then inserts at once.
@@ -200,6 +199,7 @@ impl Command {
         matches!(self, Command::Report(_))
     }
 
+    /// The name used in logs and metrics.
     pub fn name(&self) -> &'static str {
         match self {
             Command::OptOut(_) => "opt_out",
