@@ -67,70 +67,32 @@ pub async fn insert_inbound(tx: &mut Tx, m: NewInbound<'_>) -> Result<Option<i64
     Ok(id)
 }
 
-/// [`insert_inbound`] for several messages, in their order. On the writer lane's Postgres
-/// transaction one statement takes their ids and they are written when the round ends (see
-/// `store::batch`); elsewhere one after the other. A message whose (provider, id) is stored
-/// already, or comes twice, is `None` (after its first).
+/// [`insert_inbound`] for several messages, in their order. In a Postgres round that defers
+/// (`Tx::start_round`) one statement takes their ids and they are written, filed, when the
+/// round ends (`PgBatch::take_inbound_ids`); elsewhere one after the other. A message whose
+/// (provider, id) is stored already, or comes twice, is `None` (after its first).
 pub async fn insert_inbound_all(tx: &mut Tx, all: &[NewInbound<'_>]) -> Result<Vec<Option<i64>>> {
-    // One message: the prepared statement for one, as on the other kinds of transaction.
-    let (Tx::Batch(batch), 2..) = (&mut *tx, all.len()) else {
-        let mut ids = Vec::with_capacity(all.len());
-        for m in all {
-            ids.push(insert_inbound(tx, *m).await?);
-        }
-        return Ok(ids);
-    };
-    // Written when the round ends, with their issues (`PgBatch::take_inbound_ids`); unless
-    // the same webhook is twice in the round (the same id from two numbers: forged, or a
-    // provider's bug), which the insert below sorts out.
-    let twice = all.iter().enumerate().any(|(i, m)| {
-        all[..i].iter().any(|earlier| {
-            earlier.provider == m.provider && earlier.provider_message_id == m.provider_message_id
+    // The same webhook twice in a round (one id from two numbers: forged, or a provider's bug)
+    // goes one by one, where the unique key answers the copy.
+    let twice = || {
+        all.iter().enumerate().any(|(i, m)| {
+            all[..i].iter().any(|earlier| {
+                earlier.provider == m.provider
+                    && earlier.provider_message_id == m.provider_message_id
+            })
         })
-    });
-    if !twice {
+    };
+    if let Tx::Batch(batch) = &mut *tx
+        && batch.defer
+        && !twice()
+    {
         return batch.take_inbound_ids(all).await;
     }
-    const SQL: &str = "insert into message (citizen_id, direction, provider, provider_message_id, \
-         body, segments, encoding, status, created_at, updated_at) \
-         select citizen_id, 'in', provider, provider_message_id, body, segments, encoding, \
-         'received', created_at, created_at \
-         from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], \
-         $7::bigint[]) as m(citizen_id, provider, provider_message_id, body, segments, encoding, \
-         created_at) \
-         on conflict (provider, provider_message_id) do nothing \
-         returning provider, provider_message_id, message_id";
-    let costs: Vec<Segments> = all.iter().map(|m| Segments::of(m.body)).collect();
-    let stored: Vec<(String, String, i64)> = sqlx::query_as(SQL)
-        .bind(all.iter().map(|m| m.citizen_id).collect::<Vec<_>>())
-        .bind(all.iter().map(|m| m.provider.as_str()).collect::<Vec<_>>())
-        .bind(
-            all.iter()
-                .map(|m| m.provider_message_id)
-                .collect::<Vec<_>>(),
-        )
-        .bind(all.iter().map(|m| m.body).collect::<Vec<_>>())
-        .bind(costs.iter().map(|c| c.count as i64).collect::<Vec<_>>())
-        .bind(
-            costs
-                .iter()
-                .map(|c| c.encoding.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind(all.iter().map(|m| m.now).collect::<Vec<_>>())
-        .fetch_all(&mut *batch.tx)
-        .await?;
-    // At most a batch of rows: found by a scan, no key allocated per message.
-    let mut stored = stored;
-    Ok(all
-        .iter()
-        .map(|m| {
-            let at = stored.iter().position(|(provider, id, _)| {
-                provider == m.provider.as_str() && id == m.provider_message_id
-            })?;
-            Some(stored.swap_remove(at).2)
-        })
-        .collect())
+    let mut ids = Vec::with_capacity(all.len());
+    for m in all {
+        ids.push(insert_inbound(tx, *m).await?);
+    }
+    Ok(ids)
 }
 
 /// An outbound message about to be stored.

@@ -3,6 +3,7 @@
 
 use crate::both_backends;
 use crate::helpers::{TestApp, new_sid, twilio_form};
+use civicline::sms::{PhoneNumber, Provider};
 
 const CITIZEN: &str = "+14158675309";
 
@@ -15,6 +16,40 @@ async fn with_history(app: &TestApp) -> [i64; 5] {
 }
 
 both_backends! {
+    async fn one_webhook_id_twice_in_a_round_of_the_writer_is_stored_once(app) {
+        // Below the lanes, deterministically: one round of the writer's transaction holding
+        // the same id from two numbers (on Postgres a round that writes its messages at its
+        // end would otherwise fail at commit on the unique key).
+        use civicline::store::{Store, citizens, messages};
+        let store = Store::connect(&app.settings.database.url, 1).await.unwrap();
+        let now = civicline::store::now_ms();
+        let mut tx = store.begin_batch().await.unwrap();
+        let mut ids = Vec::new();
+        for (phone, pseudonym) in [("+14155550701", "p1"), ("+14155550702", "p2")] {
+            let phone = PhoneNumber::parse(phone, None).unwrap();
+            ids.push(citizens::find_or_create(&mut tx, &phone, pseudonym, now).await.unwrap().citizen_id);
+        }
+        let (shared, other) = (new_sid(), new_sid());
+        let message = |citizen_id, provider_message_id| messages::NewInbound {
+            citizen_id,
+            provider: Provider::Twilio,
+            provider_message_id,
+            body: "POTHOLE on Main St",
+            now,
+        };
+        tx.start_round(3);
+        let stored = messages::insert_inbound_all(
+            &mut tx,
+            &[message(ids[0], &shared), message(ids[1], &other), message(ids[1], &shared)],
+        )
+        .await
+        .unwrap();
+        assert!(stored[0].is_some() && stored[1].is_some(), "{stored:?}");
+        assert_eq!(stored[2], None, "the copy is not stored again");
+        tx.commit().await.unwrap();
+        assert_eq!(app.scalar("select count(*) from message where direction = 'in'").await, 2);
+    }
+
     async fn one_message_id_sent_from_two_numbers_at_once_is_stored_once(app) {
         // Forged (or buggy) webhooks each reusing another's MessageSid, all at once: each id
         // stored once, every delivery answered. On Postgres two writer lanes may take the
