@@ -67,6 +67,27 @@ impl StoreError {
         matches!(self, StoreError::Database(sqlx::Error::Database(e))
             if e.is_unique_violation() || e.code().as_deref() == Some(DEADLOCK))
     }
+
+    /// The connection to the database went away: the server restarted or failed over, an
+    /// operator ended the session (`pg_terminate_backend`), the network dropped. A transaction
+    /// it held was not committed, or, lost during its commit, may have been: either way a
+    /// message applied again meets its own row if it is stored, and is answered as a replay.
+    pub fn is_connection_lost(&self) -> bool {
+        match self {
+            StoreError::Database(
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::WorkerCrashed,
+            ) => true,
+            // Class 08: connection exception; 57P0x: the server shut the session down.
+            StoreError::Database(sqlx::Error::Database(e)) => e
+                .code()
+                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+            _ => false,
+        }
+    }
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -207,7 +228,11 @@ impl Store {
     /// Connects without migrating. `sqlite://` files are created when missing.
     pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> Result<Store> {
         let backend = if url.is_postgres() {
-            let options = PgConnectOptions::from_str(url.expose())?;
+            let mut options = PgConnectOptions::from_str(url.expose())?;
+            // Named in `pg_stat_activity` and the server's logs, unless the URL names it.
+            if options.get_application_name().is_none() {
+                options = options.application_name("civicline");
+            }
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections.max(1))
                 .acquire_timeout(Duration::from_secs(5))

@@ -1,6 +1,6 @@
 //! Crash safety: the server is killed with SIGKILL in the middle of a burst, three times, and
 //! restarted on the same database. Every message it acknowledged (HTTP 200) must be stored, and
-//! none twice.
+//! none twice. And the database's side of it: Postgres ending the server's sessions mid-burst.
 
 use crate::helpers::{AUTH_TOKEN, Backend, PUBLIC_URL, TestDb, new_sid, twilio_form};
 use std::process::{Child, Command, Stdio};
@@ -148,4 +148,85 @@ async fn committed_messages_reach_the_sqlite_file_without_the_wal_filling() {
         size() > before,
         "50 reports of 400 bytes are committed but the database file is still {before} bytes"
     );
+}
+
+/// Postgres ends every session of the server, five times in a burst (a failover, a restart, an
+/// operator's `pg_terminate_backend`): webhooks caught in a batch are answered 503, so the
+/// provider delivers them again, and none that was answered 200 is lost; the server carries on
+/// on new connections, and a message delivered again after a lost commit is stored once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_ended_by_postgres_mid_burst_lose_and_double_nothing() {
+    use futures_util::StreamExt;
+    let Some(app) = crate::helpers::spawn_app(Backend::Postgres).await else {
+        return;
+    };
+    let forms: Vec<_> = (0..800)
+        .map(|i| {
+            let from = format!("+1415{:07}", 6_000_000 + i % 400);
+            twilio_form(&new_sid(), &from, &format!("POTHOLE number {i} on Main St"))
+        })
+        .collect();
+    let sending = std::sync::atomic::AtomicBool::new(true);
+    let app = &app;
+    let burst = futures_util::stream::iter(&forms)
+        .map(|form| async move { (form, app.post_signed(form).await.status) })
+        .buffer_unordered(32)
+        .collect::<Vec<_>>();
+    let burst = async {
+        let answers = burst.await;
+        sending.store(false, std::sync::atomic::Ordering::SeqCst);
+        answers
+    };
+    let schema = app
+        .text_value("select current_setting('application_name')")
+        .await;
+    let end_sessions = format!(
+        "select count(pg_terminate_backend(pid)) from pg_stat_activity \
+         where application_name = '{}' and pid <> pg_backend_pid()",
+        schema.unwrap()
+    );
+    let faults = async {
+        let mut ended = Vec::new();
+        while ended.len() < 5 && sending.load(std::sync::atomic::Ordering::SeqCst) {
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+            ended.push(app.scalar(&end_sessions).await);
+        }
+        ended
+    };
+    let (answers, ended) = tokio::join!(burst, faults);
+    assert_eq!(ended.len(), 5, "the burst outlasted the faults: {ended:?}");
+    let refused: Vec<_> = answers
+        .iter()
+        .filter(|(_, status)| *status != 200)
+        .map(|(form, status)| {
+            assert_eq!(*status, 503, "a lost connection asks for the message again");
+            *form
+        })
+        .collect();
+    eprintln!(
+        "sessions ended {ended:?}: {} of {} webhooks answered 503",
+        refused.len(),
+        forms.len()
+    );
+    // The provider delivers the refused ones again, and (as after a timeout) some answered ones.
+    for form in refused.iter().copied().chain(forms.iter().step_by(50)) {
+        let answer = app.post_signed(form).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert!(answer.reply().contains('#'), "{}", answer.body);
+    }
+    let stored = app
+        .scalar("select count(distinct provider_message_id) from message where direction = 'in'")
+        .await;
+    assert_eq!(stored, 800);
+    for (table, n) in [
+        ("message where direction = 'in'", 800),
+        ("message where direction = 'out'", 800),
+        ("issue", 800),
+    ] {
+        assert_eq!(
+            app.scalar(&format!("select count(*) from {table}")).await,
+            n,
+            "{table}"
+        );
+    }
 }

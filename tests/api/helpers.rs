@@ -81,7 +81,10 @@ impl TestDb {
             TestDb::Sqlite { path } => format!("sqlite://{}", path.display()),
             TestDb::Postgres { admin_url, schema } => {
                 let sep = if admin_url.contains('?') { '&' } else { '?' };
-                format!("{admin_url}{sep}options=-c%20search_path%3D{schema}")
+                // Named after the schema, so a test can find the app's sessions.
+                format!(
+                    "{admin_url}{sep}options=-c%20search_path%3D{schema}&application_name={schema}"
+                )
             }
         }
     }
