@@ -22,11 +22,11 @@
 //! connection and its prepared statements from one batch to the next, for at most
 //! `store::DIRECT_HOLD`. On Postgres it runs through sqlx as everything else.
 //!
-//! When a batch fails (a constraint no message expected, a lost connection) nobody was answered
-//! yet and nothing of it was committed (or, a connection lost during the commit itself, all of
-//! it): each of its messages is applied again in a sqlx transaction of its own, so one bad
-//! message costs only itself, and a message already stored meets its own row and is answered
-//! as a replay.
+//! When a batch fails (a constraint no message expected, a lost connection, a full disk) nobody
+//! was answered yet and nothing of it was committed (or, a connection lost during the commit
+//! itself, all of it): each of its messages is applied again in a sqlx transaction of its own,
+//! so one bad message costs only itself, a message already stored meets its own row and is
+//! answered as a replay, and one that still cannot be stored is answered 503.
 //!
 //! An acknowledged message is a committed one: the webhook hears back only after the commit.
 
@@ -113,9 +113,10 @@ async fn run(inner: Arc<Inner>, mut receiver: mpsc::Receiver<Job>) {
         // fails where its one-row form would not. The legitimate failures are a race over a
         // webhook's id with another writer (a unique key or a deadlock: two lanes each inserting
         // an id the other holds), where one by one the copy is answered as a replay, and a
-        // connection lost mid-batch, where each message is applied again on a new one.
+        // database that went away or cannot write (a lost connection, a full disk), where each
+        // message is tried again on its own and answered 503 if it still cannot be stored.
         debug_assert!(
-            error.is_write_conflict() || error.is_connection_lost(),
+            error.is_write_conflict() || error.is_unavailable(),
             "a batch failed: {error}"
         );
         metrics::counter!("civicline_write_batch_failures_total").increment(1);

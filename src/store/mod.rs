@@ -68,11 +68,16 @@ impl StoreError {
             if e.is_unique_violation() || e.code().as_deref() == Some(DEADLOCK))
     }
 
-    /// The connection to the database went away: the server restarted or failed over, an
-    /// operator ended the session (`pg_terminate_backend`), the network dropped. A transaction
-    /// it held was not committed, or, lost during its commit, may have been: either way a
-    /// message applied again meets its own row if it is stored, and is answered as a replay.
-    pub fn is_connection_lost(&self) -> bool {
+    /// The database cannot be reached or written right now, an operational fault rather than
+    /// a statement's: the connection went away (Postgres restarted or failed over, an operator
+    /// ended the session, the network dropped), or SQLite could not write its files (a full
+    /// disk, an I/O error, a lock another process held past the busy timeout). A transaction
+    /// caught in it was not committed, or, a connection lost during its commit, may have been:
+    /// either way a message applied again meets its own row if it is stored, and is answered as
+    /// a replay.
+    pub fn is_unavailable(&self) -> bool {
+        // SQLite's primary result codes: BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN.
+        const SQLITE: [i32; 6] = [5, 6, 8, 10, 13, 14];
         match self {
             StoreError::Database(
                 sqlx::Error::Io(_)
@@ -81,10 +86,20 @@ impl StoreError {
                 | sqlx::Error::PoolTimedOut
                 | sqlx::Error::WorkerCrashed,
             ) => true,
-            // Class 08: connection exception; 57P0x: the server shut the session down.
-            StoreError::Database(sqlx::Error::Database(e)) => e
-                .code()
-                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+            StoreError::Database(sqlx::Error::Database(e)) => {
+                let Some(code) = e.code() else { return false };
+                if e.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                    // The extended code, whose low byte is the primary one.
+                    code.parse::<i32>()
+                        .is_ok_and(|code| SQLITE.contains(&(code & 0xff)))
+                } else {
+                    // Class 08: connection exception; 57P0x: the server shut the session down.
+                    code.starts_with("08") || code.starts_with("57P")
+                }
+            }
+            StoreError::Direct(rusqlite::Error::SqliteFailure(e, _)) => {
+                SQLITE.contains(&(e.extended_code & 0xff))
+            }
             _ => false,
         }
     }

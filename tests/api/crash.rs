@@ -3,11 +3,17 @@
 //! none twice. And the database's side of it: Postgres ending the server's sessions mid-burst.
 
 use crate::helpers::{AUTH_TOKEN, Backend, PUBLIC_URL, TestDb, new_sid, twilio_form};
+use civicline::providers::form::Form;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 fn start(db: &TestDb, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_civicline"))
+    start_with(Command::new(env!("CARGO_BIN_EXE_civicline")), db, port)
+}
+
+/// Starts `command` (civicline, or a shell that becomes civicline) serving `db` on `port`.
+fn start_with(mut command: Command, db: &TestDb, port: u16) -> Child {
+    command
         .env("CIVICLINE_SERVER__BIND", format!("127.0.0.1:{port}"))
         .env("CIVICLINE_SERVER__PUBLIC_URL", PUBLIC_URL)
         .env("CIVICLINE_DATABASE__URL", db.url())
@@ -19,27 +25,68 @@ fn start(db: &TestDb, port: u16) -> Child {
         .expect("civicline starts")
 }
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn wait_up(client: &reqwest::Client, port: u16) {
+    crate::helpers::eventually("the server is up", || async {
+        client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .is_ok()
+    })
+    .await;
+}
+
+/// Delivers a webhook as Twilio does, signed; the status it was answered with.
+async fn deliver(client: &reqwest::Client, port: u16, form: &Form) -> reqwest::Result<u16> {
+    let signature = civicline::providers::twilio::signature(
+        AUTH_TOKEN,
+        &format!("{PUBLIC_URL}/sms/twilio"),
+        form.pairs(),
+    );
+    let response = client
+        .post(format!("http://127.0.0.1:{port}/sms/twilio"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("X-Twilio-Signature", signature)
+        .body(form.encode())
+        .send()
+        .await?;
+    Ok(response.status().as_u16())
+}
+
+/// How many times each MessageSid is stored.
+async fn stored_sids(db: &TestDb) -> std::collections::HashMap<String, i64> {
+    const SQL: &str = "select provider_message_id, count(*) from message where direction = 'in' group by provider_message_id";
+    let stored: Vec<(String, i64)> = match db {
+        TestDb::Sqlite { .. } => sqlx::query_as(SQL)
+            .fetch_all(&sqlx::SqlitePool::connect(&db.url()).await.unwrap())
+            .await
+            .unwrap(),
+        TestDb::Postgres { .. } => sqlx::query_as(SQL)
+            .fetch_all(&sqlx::PgPool::connect(&db.url()).await.unwrap())
+            .await
+            .unwrap(),
+    };
+    stored.into_iter().collect()
+}
+
 async fn crash_three_times(backend: Backend) {
     let Some(db) = TestDb::create(backend).await else {
         return;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let client = civicline::providers::http_client();
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     for round in 0..3 {
         let mut server = start(&db, port);
-        crate::helpers::eventually("the server is up", || async {
-            client
-                .get(format!("http://127.0.0.1:{port}/healthz"))
-                .send()
-                .await
-                .is_ok()
-        })
-        .await;
+        wait_up(&client, port).await;
         // Sixteen senders texting as fast as they can until the server dies under them.
         let mut senders = Vec::new();
         for sender in 0..16 {
@@ -51,26 +98,14 @@ async fn crash_three_times(backend: Backend) {
                         &format!("+1415{:03}{:04}", 100 + round * 16 + sender, n % 10_000),
                         "POTHOLE on Main St",
                     );
-                    let signature = civicline::providers::twilio::signature(
-                        AUTH_TOKEN,
-                        &format!("{PUBLIC_URL}/sms/twilio"),
-                        form.pairs(),
-                    );
-                    let sent = client
-                        .post(format!("http://127.0.0.1:{port}/sms/twilio"))
-                        .header("content-type", "application/x-www-form-urlencoded")
-                        .header("X-Twilio-Signature", signature)
-                        .body(form.encode())
-                        .send()
-                        .await;
-                    match sent {
-                        Ok(response) if response.status() == 200 => {
+                    match deliver(&client, port, &form).await {
+                        Ok(200) => {
                             acknowledged
                                 .lock()
                                 .unwrap()
                                 .push(form.get("MessageSid").unwrap().to_owned());
                         }
-                        Ok(response) => panic!("unexpected answer {}", response.status()),
+                        Ok(status) => panic!("unexpected answer {status}"),
                         Err(_) => return, // the server is gone
                     }
                 }
@@ -93,18 +128,7 @@ async fn crash_three_times(backend: Backend) {
         "{} messages acknowledged across three crashes",
         acknowledged.len()
     );
-    const SQL: &str = "select provider_message_id, count(*) from message where direction = 'in' group by provider_message_id";
-    let stored: Vec<(String, i64)> = match backend {
-        Backend::Sqlite => sqlx::query_as(SQL)
-            .fetch_all(&sqlx::SqlitePool::connect(&db.url()).await.unwrap())
-            .await
-            .unwrap(),
-        Backend::Postgres => sqlx::query_as(SQL)
-            .fetch_all(&sqlx::PgPool::connect(&db.url()).await.unwrap())
-            .await
-            .unwrap(),
-    };
-    let stored: std::collections::HashMap<String, i64> = stored.into_iter().collect();
+    let stored = stored_sids(&db).await;
     for sid in &acknowledged {
         assert_eq!(
             stored.get(sid),
@@ -229,4 +253,92 @@ async fn sessions_ended_by_postgres_mid_burst_lose_and_double_nothing() {
             "{table}"
         );
     }
+}
+
+/// The disk fills under the SQLite server: a file-size limit on its process (`ulimit -S -f`, with
+/// SIGXFSZ ignored) makes its writes fail as they do on a full disk. Messages it cannot store
+/// are answered 503 (unacknowledged: the provider can deliver them again), never 200; what it
+/// acknowledged stays; it keeps running, and when space comes back (the limit lifted on the
+/// running process) it stores again, the refused messages too, without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_refuses_new_messages_keeps_the_rest_and_recovers_without_a_restart() {
+    use futures_util::StreamExt;
+    let db = TestDb::create(Backend::Sqlite).await.unwrap();
+    let port = free_port();
+    let mut shell = Command::new("bash");
+    shell.args([
+        "-c",
+        "trap '' XFSZ; ulimit -S -f 4096; exec \"$0\"",
+        env!("CARGO_BIN_EXE_civicline"),
+    ]);
+    let mut server = start_with(shell, &db, port);
+    let client = civicline::providers::http_client();
+    wait_up(&client, port).await;
+    let (mut acknowledged, mut refused) = (Vec::new(), Vec::new());
+    let mut sent = 0;
+    while refused.len() < 20 {
+        assert!(sent < 30_000, "4 MiB never filled");
+        let forms: Vec<Form> = (sent..sent + 16)
+            .map(|n| {
+                let from = format!("+1415{:07}", 7_000_000 + n % 1000);
+                twilio_form(&new_sid(), &from, &format!("POTHOLE number {n} on Main St"))
+            })
+            .collect();
+        sent += forms.len();
+        let answers: Vec<_> = futures_util::stream::iter(forms)
+            .map(|form| async {
+                let status = deliver(&client, port, &form).await.unwrap();
+                (form, status)
+            })
+            .buffer_unordered(16)
+            .collect()
+            .await;
+        for (form, status) in answers {
+            match status {
+                200 => acknowledged.push(form),
+                503 => refused.push(form),
+                other => panic!("a full disk answered {other}"),
+            }
+        }
+    }
+    eprintln!(
+        "the disk filled after {} acknowledged messages; {} refused",
+        acknowledged.len(),
+        refused.len()
+    );
+    assert!(
+        acknowledged.len() > 50,
+        "{} acknowledged",
+        acknowledged.len()
+    );
+    assert!(
+        server.try_wait().unwrap().is_none(),
+        "the server keeps running"
+    );
+    let health = client
+        .get(format!("http://127.0.0.1:{port}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+
+    let lifted = Command::new("prlimit")
+        .args(["--pid", &server.id().to_string(), "--fsize=unlimited"])
+        .status()
+        .expect("prlimit runs");
+    assert!(lifted.success());
+    // The provider delivers the refused messages again, and some acknowledged ones (a retry
+    // after a timeout): the first are stored now, the others are replays.
+    for form in refused.iter().chain(acknowledged.iter().step_by(25)) {
+        assert_eq!(deliver(&client, port, form).await.unwrap(), 200);
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let stored = stored_sids(&db).await;
+    for form in acknowledged.iter().chain(&refused) {
+        let sid = form.get("MessageSid").unwrap();
+        assert_eq!(stored.get(sid), Some(&1), "{sid} is stored exactly once");
+    }
+    assert_eq!(stored.len(), acknowledged.len() + refused.len());
 }
