@@ -282,6 +282,7 @@ impl Application {
         tokio::select! {
             result = serve => result.context("serving HTTP")?,
             () = deadline => tracing::warn!("shutdown grace period over: dropping open connections"),
+            () = crate::metrics::upkeep() => unreachable!("the metrics upkeep runs until dropped"),
         }
         if let Some(worker) = worker {
             // Sends in flight finish (or their lease runs out and another instance takes over).
