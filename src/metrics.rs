@@ -44,7 +44,7 @@ pub fn handle() -> PrometheusHandle {
 }
 
 /// Folds recorded histogram samples into their histograms every [`UPKEEP`], until dropped
-/// (the server runs it beside the listener).
+/// (the server runs it beside the listener: `startup::housekeeping`).
 pub async fn upkeep() {
     let handle = handle();
     let mut every = tokio::time::interval(UPKEEP);

@@ -88,6 +88,8 @@ pub struct Application {
     store: Store,
     /// `None` when `delivery.enabled` is false (another process drains the outbox).
     worker: Option<Worker>,
+    /// The router's too, kept here for [`housekeeping`].
+    login_limiter: Arc<web::queue::auth::LoginLimiter>,
     shutdown_grace: Duration,
 }
 
@@ -201,6 +203,7 @@ impl Application {
             )
         });
 
+        let login_limiter = Arc::new(web::queue::auth::login_limiter());
         let state = AppState {
             gateway,
             twilio_auth_token: twilio_auth_token.map(Arc::new),
@@ -208,7 +211,7 @@ impl Application {
             public_url: settings.server.public_url.as_str().into(),
             default_region: settings.sms.default_region.as_str().into(),
             console: provider == Provider::Console,
-            login_limiter: Arc::new(web::queue::auth::login_limiter()),
+            login_limiter: Arc::clone(&login_limiter),
             dashboard: Arc::new(web::dashboard::Cache::new(Duration::from_secs(
                 settings.server.dashboard_cache_secs,
             ))),
@@ -232,6 +235,7 @@ impl Application {
             router,
             store,
             worker,
+            login_limiter,
             shutdown_grace: Duration::from_secs(settings.server.shutdown_grace_secs),
         })
     }
@@ -282,7 +286,7 @@ impl Application {
         tokio::select! {
             result = serve => result.context("serving HTTP")?,
             () = deadline => tracing::warn!("shutdown grace period over: dropping open connections"),
-            () = crate::metrics::upkeep() => unreachable!("the metrics upkeep runs until dropped"),
+            () = housekeeping(self.login_limiter) => unreachable!("housekeeping runs until dropped"),
         }
         if let Some(worker) = worker {
             // Sends in flight finish (or their lease runs out and another instance takes over).
@@ -294,6 +298,15 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// What the server does in the background while it serves, until dropped: histogram samples
+/// folded into their histograms, idle entries of the login limiter forgotten.
+async fn housekeeping(login_limiter: Arc<web::queue::auth::LoginLimiter>) {
+    tokio::join!(
+        crate::metrics::upkeep(),
+        web::queue::auth::forget_idle_logins(login_limiter)
+    );
 }
 
 async fn shutdown_signal() {

@@ -106,6 +106,29 @@ pub fn login_limiter() -> LoginLimiter {
     RateLimiter::keyed(Quota::per_minute(NonZeroU32::new(5).expect("5 > 0")))
 }
 
+/// The limiter's key for an email as typed: the longest address there can be, in one case.
+fn login_key(email: &str) -> String {
+    const LONGEST_EMAIL: usize = 254;
+    email
+        .trim()
+        .chars()
+        .take(LONGEST_EMAIL)
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// Every minute, forgets the emails with no attempt left to count (a minute after their last),
+/// until dropped: the limiter holds an entry per email tried, and attempts with made-up
+/// addresses would otherwise grow it for as long as the server runs.
+pub async fn forget_idle_logins(limiter: std::sync::Arc<LoginLimiter>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        limiter.retain_recent();
+        limiter.shrink_to_fit();
+    }
+}
+
 /// The official behind this request; pages redirect to the login page without one.
 pub struct Signed(pub Official);
 
@@ -203,7 +226,7 @@ pub async fn login(
     };
     if state
         .login_limiter
-        .check_key(&form.email.trim().to_lowercase())
+        .check_key(&login_key(&form.email))
         .is_err()
     {
         return (
@@ -264,5 +287,19 @@ pub async fn logout(mut auth: AuthSession) -> Response {
             )
                 .into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::login_key;
+
+    #[test]
+    fn an_email_is_one_limiter_entry_whatever_its_case_spacing_or_length() {
+        assert_eq!(login_key("  Agent@City.EXAMPLE "), "agent@city.example");
+        // A made-up address of any length costs the limiter at most the longest real one.
+        let long = "x".repeat(100_000);
+        assert_eq!(login_key(&long).len(), 254);
+        assert_eq!(login_key(&long), login_key(&format!("{long}@city.example")));
     }
 }
