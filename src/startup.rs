@@ -286,7 +286,9 @@ impl Application {
         tokio::select! {
             result = serve => result.context("serving HTTP")?,
             () = deadline => tracing::warn!("shutdown grace period over: dropping open connections"),
-            () = housekeeping(self.login_limiter) => unreachable!("housekeeping runs until dropped"),
+            () = housekeeping(self.login_limiter, self.store.clone()) => {
+                unreachable!("housekeeping runs until dropped")
+            }
         }
         if let Some(worker) = worker {
             // Sends in flight finish (or their lease runs out and another instance takes over).
@@ -301,11 +303,24 @@ impl Application {
 }
 
 /// What the server does in the background while it serves, until dropped: histogram samples
-/// folded into their histograms, idle entries of the login limiter forgotten.
-async fn housekeeping(login_limiter: Arc<web::queue::auth::LoginLimiter>) {
+/// folded into their histograms, idle entries of the login limiter forgotten, expired
+/// officials' sessions deleted (hourly).
+async fn housekeeping(login_limiter: Arc<web::queue::auth::LoginLimiter>, store: Store) {
+    let sessions = async {
+        let sessions = crate::store::sessions::SessionStore::new(store);
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match sessions.delete_expired().await {
+                Ok(deleted) => tracing::debug!(deleted, "expired sessions deleted"),
+                Err(error) => tracing::warn!(%error, "deleting expired sessions failed"),
+            }
+        }
+    };
     tokio::join!(
         crate::metrics::upkeep(),
-        web::queue::auth::forget_idle_logins(login_limiter)
+        web::queue::auth::forget_idle_logins(login_limiter),
+        sessions,
     );
 }
 

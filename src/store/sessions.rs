@@ -23,6 +23,16 @@ impl SessionStore {
     pub fn new(store: Store) -> SessionStore {
         SessionStore { store }
     }
+
+    /// Deletes the sessions past their expiry, which are never read again; returns how many.
+    pub async fn delete_expired(&self) -> super::Result<u64> {
+        const SQL: &str = "delete from session where expires_at <= $1";
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let mut tx = self.store.begin().await?;
+        let deleted = query(SQL).bind(now).execute(&mut tx).await?;
+        tx.commit().await?;
+        Ok(deleted)
+    }
 }
 
 /// The stored key: a hash of the cookie's id, never the id itself.

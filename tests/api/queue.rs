@@ -188,6 +188,21 @@ each_backend! {
         }
         assert_eq!(last, 429, "the sixth attempt in a minute is refused");
     }
+
+    async fn expired_sessions_are_deleted_and_live_ones_kept(backend) {
+        let Some(app) = spawn_app_with(backend, Options::default()).await else { return };
+        let password = app.add_official("agent@city.example", "agent").await;
+        let old = app.login("agent@city.example", &password).await;
+        app.execute("update session set expires_at = 1").await;
+        let live = app.login("agent@city.example", &password).await;
+        assert_eq!(app.scalar("select count(*) from session").await, 2);
+        let store = civicline::store::Store::connect(&app.settings.database.url, 1).await.unwrap();
+        let sessions = civicline::store::sessions::SessionStore::new(store);
+        assert_eq!(sessions.delete_expired().await.unwrap(), 1);
+        assert_eq!(app.scalar("select count(*) from session").await, 1);
+        assert_eq!(app.get_page("/queue", Some(&live)).await.status, 200, "the live session still works");
+        assert_eq!(app.get_page("/queue", Some(&old)).await.status, 303, "the expired one leads to the login page");
+    }
 }
 
 /// Runs on its own worker threads: the CLI is a second process on the same SQLite file, and a
