@@ -30,7 +30,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{ConnectOptions, Postgres, Sqlite, Transaction};
+use sqlx::{ConnectOptions, Connection as _, Postgres, Sqlite, Transaction};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -274,6 +274,11 @@ impl Store {
                 // A file does not hang up like a server: no `select 1` (a hop to sqlx's
                 // worker thread and back) before every batch of the writer lane.
                 .test_before_acquire(false)
+                // sqlx counts a transaction whose COMMIT failed as still open; when SQLite had
+                // rolled it back itself (a full disk, an I/O error), the ROLLBACK on drop fails
+                // too, and the connection would refuse every later transaction ("non-zero
+                // transaction depth"). Such a connection is closed and replaced instead.
+                .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(writer_options)
                 .await?;

@@ -274,6 +274,16 @@ async fn a_full_disk_refuses_new_messages_keeps_the_rest_and_recovers_without_a_
     let mut server = start_with(shell, &db, port);
     let client = civicline::providers::http_client();
     wait_up(&client, port).await;
+    // An official, written by this process (its files have no limit).
+    let password = "pw-agent-long-enough";
+    let url = civicline::config::DatabaseUrl::new(db.url());
+    let store = civicline::store::Store::connect(&url, 1).await.unwrap();
+    let hash = password_auth::generate_hash(password);
+    let now = civicline::store::now_ms();
+    civicline::store::officials::upsert(&store, "agent@city.example", &hash, "agent", now)
+        .await
+        .unwrap();
+    store.close().await;
     let (mut acknowledged, mut refused) = (Vec::new(), Vec::new());
     let mut sent = 0;
     while refused.len() < 20 {
@@ -332,6 +342,18 @@ async fn a_full_disk_refuses_new_messages_keeps_the_rest_and_recovers_without_a_
     for form in refused.iter().chain(acknowledged.iter().step_by(25)) {
         assert_eq!(deliver(&client, port, form).await.unwrap(), 200);
     }
+    // The rest of the server writes again too: an official logs in (a session is stored).
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = browser
+        .post(format!("http://127.0.0.1:{port}/login"))
+        .form(&[("email", "agent@city.example"), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303, "{}", login.text().await.unwrap());
     server.kill().unwrap();
     server.wait().unwrap();
 
