@@ -9,6 +9,9 @@
 //!   (group commit; 1 when traffic is light);
 //! - `civicline_write_batch_failures_total`: batches rolled back and applied again one message
 //!   at a time (should stay 0).
+//! - `civicline_inbound_unstored_total{provider}`: messages that could not be stored (a full
+//!   disk, a database that went away), answered 503 so the provider can deliver them again;
+//!   alert on any.
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;

@@ -150,7 +150,13 @@ impl Gateway {
         command,
     ))]
     pub async fn receive(&self, sms: InboundSms) -> store::Result<Received> {
-        self.lanes.submit(sms).await
+        let provider = sms.provider().as_str();
+        let received = self.lanes.submit(sms).await;
+        if received.is_err() {
+            metrics::counter!("civicline_inbound_unstored_total", "provider" => provider)
+                .increment(1);
+        }
+        received
     }
 }
 

@@ -325,6 +325,20 @@ async fn a_full_disk_refuses_new_messages_keeps_the_rest_and_recovers_without_a_
         server.try_wait().unwrap().is_none(),
         "the server keeps running"
     );
+    // Operators see it: every refused message is counted.
+    let metrics = client
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let unstored = format!(
+        "civicline_inbound_unstored_total{{provider=\"twilio\"}} {}",
+        refused.len()
+    );
+    assert!(metrics.contains(&unstored), "{unstored} in:\n{metrics}");
     let health = client
         .get(format!("http://127.0.0.1:{port}/healthz"))
         .send()
