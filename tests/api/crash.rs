@@ -7,13 +7,36 @@ use civicline::providers::form::Form;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
-fn start(db: &TestDb, port: u16) -> Child {
+/// A server process, killed when dropped: a test that fails leaves none running.
+struct Server(Child);
+
+impl std::ops::Deref for Server {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(db: &TestDb, port: u16) -> Server {
     start_with(Command::new(env!("CARGO_BIN_EXE_civicline")), db, port)
 }
 
 /// Starts `command` (civicline, or a shell that becomes civicline) serving `db` on `port`.
-fn start_with(mut command: Command, db: &TestDb, port: u16) -> Child {
-    command
+fn start_with(mut command: Command, db: &TestDb, port: u16) -> Server {
+    let child = command
         .env("CIVICLINE_SERVER__BIND", format!("127.0.0.1:{port}"))
         .env("CIVICLINE_SERVER__PUBLIC_URL", PUBLIC_URL)
         .env("CIVICLINE_DATABASE__URL", db.url())
@@ -22,7 +45,8 @@ fn start_with(mut command: Command, db: &TestDb, port: u16) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("civicline starts")
+        .expect("civicline starts");
+    Server(child)
 }
 
 fn free_port() -> u16 {
