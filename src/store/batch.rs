@@ -190,12 +190,8 @@ impl PgBatch {
         // Planned for its arguments (see the module's notes on array lookups).
         let ids: Vec<(i64, i64)> = sqlx::query_as(IDS)
             .persistent(false)
-            .bind(all.iter().map(|m| m.provider.as_str()).collect::<Vec<_>>())
-            .bind(
-                all.iter()
-                    .map(|m| m.provider_message_id)
-                    .collect::<Vec<_>>(),
-            )
+            .bind(column(all, |m| m.provider.as_str()))
+            .bind(column(all, |m| m.provider_message_id))
             .fetch_all(&mut *self.tx)
             .await?;
         let mut taken = vec![None; all.len()];
@@ -321,83 +317,48 @@ impl PgBatch {
         // Planned for its arguments each round (see the module's notes on array lookups).
         let ids: Vec<(i64, i64)> = sqlx::query_as(FLUSH)
             .persistent(false)
-            .bind(issues.iter().map(|i| i.issue_id).collect::<Vec<_>>())
-            .bind(issues.iter().map(|i| i.citizen_id).collect::<Vec<_>>())
-            .bind(
-                issues
-                    .iter()
-                    .map(|i| i.service_code.as_deref())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                issues
-                    .iter()
-                    .map(|i| i.description.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                issues
-                    .iter()
-                    .map(|i| i.language.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(issues.iter().map(|i| i.created_at).collect::<Vec<_>>())
+            .bind(column(&issues, |i| i.issue_id))
+            .bind(column(&issues, |i| i.citizen_id))
+            .bind(column(&issues, |i| i.service_code.as_deref()))
+            .bind(column(&issues, |i| i.description.as_str()))
+            .bind(column(&issues, |i| i.language.as_str()))
+            .bind(column(&issues, |i| i.created_at))
             .bind(touched)
             .bind(touched_at)
             .bind(speakers)
             .bind(spoken)
             .bind(filed)
             .bind(filed_under)
-            .bind(events.iter().map(|e| e.issue_id).collect::<Vec<_>>())
-            .bind(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
-            .bind(events.iter().map(|e| e.actor.as_str()).collect::<Vec<_>>())
-            .bind(events.iter().map(|e| e.body.as_str()).collect::<Vec<_>>())
-            .bind(events.iter().map(|e| e.message_id).collect::<Vec<_>>())
-            .bind(events.iter().map(|e| e.created_at).collect::<Vec<_>>())
-            .bind(replies.iter().map(|r| r.citizen_id).collect::<Vec<_>>())
-            .bind(replies.iter().map(|r| r.issue_id).collect::<Vec<_>>())
-            .bind(replies.iter().map(|r| r.provider).collect::<Vec<_>>())
-            .bind(replies.iter().map(|r| r.in_reply_to).collect::<Vec<_>>())
-            .bind(replies.iter().map(|r| r.body.as_str()).collect::<Vec<_>>())
-            .bind(replies.iter().map(|r| r.segments).collect::<Vec<_>>())
-            .bind(replies.iter().map(|r| r.encoding).collect::<Vec<_>>())
-            .bind(
-                replies
-                    .iter()
-                    .map(|r| r.status.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(replies.iter().map(|r| r.status_rank).collect::<Vec<_>>())
-            .bind(replies.iter().map(|r| r.created_at).collect::<Vec<_>>())
-            .bind(
-                queued
-                    .iter()
-                    .map(|(r, _)| r.in_reply_to)
-                    .collect::<Vec<_>>(),
-            )
-            .bind(queued.iter().map(|(_, k)| k.as_str()).collect::<Vec<_>>())
-            .bind(queued.iter().map(|(_, k)| k.priority()).collect::<Vec<_>>())
-            .bind(queued.iter().map(|(r, _)| r.created_at).collect::<Vec<_>>())
-            .bind(inbound.iter().map(|m| m.message_id).collect::<Vec<_>>())
-            .bind(inbound.iter().map(|m| m.citizen_id).collect::<Vec<_>>())
-            .bind(inbound.iter().map(|m| m.issue_id).collect::<Vec<_>>())
-            .bind(inbound.iter().map(|m| m.provider).collect::<Vec<_>>())
-            .bind(
-                inbound
-                    .iter()
-                    .map(|m| m.provider_message_id.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(inbound.iter().map(|m| m.body.as_str()).collect::<Vec<_>>())
-            .bind(inbound.iter().map(|m| m.segments).collect::<Vec<_>>())
-            .bind(inbound.iter().map(|m| m.encoding).collect::<Vec<_>>())
-            .bind(
-                inbound
-                    .iter()
-                    .map(|m| m.flag.as_deref())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(inbound.iter().map(|m| m.created_at).collect::<Vec<_>>())
+            .bind(column(&events, |e| e.issue_id))
+            .bind(column(&events, |e| e.kind.as_str()))
+            .bind(column(&events, |e| e.actor.as_str()))
+            .bind(column(&events, |e| e.body.as_str()))
+            .bind(column(&events, |e| e.message_id))
+            .bind(column(&events, |e| e.created_at))
+            .bind(column(&replies, |r| r.citizen_id))
+            .bind(column(&replies, |r| r.issue_id))
+            .bind(column(&replies, |r| r.provider))
+            .bind(column(&replies, |r| r.in_reply_to))
+            .bind(column(&replies, |r| r.body.as_str()))
+            .bind(column(&replies, |r| r.segments))
+            .bind(column(&replies, |r| r.encoding))
+            .bind(column(&replies, |r| r.status.as_str()))
+            .bind(column(&replies, |r| r.status_rank))
+            .bind(column(&replies, |r| r.created_at))
+            .bind(column(&queued, |(r, _)| r.in_reply_to))
+            .bind(column(&queued, |(_, k)| k.as_str()))
+            .bind(column(&queued, |(_, k)| k.priority()))
+            .bind(column(&queued, |(r, _)| r.created_at))
+            .bind(column(&inbound, |m| m.message_id))
+            .bind(column(&inbound, |m| m.citizen_id))
+            .bind(column(&inbound, |m| m.issue_id))
+            .bind(column(&inbound, |m| m.provider))
+            .bind(column(&inbound, |m| m.provider_message_id.as_str()))
+            .bind(column(&inbound, |m| m.body.as_str()))
+            .bind(column(&inbound, |m| m.segments))
+            .bind(column(&inbound, |m| m.encoding))
+            .bind(column(&inbound, |m| m.flag.as_deref()))
+            .bind(column(&inbound, |m| m.created_at))
             .fetch_all(&mut *self.tx)
             .await?;
         Ok(ids
@@ -408,4 +369,10 @@ impl PgBatch {
             })
             .collect())
     }
+}
+
+/// One column of a set-oriented statement's arguments: `f` of each row, as the array bound for
+/// an `unnest($n::...[])`.
+pub(super) fn column<'a, T, U>(rows: &'a [T], f: impl Fn(&'a T) -> U) -> Vec<U> {
+    rows.iter().map(f).collect()
 }

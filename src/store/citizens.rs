@@ -240,16 +240,8 @@ pub async fn find_or_create_all(
     if !new.is_empty() {
         // Inserted, or another replica's insert won: either way the rows are there now.
         sqlx::query(INSERT_ALL)
-            .bind(
-                new.iter()
-                    .map(|(phone, _)| phone.e164())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                new.iter()
-                    .map(|(_, pseudonym)| *pseudonym)
-                    .collect::<Vec<_>>(),
-            )
+            .bind(super::batch::column(&new, |(phone, _)| phone.e164()))
+            .bind(super::batch::column(&new, |(_, pseudonym)| *pseudonym))
             .bind(now)
             .execute(&mut *batch.tx)
             .await?;
