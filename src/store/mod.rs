@@ -76,8 +76,17 @@ impl StoreError {
     /// either way a message applied again meets its own row if it is stored, and is answered as
     /// a replay.
     pub fn is_unavailable(&self) -> bool {
-        // SQLite's primary result codes: BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN.
-        const SQLITE: [i32; 6] = [5, 6, 8, 10, 13, 14];
+        use rusqlite::ffi::{
+            SQLITE_BUSY, SQLITE_CANTOPEN, SQLITE_FULL, SQLITE_IOERR, SQLITE_LOCKED, SQLITE_READONLY,
+        };
+        const SQLITE: [i32; 6] = [
+            SQLITE_BUSY,
+            SQLITE_LOCKED,
+            SQLITE_READONLY,
+            SQLITE_IOERR,
+            SQLITE_FULL,
+            SQLITE_CANTOPEN,
+        ];
         match self {
             StoreError::Database(
                 sqlx::Error::Io(_)
@@ -483,4 +492,51 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoreError;
+    use sqlx::{Connection, Executor};
+
+    /// A full database and a refused row, as each SQLite path reports them: only the first is
+    /// the database being unavailable (a writer lane falls back and answers 503), the second a
+    /// statement's own failure.
+    #[tokio::test]
+    async fn a_full_sqlite_database_is_unavailable_a_constraint_is_not() {
+        let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        conn.execute("create table t (a integer primary key, b text)")
+            .await
+            .unwrap();
+        conn.execute("insert into t values (1, 'x')").await.unwrap();
+        let constraint = conn
+            .execute("insert into t values (1, 'y')")
+            .await
+            .unwrap_err();
+        conn.execute("pragma max_page_count = 3").await.unwrap();
+        let full = conn
+            .execute("insert into t (b) select zeroblob(100000)")
+            .await
+            .unwrap_err();
+        assert!(StoreError::from(full).is_unavailable());
+        let constraint = StoreError::from(constraint);
+        assert!(!constraint.is_unavailable());
+        assert!(
+            constraint.is_write_conflict(),
+            "a unique key: another writer has the row"
+        );
+
+        let direct = rusqlite::Connection::open_in_memory().unwrap();
+        direct
+            .execute_batch("create table t (a integer primary key); pragma max_page_count = 2")
+            .unwrap();
+        let full = direct
+            .execute_batch("create table u (b text); insert into u select zeroblob(100000)")
+            .unwrap_err();
+        assert!(StoreError::from(full).is_unavailable());
+        let refused = direct.execute_batch("insert into t values (1); insert into t values (1)");
+        assert!(!StoreError::from(refused.unwrap_err()).is_unavailable());
+    }
 }
