@@ -70,15 +70,10 @@ async fn wait_up(client: &reqwest::Client, port: u16) {
 
 /// Delivers a webhook as Twilio does, signed; the status it was answered with.
 async fn deliver(client: &reqwest::Client, port: u16, form: &Form) -> reqwest::Result<u16> {
-    let signature = civicline::providers::twilio::signature(
-        AUTH_TOKEN,
-        &format!("{PUBLIC_URL}/sms/twilio"),
-        form.pairs(),
-    );
     let response = client
         .post(format!("http://127.0.0.1:{port}/sms/twilio"))
         .header("content-type", "application/x-www-form-urlencoded")
-        .header("X-Twilio-Signature", signature)
+        .header("X-Twilio-Signature", crate::helpers::sign(form))
         .body(form.encode())
         .send()
         .await?;
@@ -299,15 +294,8 @@ async fn a_full_disk_refuses_new_messages_keeps_the_rest_and_recovers_without_a_
     let client = civicline::providers::http_client();
     wait_up(&client, port).await;
     // An official, written by this process (its files have no limit).
-    let password = "pw-agent-long-enough";
     let url = civicline::config::DatabaseUrl::new(db.url());
-    let store = civicline::store::Store::connect(&url, 1).await.unwrap();
-    let hash = password_auth::generate_hash(password);
-    let now = civicline::store::now_ms();
-    civicline::store::officials::upsert(&store, "agent@city.example", &hash, "agent", now)
-        .await
-        .unwrap();
-    store.close().await;
+    let password = crate::helpers::add_official(&url, "agent@city.example", "agent").await;
     let (mut acknowledged, mut refused) = (Vec::new(), Vec::new());
     let mut sent = 0;
     while refused.len() < 20 {
@@ -381,13 +369,12 @@ async fn a_full_disk_refuses_new_messages_keeps_the_rest_and_recovers_without_a_
         assert_eq!(deliver(&client, port, form).await.unwrap(), 200);
     }
     // The rest of the server writes again too: an official logs in (a session is stored).
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let login = browser
+    let login = crate::helpers::browser()
         .post(format!("http://127.0.0.1:{port}/login"))
-        .form(&[("email", "agent@city.example"), ("password", password)])
+        .form(&[
+            ("email", "agent@city.example"),
+            ("password", password.as_str()),
+        ])
         .send()
         .await
         .unwrap();

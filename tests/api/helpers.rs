@@ -411,11 +411,7 @@ impl TestApp {
     }
 
     pub fn sign(&self, form: &Form) -> String {
-        twilio::signature(
-            AUTH_TOKEN,
-            &format!("{PUBLIC_URL}/sms/twilio"),
-            form.pairs(),
-        )
+        sign(form)
     }
 
     pub async fn post_signed(&self, form: &Form) -> Answer {
@@ -594,15 +590,7 @@ pub struct Page {
 impl TestApp {
     /// Creates an account and returns its password.
     pub async fn add_official(&self, email: &str, role: &str) -> String {
-        let password = format!("pw-{email}-long-enough");
-        let hash = password_auth::generate_hash(&password);
-        let store = civicline::store::Store::connect(&self.settings.database.url, 1)
-            .await
-            .unwrap();
-        civicline::store::officials::upsert(&store, email, &hash, role, civicline::store::now_ms())
-            .await
-            .unwrap();
-        password
+        add_official(&self.settings.database.url, email, role).await
     }
 
     /// Logs in and returns the session cookie (`name=value`).
@@ -650,14 +638,39 @@ impl TestApp {
         read_page(request.send().await.unwrap()).await
     }
 
-    /// A client that does not follow redirects, so tests see them.
     fn browser(&self) -> reqwest::Client {
-        let _ = civicline::providers::http_client(); // installs the TLS provider
-        reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
+        browser()
     }
+}
+
+/// A client that does not follow redirects, so tests see them.
+pub fn browser() -> reqwest::Client {
+    let _ = civicline::providers::http_client(); // installs the TLS provider
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The `X-Twilio-Signature` of a webhook to `/sms/twilio`, as Twilio computes it.
+pub fn sign(form: &Form) -> String {
+    twilio::signature(
+        AUTH_TOKEN,
+        &format!("{PUBLIC_URL}/sms/twilio"),
+        form.pairs(),
+    )
+}
+
+/// Creates an account in the database at `url` and returns its password.
+pub async fn add_official(url: &civicline::config::DatabaseUrl, email: &str, role: &str) -> String {
+    let password = format!("pw-{email}-long-enough");
+    let hash = password_auth::generate_hash(&password);
+    let store = civicline::store::Store::connect(url, 1).await.unwrap();
+    civicline::store::officials::upsert(&store, email, &hash, role, civicline::store::now_ms())
+        .await
+        .unwrap();
+    store.close().await;
+    password
 }
 
 pub fn session_cookie(page: &Page) -> Option<String> {
