@@ -129,3 +129,42 @@ async fn the_binary_serves_and_stops_cleanly_on_sigterm() {
     );
     assert!(log.contains("stopped"), "{log}");
 }
+
+/// An operator finds civicline's sessions in `pg_stat_activity` by name: `civicline` unless the
+/// URL sets `application_name` (as the tests do, one name per test's schema).
+#[tokio::test]
+async fn postgres_sessions_are_named_civicline_unless_the_url_names_them() {
+    use civicline::config::DatabaseUrl;
+    use civicline::store::Store;
+    let Some(db) = TestDb::create(Backend::Postgres).await else {
+        return;
+    };
+    let TestDb::Postgres { admin_url, schema } = &db else {
+        unreachable!("a Postgres database")
+    };
+    let sep = if admin_url.contains('?') { '&' } else { '?' };
+    let unnamed = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
+    let store = Store::connect(&DatabaseUrl::new(unnamed), 1).await.unwrap();
+    store.ping().await.unwrap();
+    let named = Store::connect(&DatabaseUrl::new(db.url()), 1)
+        .await
+        .unwrap();
+    named.ping().await.unwrap();
+    let pool = sqlx::PgPool::connect(admin_url).await.unwrap();
+    let count = |name: String| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "select count(*) from pg_stat_activity where application_name = $1",
+            )
+            .bind(name)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert!(count("civicline".to_owned()).await >= 1, "the default name");
+    assert_eq!(count(schema.clone()).await, 1, "the URL's name");
+    store.close().await;
+    named.close().await;
+}
