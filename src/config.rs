@@ -40,6 +40,9 @@ pub struct ServerSettings {
     pub dashboard_cache_secs: u64,
     /// When set, `GET /metrics` answers only `Authorization: Bearer <metrics_token>`.
     pub metrics_token: Option<Secret>,
+    /// The header a reverse proxy puts the client's address in (`x-real-ip`,
+    /// `x-forwarded-for`: its last entry); empty means the TCP peer's address.
+    pub client_ip_header: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

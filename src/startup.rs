@@ -30,18 +30,16 @@ pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub gateway: Gateway,
-    /// `None` only with the console provider: webhooks are then accepted unsigned.
-    pub twilio_auth_token: Option<Arc<Secret>>,
-    /// The secret in Africa's Talking callback URLs; `None` only with the console provider.
-    pub africastalking_token: Option<Arc<Secret>>,
+    /// Which providers' webhooks exist, and how each is verified.
+    pub inbound: web::webhooks::Inbound,
     /// `server.public_url`, the base of the URLs providers sign.
     pub public_url: Arc<str>,
     /// Region for numbers that arrive without a country code.
     pub default_region: Arc<str>,
     /// The console provider is configured (local trial): dev-only routes are on.
     pub console: bool,
-    /// Login attempts per email.
-    pub login_limiter: Arc<web::queue::auth::LoginLimiter>,
+    /// `server.client_ip_header`: where the login limit reads the client's address.
+    pub client_ip_header: Arc<str>,
     /// The rendered dashboard and when it was made; kept `server.dashboard_cache_secs`.
     pub dashboard: Arc<web::dashboard::Cache>,
     /// `server.metrics_token`: when set, `/metrics` needs it as a bearer token.
@@ -50,18 +48,21 @@ pub struct AppState {
 
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
     let secure_cookies = state.public_url.starts_with("https://");
-    let mut routes = Router::new()
+    let mut pages = Router::new()
         .merge(web::health::router())
-        .merge(web::webhooks::router())
         .merge(web::open311::router())
         .merge(web::exports::router())
         .merge(web::dashboard::router())
         .merge(web::queue::router(state.gateway.store(), secure_cookies));
     if state.console {
-        routes = routes
+        pages = pages
             .merge(web::console::router())
             .merge(web::simulator::router());
     }
+    // Webhooks are signed over their bytes as sent: they apply the NUL rule after verifying.
+    let routes = pages
+        .layer(axum::middleware::from_fn(web::input::replace_nul))
+        .merge(web::webhooks::router(&state.inbound));
     routes
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
@@ -88,8 +89,6 @@ pub struct Application {
     store: Store,
     /// `None` when `delivery.enabled` is false (another process drains the outbox).
     worker: Option<Worker>,
-    /// The router's too, kept here for [`housekeeping`].
-    login_limiter: Arc<web::queue::auth::LoginLimiter>,
     shutdown_grace: Duration,
 }
 
@@ -135,30 +134,14 @@ impl Application {
     /// Connects to the database, applies migrations, loads the catalog and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let provider = settings.provider().map_err(anyhow::Error::msg)?;
-        let twilio_auth_token = settings
-            .twilio
-            .auth_token
-            .clone()
-            .filter(|t| !t.expose().is_empty());
-        match (provider, &twilio_auth_token) {
-            (Provider::Twilio, None) => {
-                anyhow::bail!(
-                    "sms.provider is twilio but twilio.auth_token is not set: refusing to accept unsigned webhooks"
-                )
-            }
-            (Provider::Console, None) => tracing::warn!(
+        let inbound =
+            web::webhooks::Inbound::from_settings(&settings).map_err(anyhow::Error::msg)?;
+        if matches!(
+            inbound.twilio,
+            Some(web::webhooks::TwilioAuth::UnsignedTrial)
+        ) {
+            tracing::warn!(
                 "console provider without twilio.auth_token: /sms/twilio accepts UNSIGNED requests (local trial only)"
-            ),
-            _ => {}
-        }
-        let africastalking_token = settings
-            .africastalking
-            .webhook_token
-            .clone()
-            .filter(|t| !t.expose().is_empty());
-        if provider == Provider::AfricasTalking && africastalking_token.is_none() {
-            anyhow::bail!(
-                "sms.provider is africastalking but africastalking.webhook_token is not set: refusing to accept unauthenticated callbacks"
             );
         }
         let sender = sender(&settings)?;
@@ -203,15 +186,13 @@ impl Application {
             )
         });
 
-        let login_limiter = Arc::new(web::queue::auth::login_limiter());
         let state = AppState {
             gateway,
-            twilio_auth_token: twilio_auth_token.map(Arc::new),
-            africastalking_token: africastalking_token.map(Arc::new),
+            inbound: inbound.clone(),
             public_url: settings.server.public_url.as_str().into(),
             default_region: settings.sms.default_region.as_str().into(),
             console: provider == Provider::Console,
-            login_limiter: Arc::clone(&login_limiter),
+            client_ip_header: settings.server.client_ip_header.to_ascii_lowercase().into(),
             dashboard: Arc::new(web::dashboard::Cache::new(Duration::from_secs(
                 settings.server.dashboard_cache_secs,
             ))),
@@ -228,6 +209,7 @@ impl Application {
             address = %listener.local_addr()?,
             database = store.backend_name(),
             provider = provider.as_str(),
+            webhooks = ?inbound.paths(),
             "civicline is listening"
         );
         Ok(Application {
@@ -235,7 +217,6 @@ impl Application {
             router,
             store,
             worker,
-            login_limiter,
             shutdown_grace: Duration::from_secs(settings.server.shutdown_grace_secs),
         })
     }
@@ -265,10 +246,12 @@ impl Application {
         let worker = self
             .worker
             .map(|worker| tokio::spawn(worker.run(worker_stopped)));
-        // `into_make_service`: each connection gets a clone of the router's `Arc`. Served as a
+        // `into_make_service*`: each connection gets a clone of the router's `Arc`. Served as a
         // bare `Router`, axum rebuilt the whole route table for every connection (`with_state`
         // per connection: 2 MB of heap at 64 connections, measured with massif).
-        let app = self.router.into_make_service();
+        let app = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
         let serve = axum::serve(self.listener, app).with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight requests");
@@ -286,7 +269,7 @@ impl Application {
         tokio::select! {
             result = serve => result.context("serving HTTP")?,
             () = deadline => tracing::warn!("shutdown grace period over: dropping open connections"),
-            () = housekeeping(self.login_limiter, self.store.clone()) => {
+            () = housekeeping(self.store.clone()) => {
                 unreachable!("housekeeping runs until dropped")
             }
         }
@@ -303,11 +286,11 @@ impl Application {
 }
 
 /// What the server does in the background while it serves, until dropped: histogram samples
-/// folded into their histograms, idle entries of the login limiter forgotten, expired
-/// officials' sessions deleted (hourly).
-async fn housekeeping(login_limiter: Arc<web::queue::auth::LoginLimiter>, store: Store) {
-    let sessions = async {
-        let sessions = crate::store::sessions::SessionStore::new(store);
+/// folded into their histograms; hourly, expired officials' sessions and login attempts older
+/// than an hour deleted.
+async fn housekeeping(store: Store) {
+    let hourly = async {
+        let sessions = crate::store::sessions::SessionStore::new(store.clone());
         let mut every = tokio::time::interval(Duration::from_secs(3600));
         loop {
             every.tick().await;
@@ -315,13 +298,14 @@ async fn housekeeping(login_limiter: Arc<web::queue::auth::LoginLimiter>, store:
                 Ok(deleted) => tracing::debug!(deleted, "expired sessions deleted"),
                 Err(error) => tracing::warn!(%error, "deleting expired sessions failed"),
             }
+            let hour_ago = crate::store::now_ms() - 3_600_000;
+            match crate::store::login_attempts::delete_older_than(&store, hour_ago).await {
+                Ok(deleted) => tracing::debug!(deleted, "old login attempts deleted"),
+                Err(error) => tracing::warn!(%error, "deleting old login attempts failed"),
+            }
         }
     };
-    tokio::join!(
-        crate::metrics::upkeep(),
-        web::queue::auth::forget_idle_logins(login_limiter),
-        sessions,
-    );
+    tokio::join!(crate::metrics::upkeep(), hourly);
 }
 
 async fn shutdown_signal() {

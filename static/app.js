@@ -38,14 +38,25 @@
 
 // Live updates: when something changes, the queue (or the issue being read) reloads, unless the
 // official is typing. Without EventSource or script the page is simply reloaded by hand.
+//
+// One stream per browser, not per tab. A browser keeps at most six HTTP/1.1 connections to a
+// host, and an EventSource holds one for as long as its page lives, pages kept in the
+// back/forward cache included: with a stream per page, the seventh page (a sixth tab, or
+// clicking back and forth) waited forever for a connection. So the tab that holds the Web Lock
+// "civicline-live" opens the one stream and passes every event to the other tabs over a
+// BroadcastChannel; when that tab goes, the next one waiting on the lock takes over. A page
+// that is hidden (pagehide: closed, navigated away from, put in the back/forward cache) lets
+// go of its stream, its lock and its channel, and takes them up again when shown (pageshow).
+// Where Web Locks or BroadcastChannel are missing, each page has its own stream, still closed
+// on pagehide.
 (function () {
   "use strict";
   if (!window.EventSource) { return; }
   var live = document.querySelector("[data-live]");
   if (!live) { return; }
   var issue = live.getAttribute("data-live"); // "" on the queue, an issue id on an issue page
-  var source = new EventSource("/queue/events");
   var pending = false;
+  var source = null, channel = null, release = null, abandon = null;
   function typing() {
     var el = document.activeElement;
     return el && (el.tagName === "TEXTAREA" || el.tagName === "INPUT" || el.tagName === "SELECT") && el.value;
@@ -54,10 +65,36 @@
     if (typing()) { pending = true; return; }
     window.location.reload();
   }
-  source.addEventListener("issue", function (event) {
-    if (issue === "" || event.data === issue || event.data === "*") { reload(); }
-  });
+  function changed(data) {
+    if (issue === "" || data === issue || data === "*") { reload(); }
+  }
+  function open() {
+    source = new EventSource("/queue/events");
+    source.addEventListener("issue", function (event) {
+      if (channel) { channel.postMessage(event.data); }
+      changed(event.data);
+    });
+  }
+  function start() {
+    if (!(window.BroadcastChannel && navigator.locks && window.AbortController)) { open(); return; }
+    channel = new BroadcastChannel("civicline-live");
+    channel.onmessage = function (event) { changed(event.data); };
+    abandon = new AbortController();
+    navigator.locks.request("civicline-live", { signal: abandon.signal }, function () {
+      open();
+      return new Promise(function (resolve) { release = resolve; });
+    }).catch(function () { /* abandoned on pagehide before the lock came */ });
+  }
+  function stop() {
+    if (source) { source.close(); source = null; }
+    if (release) { release(); release = null; }
+    if (abandon) { abandon.abort(); abandon = null; }
+    if (channel) { channel.close(); channel = null; }
+  }
+  window.addEventListener("pagehide", stop);
+  window.addEventListener("pageshow", function (event) { if (event.persisted) { start(); } });
   document.addEventListener("focusout", function () { if (pending) { pending = false; setTimeout(reload, 500); } });
+  start();
 })();
 
 // Canned replies: "Edit first" copies the text into the composer.

@@ -6,7 +6,8 @@
 //! 2. find or create the citizen by E.164 number and store the inbound message;
 //! 3. flood guard: a number texting faster than `gateway.flood_per_minute` gets no auto-replies;
 //! 4. parse the text into a [`Command`] (with the citizen's pending question and language) and
-//!    apply it; the language of the keyword used becomes the citizen's;
+//!    apply it; the language of the keyword used becomes the citizen's, unless they chose one
+//!    with LANG;
 //! 5. consent: an opted-out citizen gets no reply until they opt in again;
 //! 6. store the reply as an outbound message: inline (TwiML in the webhook's response) or on the
 //!    outbox, in the same transaction, for the delivery worker.
@@ -207,7 +208,8 @@ impl Inner {
             .zip(&pseudonyms)
             .map(|((sms, _), pseudonym)| (sms.from(), pseudonym.as_str()))
             .collect();
-        let citizens = citizens::find_or_create_all(tx, &numbers, now).await?;
+        let flood = citizens::FloodWindow::minute_before(now, self.settings.flood_per_minute);
+        let citizens = citizens::find_or_create_all(tx, &numbers, now, flood).await?;
         // A replay writes nothing (its number is known), and a batch of nothing but replays is
         // rolled back. On their own, messages are inserted with no lookup first (a replayed
         // webhook is rare, so the insert is the check: the unique key refuses it); on Postgres
@@ -296,10 +298,17 @@ impl Inner {
             messages::set_flag(tx, message_id, "possible_opt_out").await?;
         }
         let resubscribes = matches!(parsed.command, Command::OptIn(_));
+        // A language chosen with LANG stays until the citizen chooses again; the language of
+        // the keywords they use is theirs only while they have never chosen.
+        let language = match parsed.language {
+            Some(keyword_language) if citizen.language_chosen_at.is_none() => keyword_language,
+            _ => citizen.language.clone(),
+        };
         let mut ctx = Context {
             tx,
             citizen: &citizen,
-            language: parsed.language.unwrap_or_else(|| citizen.language.clone()),
+            language,
+            language_chosen: false,
             message_id,
             now,
             catalog: &self.catalog,
@@ -308,9 +317,10 @@ impl Inner {
             question_timeout_ms: i64::from(self.settings.question_timeout_minutes) * 60_000,
         };
         let outcome = parsed.command.apply(&mut ctx).await?;
-        let language = ctx.language;
-        if language != citizen.language {
-            citizens::set_language(ctx.tx, citizen.citizen_id, &language).await?;
+        if ctx.language_chosen {
+            citizens::choose_language(ctx.tx, citizen.citizen_id, &ctx.language, now).await?;
+        } else if ctx.language != citizen.language {
+            citizens::set_language(ctx.tx, citizen.citizen_id, &ctx.language).await?;
         }
 
         if let Some(issue_id) = outcome.issue_id {

@@ -9,6 +9,8 @@ use std::collections::HashMap;
 pub struct Citizen {
     pub citizen_id: i64,
     pub language: String,
+    /// When the citizen chose `language` with LANG: a choice no keyword's language overrides.
+    pub language_chosen_at: Option<i64>,
     /// When the citizen last texted STOP (or the provider told us they did); `None` when they
     /// may receive messages.
     pub opted_out_at: Option<i64>,
@@ -19,12 +21,16 @@ pub struct Citizen {
     /// Set by the flood guard.
     pub flagged_at: Option<i64>,
     /// Inbound messages from this number in the minute before the row was read (the flood
-    /// guard's window), counted with the row: one statement per message fewer.
+    /// guard's window), counted with the row (one statement per message fewer) and only up to
+    /// the guard's limit: all the guard asks is whether the limit is reached, and a count that
+    /// went on would cost a flooding number's every message a read of each of its messages of
+    /// the minute (a number at 80 texts a second made each of its texts 9 times dearer).
     pub inbound_last_minute: i64,
 }
 super::query::row!(Citizen {
     citizen_id,
     language,
+    language_chosen_at,
     opted_out_at,
     pending_question,
     pending_issue_id,
@@ -117,6 +123,20 @@ pub async fn set_language(tx: &mut Tx, citizen_id: i64, language: &str) -> Resul
     Ok(())
 }
 
+/// Records the language the citizen chose with LANG: kept until they choose again, whatever
+/// language their keywords are in. At once, on every kind of transaction (LANG is rare).
+pub async fn choose_language(tx: &mut Tx, citizen_id: i64, language: &str, now: i64) -> Result<()> {
+    const SQL: &str =
+        "update citizen set language = $2, language_chosen_at = $3 where citizen_id = $1";
+    query(SQL)
+        .bind(citizen_id)
+        .bind(language)
+        .bind(now)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
 /// Flags the number as flooding (once: the first time is what officials need to see).
 pub async fn flag_flood(tx: &mut Tx, citizen_id: i64, now: i64) -> Result<bool> {
     const SQL: &str =
@@ -145,41 +165,78 @@ pub async fn unsubscribe(tx: &mut Tx, citizen_id: i64, topic: &str) -> Result<bo
     Ok(n == 1)
 }
 
-/// The citizens matching a condition on `c` (`$2`: the start of the flood guard's minute),
-/// as [`Citizen`] reads them, and each one's phone number after those columns.
+/// The citizens matching a condition on `c` (`$2`: the start of the flood guard's minute, `$3`:
+/// the count's cap, the guard's limit), as [`Citizen`] reads them, and each one's phone number
+/// after those columns.
 ///
-/// The count's direction is a filter, not a condition of the scan: with `direction = 'in'`
-/// in its `where`, Postgres may read the partial index `message_inbound_time` (everyone's
-/// inbound messages of the minute) and filter by citizen, which it did on a new database
-/// before its first ANALYZE (1 ms per message at 9,000 messages). This way only
+/// The count reads at most `$3` of the number's inbound messages, whatever it sent. Its
+/// direction is compared as an expression (`direction || ''`), which no index's predicate
+/// matches: with `direction = 'in'` Postgres may read the partial index `message_inbound_time`
+/// (everyone's inbound messages of the minute) and filter by citizen, which it did on a new
+/// database before its first ANALYZE (1 ms per message at 9,000 messages). This way only
 /// `message_citizen` (this number's messages of the minute) can serve it.
 macro_rules! select_citizens {
     ($condition:literal) => {
         concat!(
-            "select c.citizen_id, c.language, c.opted_out_at, c.pending_question, \
-             c.pending_issue_id, c.pending_until, c.flagged_at, \
-             (select count(*) filter (where m.direction = 'in') from message m \
-              where m.citizen_id = c.citizen_id and m.created_at >= $2), \
+            "select c.citizen_id, c.language, c.language_chosen_at, c.opted_out_at, \
+             c.pending_question, c.pending_issue_id, c.pending_until, c.flagged_at, \
+             (select count(*) from (select 1 from message m \
+              where m.citizen_id = c.citizen_id and m.created_at >= $2 \
+              and m.direction || '' = 'in' limit $3) as recent), \
              c.phone from citizen c where ",
             $condition
         )
     };
 }
 
-/// Finds the citizen with this number or creates one. Reading first writes nothing for a number
-/// we know (most messages). Concurrent first messages from one number (two replicas) meet on
-/// the unique `phone` key: one insert wins, the other does nothing and reads the winner's row.
+/// The flood guard's window as the citizen reads count it: since when, and up to how many.
+#[derive(Debug, Clone, Copy)]
+pub struct FloodWindow {
+    pub since: i64,
+    pub cap: i64,
+}
+
+impl FloodWindow {
+    /// The minute before `now`, counted up to `limit` (0: the guard is off, nothing is read).
+    pub fn minute_before(now: i64, limit: u32) -> FloodWindow {
+        FloodWindow {
+            since: now - 60_000,
+            cap: i64::from(limit),
+        }
+    }
+}
+
+/// Finds the citizen with this number or creates one, without the flood count
+/// (`inbound_last_minute` is 0): for callers outside the inbound path.
 pub async fn find_or_create(
     tx: &mut Tx,
     phone: &PhoneNumber,
     pseudonym: &str,
     now: i64,
 ) -> Result<Citizen> {
+    let uncounted = FloodWindow::minute_before(now, 0);
+    find_or_create_counting(tx, phone, pseudonym, now, uncounted).await
+}
+
+/// Finds the citizen with this number or creates one. Reading first writes nothing for a number
+/// we know (most messages). Concurrent first messages from one number (two replicas) meet on
+/// the unique `phone` key: one insert wins, the other does nothing and reads the winner's row.
+async fn find_or_create_counting(
+    tx: &mut Tx,
+    phone: &PhoneNumber,
+    pseudonym: &str,
+    now: i64,
+    flood: FloodWindow,
+) -> Result<Citizen> {
     const FIND: &str = select_citizens!("c.phone = $1");
     const INSERT: &str = "insert into citizen (phone, pseudonym, created_at) values ($1, $2, $3) \
          on conflict (phone) do nothing returning citizen_id";
-    let minute_ago = now - 60_000;
-    let find = || query(FIND).bind(phone.e164()).bind(minute_ago);
+    let find = || {
+        query(FIND)
+            .bind(phone.e164())
+            .bind(flood.since)
+            .bind(flood.cap)
+    };
     if let Some(citizen) = find().fetch_optional(tx).await? {
         return Ok(citizen);
     }
@@ -201,12 +258,13 @@ pub async fn find_or_create_all(
     tx: &mut Tx,
     numbers: &[(&PhoneNumber, &str)],
     now: i64,
+    flood: FloodWindow,
 ) -> Result<Vec<Citizen>> {
     // One number: the prepared statement for one, as on the other kinds of transaction.
     let (Tx::Batch(batch), 2..) = (&mut *tx, numbers.len()) else {
         let mut found = Vec::with_capacity(numbers.len());
         for (phone, pseudonym) in numbers {
-            found.push(find_or_create(tx, phone, pseudonym, now).await?);
+            found.push(find_or_create_counting(tx, phone, pseudonym, now, flood).await?);
         }
         return Ok(found);
     };
@@ -214,18 +272,18 @@ pub async fn find_or_create_all(
     const INSERT_ALL: &str = "insert into citizen (phone, pseudonym, created_at) \
          select phone, pseudonym, $3::bigint from unnest($1::text[], $2::text[]) as n(phone, pseudonym) \
          on conflict (phone) do nothing";
-    let minute_ago = now - 60_000;
     let read =
         async |tx: &mut sqlx::PgConnection, phones: Vec<&str>| -> Result<Vec<(String, Citizen)>> {
             // Planned for its arguments each time (see `store::batch`).
             let rows = sqlx::query(FIND_ALL)
                 .persistent(false)
                 .bind(phones)
-                .bind(minute_ago)
+                .bind(flood.since)
+                .bind(flood.cap)
                 .fetch_all(tx)
                 .await?;
             rows.iter()
-                .map(|row| Ok((sqlx::Row::try_get(row, 8)?, <Citizen as Row>::read(row)?)))
+                .map(|row| Ok((sqlx::Row::try_get(row, 9)?, <Citizen as Row>::read(row)?)))
                 .collect()
         };
     let phones: Vec<&str> = numbers.iter().map(|(phone, _)| phone.e164()).collect();

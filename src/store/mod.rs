@@ -14,6 +14,7 @@ pub mod citizens;
 #[allow(unsafe_code)] // the SQLite handle borrowed from sqlx: see the module's safety notes
 pub mod direct;
 pub mod issues;
+pub mod login_attempts;
 pub mod messages;
 pub mod officials;
 pub mod open_data;

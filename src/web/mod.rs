@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod error;
 pub mod exports;
 pub mod health;
+pub mod input;
 pub mod open311;
 mod params;
 pub mod queue;

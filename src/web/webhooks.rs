@@ -1,7 +1,13 @@
 //! Provider webhooks: verify, decode, hand to the gateway (or record a delivery status), answer
 //! in the provider's format. Refused requests store nothing.
+//!
+//! Closed by default: a provider's routes are in the router only when that provider's secret is
+//! configured ([`Inbound`]); without it they answer 404 like any unknown path. The one exception
+//! is the console trial without a Twilio token, whose `/sms/twilio` takes unsigned requests and
+//! says so at start.
 
 use super::error::ApiError;
+use crate::config::{Secret, Settings};
 use crate::delivery::callbacks::{self, StatusReport};
 use crate::providers::form::Form;
 use crate::providers::{africastalking, twilio};
@@ -14,16 +20,83 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::IntoResponse;
 use axum::routing::post;
 use serde::Deserialize;
+use std::sync::Arc;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/sms/twilio", post(twilio_inbound))
-        .route("/sms/twilio/status", post(twilio_status))
-        .route("/sms/africastalking", post(africastalking_inbound))
-        .route(
-            "/sms/africastalking/delivery",
-            post(africastalking_delivery),
-        )
+/// How each provider's webhooks are verified; a provider with `None` has no routes at all.
+#[derive(Clone, Default)]
+pub struct Inbound {
+    pub twilio: Option<TwilioAuth>,
+    /// The secret in Africa's Talking callback URLs (`africastalking.webhook_token`).
+    pub africastalking: Option<Arc<Secret>>,
+}
+
+/// How `/sms/twilio` and its status callbacks are verified.
+#[derive(Clone)]
+pub enum TwilioAuth {
+    /// `X-Twilio-Signature` with this auth token, always when one is configured.
+    Signed(Arc<Secret>),
+    /// Console provider, no token: a local trial, accepted unsigned (said at start).
+    UnsignedTrial,
+}
+
+impl Inbound {
+    /// The routes that exist for what `settings` configures (see the module's comment).
+    pub fn from_settings(settings: &Settings) -> Result<Inbound, String> {
+        let provider = settings.provider()?;
+        let secret = |s: &Option<Secret>| s.clone().filter(|t| !t.expose().is_empty());
+        let twilio = match (secret(&settings.twilio.auth_token), provider) {
+            (Some(token), _) => Some(TwilioAuth::Signed(Arc::new(token))),
+            (None, Provider::Console) => Some(TwilioAuth::UnsignedTrial),
+            (None, Provider::Twilio) => {
+                return Err("sms.provider is twilio but twilio.auth_token is not set: \
+                     refusing to accept unsigned webhooks"
+                    .into());
+            }
+            (None, _) => None,
+        };
+        let africastalking = secret(&settings.africastalking.webhook_token).map(Arc::new);
+        if provider == Provider::AfricasTalking && africastalking.is_none() {
+            return Err(
+                "sms.provider is africastalking but africastalking.webhook_token is \
+                 not set: refusing to accept unauthenticated callbacks"
+                    .into(),
+            );
+        }
+        Ok(Inbound {
+            twilio,
+            africastalking,
+        })
+    }
+
+    /// The paths of the webhook routes that exist, for the log at start.
+    pub fn paths(&self) -> Vec<&'static str> {
+        let mut paths = Vec::new();
+        if self.twilio.is_some() {
+            paths.extend(["/sms/twilio", "/sms/twilio/status"]);
+        }
+        if self.africastalking.is_some() {
+            paths.extend(["/sms/africastalking", "/sms/africastalking/delivery"]);
+        }
+        paths
+    }
+}
+
+pub fn router(inbound: &Inbound) -> Router<AppState> {
+    let mut router = Router::new();
+    if inbound.twilio.is_some() {
+        router = router
+            .route("/sms/twilio", post(twilio_inbound))
+            .route("/sms/twilio/status", post(twilio_status));
+    }
+    if inbound.africastalking.is_some() {
+        router = router
+            .route("/sms/africastalking", post(africastalking_inbound))
+            .route(
+                "/sms/africastalking/delivery",
+                post(africastalking_delivery),
+            );
+    }
+    router
 }
 
 /// Decodes a Twilio webhook's form and, when an auth token is configured, checks its
@@ -36,8 +109,11 @@ fn verified_twilio_form(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Form, ApiError> {
-    let Some(token) = &state.twilio_auth_token else {
-        return Form::parse(body).map_err(ApiError::bad_request);
+    let token = match &state.inbound.twilio {
+        Some(TwilioAuth::Signed(token)) => token,
+        Some(TwilioAuth::UnsignedTrial) => return Form::parse(body).map_err(ApiError::bad_request),
+        // The route does not exist then; refuse all the same should it ever be reached.
+        None => return Err(ApiError::Forbidden),
     };
     let signature = headers
         .get(twilio::SIGNATURE_HEADER)
@@ -68,7 +144,7 @@ async fn twilio_inbound(
     let received = state.gateway.receive(sms).await?;
     let callback = received
         .reply_message_id
-        .filter(|_| state.twilio_auth_token.is_some())
+        .filter(|_| matches!(state.inbound.twilio, Some(TwilioAuth::Signed(_))))
         .map(|id| twilio::status_callback_url(&state.public_url, id));
     let twiml = twilio::twiml(received.reply.as_deref(), callback.as_deref());
     metrics::histogram!("civicline_webhook_seconds", "provider" => "twilio")
@@ -115,8 +191,8 @@ struct TokenQuery {
 
 /// Africa's Talking callbacks carry our secret token in the URL (they are not signed).
 fn check_africastalking_token(state: &AppState, uri: &Uri) -> Result<(), ApiError> {
-    let Some(expected) = &state.africastalking_token else {
-        return Ok(());
+    let Some(expected) = &state.inbound.africastalking else {
+        return Err(ApiError::Forbidden);
     };
     let given = Query::<TokenQuery>::try_from_uri(uri)
         .ok()

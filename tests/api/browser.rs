@@ -325,16 +325,7 @@ async fn the_simulator_shows_the_whole_loop_on_one_screen() {
     app.text("+525512345678", "BACHE enorme en la calle Colón 12")
         .await;
     let password = app.add_official("agent@city.example", "agent").await;
-    browser.go(&format!("{}/login", app.address)).await;
-    browser
-        .type_into("input[name=email]", "agent@city.example")
-        .await;
-    browser.type_into("input[name=password]", &password).await;
-    browser.click("button[type=submit]").await;
-    eventually("logged in", || async {
-        browser.text().await.contains("Queue")
-    })
-    .await;
+    browser.log_in(&app.address, &password).await;
 
     browser.go(&format!("{}/simulator", app.address)).await;
     browser
@@ -358,4 +349,122 @@ async fn the_simulator_shows_the_whole_loop_on_one_screen() {
     .await;
     browser.screenshot("simulator").await;
     assert_eq!(app.scalar("select count(*) from issue").await, 3);
+}
+
+impl Browser {
+    /// Logs in as agent@city.example through the login page and waits for the queue.
+    async fn log_in(&self, address: &str, password: &str) {
+        self.go(&format!("{address}/login")).await;
+        self.type_into("input[name=email]", "agent@city.example")
+            .await;
+        self.type_into("input[name=password]", password).await;
+        self.click("button[type=submit]").await;
+        eventually("logged in", || async {
+            self.text().await.contains("Queue")
+        })
+        .await;
+    }
+
+    /// Navigates (or goes `back`/`forward`) and returns how long the page took to load; fails
+    /// the test when it did not load within the page-load timeout the test set.
+    async fn timed(&self, what: &str, path: &str, body: Value) -> std::time::Duration {
+        let started = std::time::Instant::now();
+        let answer = self.call(reqwest::Method::POST, path, Some(body)).await;
+        let took = started.elapsed();
+        assert!(answer.is_null(), "{what}: {answer}");
+        took
+    }
+}
+
+/// Officials live in these pages all day, in several tabs: a stream per page used to take one
+/// of the browser's six connections to the host each, so the seventh page never loaded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_tabs_and_thirty_clicks_back_and_forth_each_load_within_two_seconds() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let app = spawn_app_with(Backend::Sqlite, Options::default())
+        .await
+        .unwrap();
+    app.text("+14158675309", "POTHOLE deep hole on Main St at 5th")
+        .await;
+    app.text("+14155550101", "LIGHT out on Elm St").await;
+    let password = app.add_official("agent@city.example", "agent").await;
+    browser.log_in(&app.address, &password).await;
+    browser
+        .call(
+            reqwest::Method::POST,
+            "/timeouts",
+            Some(json!({"pageLoad": 2000})),
+        )
+        .await;
+    let mut slowest = std::time::Duration::ZERO;
+    for tab in 0..10 {
+        let handle = browser
+            .call(
+                reqwest::Method::POST,
+                "/window/new",
+                Some(json!({"type": "tab"})),
+            )
+            .await["handle"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        browser
+            .call(
+                reqwest::Method::POST,
+                "/window",
+                Some(json!({"handle": handle})),
+            )
+            .await;
+        let path = if tab % 2 == 0 { "/queue" } else { "/issues/1" };
+        let url = format!("{}{path}", app.address);
+        slowest = slowest.max(
+            browser
+                .timed(&format!("tab {tab}: {path}"), "/url", json!({"url": url}))
+                .await,
+        );
+    }
+    // In the last tab: issue, queue, issue, ... then back and forward through them.
+    for step in 0..10 {
+        let path = if step % 2 == 0 { "/issues/2" } else { "/queue" };
+        let url = format!("{}{path}", app.address);
+        slowest = slowest.max(
+            browser
+                .timed(
+                    &format!("click {step}: {path}"),
+                    "/url",
+                    json!({"url": url}),
+                )
+                .await,
+        );
+    }
+    for click in 0..30 {
+        let way = if (click / 5) % 2 == 0 {
+            "/back"
+        } else {
+            "/forward"
+        };
+        slowest = slowest.max(
+            browser
+                .timed(&format!("click {click}: {way}"), way, json!({}))
+                .await,
+        );
+    }
+    assert!(
+        browser.text().await.contains("Queue"),
+        "the last page shows"
+    );
+    // Every tab still gets live updates: a new text reloads the queue in a tab that is not
+    // the one holding the stream.
+    browser.go(&format!("{}/queue", app.address)).await;
+    app.text("+14155550199", "GRAFFITI on the bridge").await;
+    eventually("the queue reloads with the new report", || async {
+        browser.text().await.contains("on the bridge")
+    })
+    .await;
+    assert!(
+        slowest < std::time::Duration::from_secs(2),
+        "slowest page load: {slowest:?}"
+    );
 }

@@ -241,6 +241,40 @@ fn conversations() -> Vec<Conversation> {
                 ..FRESH
             },
         },
+        // A language chosen with LANG is kept; a keyword's language only for who never chose.
+        Conversation {
+            label: "LANG FR, then an English keyword: still answered in French",
+            steps: &[
+                ("LANG FR", Starts("C'est noté : réponses en français.")),
+                (
+                    "TRASH bins overflowing on Oak St",
+                    Starts("Merci ! Signalement #"),
+                ),
+                ("HELP", Contains("Mots : TROU, LAMPADAIRE, ORDURES")),
+            ],
+            after: After {
+                language: "fr",
+                reports: 1,
+                ..FRESH
+            },
+        },
+        Conversation {
+            label: "IDIOMA es, a French keyword, then LANG en: the new choice holds",
+            steps: &[
+                (
+                    "IDIOMA es",
+                    Starts("De acuerdo, le responderemos en español."),
+                ),
+                ("nid-de-poule rue de la Paix", Starts("¡Gracias! Reporte #")),
+                ("LANG en", Starts("OK, we will answer in English")),
+                ("BACHE calle Mayor", Starts("Thanks! Report #")),
+            ],
+            after: After {
+                language: "en",
+                reports: 2,
+                ..FRESH
+            },
+        },
     ]
 }
 

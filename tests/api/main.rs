@@ -5,6 +5,7 @@ mod fake_provider;
 mod helpers;
 
 mod browser;
+mod closed_by_default;
 mod consent;
 mod conversation;
 mod crash;

@@ -45,6 +45,7 @@ impl Lang {
             Some(code) => {
                 // The gateway stores the language the context ends with.
                 ctx.language = code;
+                ctx.language_chosen = true;
                 Ok(Outcome {
                     reply: ctx.reply(ReplyKey::LangSet, &[]),
                     ..Outcome::default()

@@ -62,6 +62,8 @@ pub struct Context<'a> {
     pub citizen: &'a Citizen,
     /// The language to answer in (the citizen's, or the one this message switched to).
     pub language: String,
+    /// Set by LANG: `language` was chosen, and no keyword's language overrides it from now on.
+    pub language_chosen: bool,
     /// The inbound message being handled.
     pub message_id: i64,
     pub now: i64,

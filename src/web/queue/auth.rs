@@ -1,6 +1,7 @@
 //! Officials' accounts on the web: argon2 passwords (checked off the async runtime), sessions in
 //! our own database (tower-sessions, cookie HttpOnly + SameSite=Strict, Secure behind https),
-//! the session id cycled at login (axum-login), and login attempts limited per email.
+//! the session id cycled at login (axum-login), and login attempts limited per email and per
+//! client address, counted in the database.
 
 use crate::startup::AppState;
 use crate::store::officials::{self, Official};
@@ -14,9 +15,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_login::{AuthManagerLayer, AuthManagerLayerBuilder, AuthUser, AuthnBackend, UserId};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
-use std::num::NonZeroU32;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
@@ -99,12 +98,11 @@ pub fn layer(store: &Store, secure: bool) -> AuthManagerLayer<Backend, SessionSt
     .build()
 }
 
-/// Five login attempts a minute per email, then 429: slows password guessing to a crawl.
-pub type LoginLimiter = DefaultKeyedRateLimiter<String>;
-
-pub fn login_limiter() -> LoginLimiter {
-    RateLimiter::keyed(Quota::per_minute(NonZeroU32::new(5).expect("5 > 0")))
-}
+/// Login attempts a minute per email, then 429: slows password guessing to a crawl.
+pub const ATTEMPTS_PER_EMAIL: i64 = 5;
+/// Login attempts a minute per client address: one machine trying many emails, with room for
+/// an office of officials behind one router.
+pub const ATTEMPTS_PER_CLIENT: i64 = 20;
 
 /// The limiter's key for an email as typed: the longest address there can be, in one case.
 fn login_key(email: &str) -> String {
@@ -117,16 +115,35 @@ fn login_key(email: &str) -> String {
         .to_lowercase()
 }
 
-/// Every minute, forgets the emails with no attempt left to count (a minute after their last),
-/// until dropped: the limiter holds an entry per email tried, and attempts with made-up
-/// addresses would otherwise grow it for as long as the server runs.
-pub async fn forget_idle_logins(limiter: std::sync::Arc<LoginLimiter>) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
-    loop {
-        every.tick().await;
-        limiter.retain_recent();
-        limiter.shrink_to_fit();
+/// The client's address: the TCP peer, or the header the reverse proxy sets
+/// (`server.client_ip_header`; of `X-Forwarded-For` the last entry, the one the proxy added).
+fn client_address(
+    header: &str,
+    headers: &axum::http::HeaderMap,
+    peer: Option<std::net::SocketAddr>,
+) -> String {
+    if !header.is_empty() {
+        let given = headers
+            .get_all(header)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .rfind(|v| !v.is_empty());
+        // A proxy that does not set it leaves every request under one key: limited, not open.
+        return given.unwrap_or("unknown").chars().take(64).collect();
     }
+    peer.map_or_else(|| "unknown".to_owned(), |peer| peer.ip().to_string())
+}
+
+/// True when this attempt is over the limit for its email or its client address. Counted in
+/// the database, so three replicas allow five attempts, not fifteen.
+async fn over_limit(store: &Store, email: &str, client: &str) -> store::Result<bool> {
+    let email_key = format!("email:{}", login_key(email));
+    let client_key = format!("client:{client}");
+    let counts =
+        store::login_attempts::record(store, &[&email_key, &client_key], store::now_ms()).await?;
+    Ok(counts[0] > ATTEMPTS_PER_EMAIL || counts[1] > ATTEMPTS_PER_CLIENT)
 }
 
 /// The official behind this request; pages redirect to the login page without one.
@@ -191,16 +208,44 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-/// Only same-site paths, so the login form cannot bounce anyone elsewhere.
-fn safe_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/queue".to_owned())
+/// Where to go after logging in: a path on this site, else `/queue`, so the login form cannot
+/// bounce anyone elsewhere. `next` is resolved against `server.public_url` as a browser would
+/// resolve it (tabs and newlines dropped, `\\` read as `/`) and kept only when it lands on the
+/// same origin; what is returned is written out again from the parsed URL (percent-encoded), so
+/// it is always a valid `Location` header, whatever the input held.
+fn safe_next(public_url: &str, next: Option<&str>) -> String {
+    const HOME: &str = "/queue";
+    let Some(next) = next.filter(|n| n.starts_with('/')) else {
+        return HOME.to_owned();
+    };
+    let Ok(base) = url::Url::parse(public_url) else {
+        return HOME.to_owned();
+    };
+    let Ok(target) = base.join(next) else {
+        return HOME.to_owned();
+    };
+    if target.origin() != base.origin() {
+        return HOME.to_owned();
+    }
+    let mut path = target.path().to_owned();
+    if let Some(query) = target.query() {
+        path.push('?');
+        path.push_str(query);
+    }
+    // `/.//evil.example` resolves to the path `//evil.example`, which a browser reads as a host.
+    if path.starts_with("//") {
+        return HOME.to_owned();
+    }
+    path
 }
 
-pub async fn login_page(Query(query): Query<NextQuery>) -> LoginPage {
+pub async fn login_page(
+    State(state): State<AppState>,
+    Query(query): Query<NextQuery>,
+) -> LoginPage {
     LoginPage {
         error: None,
-        next: safe_next(query.next),
+        next: safe_next(&state.public_url, query.next.as_deref()),
         email: String::new(),
     }
 }
@@ -216,24 +261,38 @@ pub struct LoginForm {
 pub async fn login(
     State(state): State<AppState>,
     mut auth: AuthSession,
+    headers: axum::http::HeaderMap,
+    extensions: axum::http::Extensions,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let next = safe_next(form.next);
+    let next = safe_next(&state.public_url, form.next.as_deref());
     let page = |error| LoginPage {
         error: Some(error),
         next: next.clone(),
         email: form.email.clone(),
     };
-    if state
-        .login_limiter
-        .check_key(&login_key(&form.email))
-        .is_err()
-    {
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            page("Too many attempts. Wait a minute and try again."),
-        )
-            .into_response();
+    let peer = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0);
+    let client = client_address(&state.client_ip_header, &headers, peer);
+    match over_limit(state.gateway.store(), &form.email, &client).await {
+        Ok(false) => {}
+        Ok(true) => {
+            tracing::warn!("login attempts over the limit: refused");
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                page("Too many attempts. Wait a minute and try again."),
+            )
+                .into_response();
+        }
+        Err(error) => {
+            tracing::error!(%error, "counting login attempts failed");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                page("Could not log in right now. Try again."),
+            )
+                .into_response();
+        }
     }
     let creds = Credentials {
         email: form.email.clone(),
@@ -292,7 +351,59 @@ pub async fn logout(mut auth: AuthSession) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::login_key;
+    use super::{client_address, login_key, safe_next};
+
+    #[test]
+    fn the_client_is_the_peer_or_the_last_address_the_proxy_added() {
+        let peer = Some("203.0.113.9:51000".parse().unwrap());
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "198.51.100.1, 192.0.2.44".parse().unwrap(),
+        );
+        assert_eq!(client_address("", &headers, peer), "203.0.113.9");
+        assert_eq!(
+            client_address("x-forwarded-for", &headers, peer),
+            "192.0.2.44"
+        );
+        assert_eq!(client_address("x-real-ip", &headers, peer), "unknown");
+    }
+
+    #[test]
+    fn only_a_path_on_this_site_is_a_place_to_go_after_login() {
+        let site = "https://sms.city.example";
+        for (next, to) in [
+            ("/issues/7", "/issues/7"),
+            (
+                "/queue?status=open&q=Main%20St",
+                "/queue?status=open&q=Main%20St",
+            ),
+            ("/queue?q=Main St", "/queue?q=Main%20St"),
+            ("/\t/evil.example/", "/queue"),
+            ("/\n/evil.example/", "/queue"),
+            ("//evil.example/", "/queue"),
+            ("/\\evil.example/", "/queue"),
+            ("/.//evil.example/", "/queue"),
+            ("https://evil.example/", "/queue"),
+            ("https://sms.city.example/issues/1", "/queue"),
+            ("javascript:alert(1)", "/queue"),
+            ("issues/7", "/queue"),
+            ("", "/queue"),
+        ] {
+            assert_eq!(safe_next(site, Some(next)), to, "{next:?}");
+        }
+        assert_eq!(safe_next(site, None), "/queue");
+        // CR and LF never reach a header: they are dropped or encoded.
+        let header = safe_next(site, Some("/queue\r\nSet-Cookie: x=1"));
+        assert!(
+            axum::http::HeaderValue::from_str(&header).is_ok(),
+            "{header:?}"
+        );
+        assert!(
+            !header.contains('\r') && !header.contains('\n'),
+            "{header:?}"
+        );
+    }
 
     #[test]
     fn an_email_is_one_limiter_entry_whatever_its_case_spacing_or_length() {

@@ -108,14 +108,23 @@ pub async fn page(
             body: m.body,
         })
         .collect();
+    let officials = officials::all(store).await?;
     let events = issues::events(store, id)
         .await?
         .into_iter()
-        .map(|e| EventView {
-            kind: e.kind.replace('_', " "),
-            actor: e.actor,
-            body: e.body,
-            when: view::when(e.created_at),
+        .map(|e| {
+            // "assigned · agent@city.example · nobody", not "official:1 · official:1".
+            let body = if e.kind == "assigned" {
+                named(&officials, &e.body)
+            } else {
+                e.body
+            };
+            EventView {
+                kind: e.kind.replace('_', " "),
+                actor: named(&officials, &e.actor),
+                body,
+                when: view::when(e.created_at),
+            }
         })
         .collect();
     let statuses = view::choices(None, view::STATUSES.iter().copied(), &issue.status);
@@ -155,8 +164,7 @@ pub async fn page(
         flagged: issue.flagged_at.is_some(),
         hidden: issue.hidden_at.is_some(),
         assignees: {
-            let officials: Vec<(String, String)> = officials::all(store)
-                .await?
+            let officials: Vec<(String, String)> = officials
                 .into_iter()
                 .map(|o| (o.official_id.to_string(), o.email))
                 .collect();
@@ -181,6 +189,18 @@ pub async fn page(
         canned,
     };
     Ok(page.into_response())
+}
+
+/// An actor of the trail (`official:7`, `citizen`, `system`, `api:web-form`) as a person reads
+/// it: an official by their email, a deleted one as "official #7".
+fn named(officials: &[officials::Official], actor: &str) -> String {
+    let Some(id) = actor.strip_prefix("official:") else {
+        return actor.to_owned();
+    };
+    officials
+        .iter()
+        .find(|o| o.official_id.to_string() == id)
+        .map_or_else(|| format!("official #{id}"), |o| o.email.clone())
 }
 
 /// The sentences behind `?error=` codes (never echo what the query says).
