@@ -5,6 +5,11 @@
 #
 #   bash benches/load.sh                  # 10 s per point; SECONDS_PER_POINT=30 for longer
 #   CONCURRENCY="64" STORES="sqlite" bash benches/load.sh
+#   NUMBERS="50000 1000 10" CONCURRENCY=64 STORES=sqlite bash benches/load.sh
+#
+# NUMBERS: how many phone numbers the traffic comes from, one fresh store and server each (the
+# default 50,000; 1,000 numbers texting a few times a second each; 10 numbers flooding). The
+# ceiling is measured once per concurrency, with the first of them.
 #
 # Needs a local Postgres (trust auth) for the Postgres rows. Every line ends with the check that
 # each MessageSid answered 200 is stored exactly once.
@@ -13,6 +18,7 @@ cd "$(dirname "$0")/.."
 seconds=${SECONDS_PER_POINT:-10}
 concurrency=${CONCURRENCY:-"1 16 64"}
 stores=${STORES:-"sqlite postgres"}
+numbers_list=${NUMBERS:-"50000"}
 token=loadgen-auth-token
 ceiling_port=18490
 server_port=18491
@@ -40,6 +46,8 @@ wait_for $ceiling_port
 
 echo "# $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), ${seconds}s per point"
 for store in $stores; do
+ first_numbers=${numbers_list%% *}
+ for numbers in $numbers_list; do
   case $store in
     sqlite)
       db=/tmp/civicline-load.db
@@ -62,11 +70,17 @@ for store in $stores; do
   server_pid=$!
   pids+=("$server_pid")
   wait_for $server_port
+  label=$store
+  [ "$numbers" = 50000 ] || label="$store/$numbers-numbers"
   for c in $concurrency; do
-    "$gen" run --label ceiling --url "http://127.0.0.1:$ceiling_port/sms/twilio" --token "$token" \
-      --concurrency "$c" --seconds "$seconds" --server-pid "$ceiling_pid"
-    "$gen" run --label "$store" --url "http://127.0.0.1:$server_port/sms/twilio" --token "$token" \
-      --concurrency "$c" --seconds "$seconds" --server-pid "$server_pid" --database-url "$url"
+    if [ "$numbers" = "$first_numbers" ]; then
+      "$gen" run --label ceiling --url "http://127.0.0.1:$ceiling_port/sms/twilio" --token "$token" \
+        --concurrency "$c" --seconds "$seconds" --server-pid "$ceiling_pid"
+    fi
+    "$gen" run --label "$label" --url "http://127.0.0.1:$server_port/sms/twilio" --token "$token" \
+      --concurrency "$c" --seconds "$seconds" --server-pid "$server_pid" --database-url "$url" \
+      --numbers "$numbers"
   done
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+ done
 done

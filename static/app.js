@@ -25,11 +25,18 @@
     return { chars: [...text].length, encoding: gsm ? "GSM-7" : "UCS-2 (Unicode)", segments: segments };
   }
 
+  // A public note is texted with a status notice (data-sms-prefix): counted with it, and at
+  // most two segments, as the server checks (gateway::notices::MAX_NOTICE_SEGMENTS).
   document.querySelectorAll("textarea[data-sms-counter]").forEach(function (area) {
     var out = document.getElementById(area.getAttribute("data-sms-counter"));
+    var prefix = area.getAttribute("data-sms-prefix");
     function update() {
-      var c = cost(area.value);
-      out.textContent = c.chars + " characters · " + c.encoding + " · " + c.segments + (c.segments === 1 ? " SMS" : " SMS segments");
+      var note = area.value.trim();
+      var text = prefix === null ? area.value : (note ? note + " " + prefix : prefix);
+      var c = cost(text);
+      var line = c.chars + " characters · " + c.encoding + " · " + c.segments + (c.segments === 1 ? " SMS" : " SMS segments");
+      if (prefix !== null) { line = "With the notice: " + line + (c.segments > 2 ? " · too long, at most 2" : ""); }
+      out.textContent = line;
     }
     area.addEventListener("input", update);
     update();

@@ -19,9 +19,16 @@ pub struct StatusReport<'a> {
     pub payload: &'a str,
 }
 
-/// Stores the callback and applies it; returns the message it matched, if any.
+/// What a callback matched: the message and its issue (whose open pages show the new status).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Matched {
+    pub message_id: Option<i64>,
+    pub issue_id: Option<i64>,
+}
+
+/// Stores the callback and applies it; returns the message it matched, if any, and its issue.
 #[tracing::instrument(name = "delivery.callback", skip_all, fields(provider = report.provider.as_str(), status = report.status))]
-pub async fn record(store: &Store, report: StatusReport<'_>) -> store::Result<Option<i64>> {
+pub async fn record(store: &Store, report: StatusReport<'_>) -> store::Result<Matched> {
     let now = store::now_ms();
     let mut tx = store.begin().await?;
     let mut matched = None;
@@ -45,7 +52,9 @@ pub async fn record(store: &Store, report: StatusReport<'_>) -> store::Result<Op
         now,
     };
     messages::insert_delivery_event(&mut tx, event).await?;
+    let mut issue_id = None;
     if let Some(id) = matched {
+        issue_id = messages::issue_of(&mut tx, id).await?;
         let change = StatusChange {
             status: report.status,
             error_code: report.error_code,
@@ -58,5 +67,8 @@ pub async fn record(store: &Store, report: StatusReport<'_>) -> store::Result<Op
         tracing::warn!("status callback for a message we do not know: stored");
     }
     tx.commit().await?;
-    Ok(matched)
+    Ok(Matched {
+        message_id: matched,
+        issue_id,
+    })
 }

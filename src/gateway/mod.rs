@@ -142,6 +142,12 @@ impl Gateway {
         self.inner.announce(issue_id);
     }
 
+    /// Tells the open pages that an issue changed outside the gateway (a delivery status
+    /// callback moved one of its messages along).
+    pub fn changed(&self, issue_id: Option<i64>) {
+        self.announce(issue_id);
+    }
+
     /// Records one inbound message and decides the reply. Returns once the message is
     /// committed: an `Ok` is safe to acknowledge to the provider.
     #[tracing::instrument(name = "gateway.receive", skip_all, fields(

@@ -22,8 +22,54 @@ pub enum ReplyError {
     Empty,
     #[error("the message is longer than 1600 characters")]
     TooLong,
+    #[error("the notice with its public note is longer than {MAX_NOTICE_SEGMENTS} SMS segments")]
+    NoteTooLong,
     #[error(transparent)]
     Store(#[from] store::StoreError),
+}
+
+impl Gateway {
+    /// The text a citizen writing in `language` gets when their report moves to `status`
+    /// (before any public note): the composer counts the note's segments against it.
+    pub fn notice_text(
+        &self,
+        language: &str,
+        service_code: Option<&str>,
+        issue_id: i64,
+        status: &str,
+    ) -> String {
+        let replies = &self.inner.replies;
+        let number = issue_id.to_string();
+        let category = service_code
+            .and_then(|code| self.inner.catalog.category_by_code(code))
+            .map(|c| c.name_in(language).to_owned())
+            .unwrap_or_else(|| replies.render(language, ReplyKey::Uncategorized, &[]));
+        let args = [
+            ("number", number.as_str()),
+            ("category", category.as_str()),
+            ("status", status),
+        ];
+        let key = if status == "resolved" {
+            ReplyKey::ResolvedQuestion
+        } else {
+            ReplyKey::StatusNotice
+        };
+        replies.render(language, key, &args)
+    }
+}
+
+/// A status notice with an official's public note may take this many segments; past it the
+/// change is refused (and the composer's counter says so before sending).
+pub const MAX_NOTICE_SEGMENTS: usize = 2;
+
+/// The notice the citizen gets: the note as the official wrote it, after a status notice, or
+/// before the "Is it fixed?" question, so the question is what the text ends with.
+fn with_note(notice: String, note: &str, resolved: bool) -> String {
+    match (note.trim(), resolved) {
+        ("", _) => notice,
+        (note, true) => format!("{note} {notice}"),
+        (note, false) => format!("{notice} {note}"),
+    }
 }
 
 impl Gateway {
@@ -84,7 +130,8 @@ impl Gateway {
     }
 
     /// Moves issue `issue_id` to `status` on behalf of `actor` and tells the citizen who filed
-    /// it; `public_note` (may be empty) is added to the SMS when it still fits one segment.
+    /// it; `public_note` (may be empty) goes in the SMS as written, which may then take up to
+    /// [`MAX_NOTICE_SEGMENTS`] segments; a longer one refuses the change and stores nothing.
     /// Returns the issue, or `None` when there is no such issue.
     #[tracing::instrument(name = "gateway.change_status", skip(self, public_note))]
     pub async fn change_status(
@@ -93,7 +140,7 @@ impl Gateway {
         status: &str,
         actor: &str,
         public_note: &str,
-    ) -> store::Result<Option<IssueSummary>> {
+    ) -> Result<Option<IssueSummary>, ReplyError> {
         let now = store::now_ms();
         let mut tx = self.inner.store.begin().await?;
         let Some(issue) =
@@ -105,39 +152,22 @@ impl Gateway {
             tx.commit().await?;
             return Ok(Some(issue)); // filed without a phone (Open311): nobody to text
         };
-        let number = issue_id.to_string();
-        let category = issue
-            .service_code
-            .as_deref()
-            .and_then(|code| self.inner.catalog.category_by_code(code))
-            .map(|c| c.name_in(&citizen.language).to_owned())
-            .unwrap_or_else(|| {
-                self.inner
-                    .replies
-                    .render(&citizen.language, ReplyKey::Uncategorized, &[])
-            });
-        let args = [
-            ("number", number.as_str()),
-            ("category", category.as_str()),
-            ("status", status),
-        ];
-        let mut body = if status == "resolved" {
+        let resolved = status == "resolved";
+        if resolved {
             let until = now + i64::from(self.inner.settings.fixed_question_days) * 86_400_000;
             citizens::ask_about_issue(&mut tx, issue_id, answer::FIXED, until).await?;
-            self.inner
-                .replies
-                .render(&citizen.language, ReplyKey::ResolvedQuestion, &args)
-        } else {
-            self.inner
-                .replies
-                .render(&citizen.language, ReplyKey::StatusNotice, &args)
-        };
-        let note = public_note.trim();
-        if !note.is_empty() && status != "resolved" {
-            let with_note = format!("{body} {note}");
-            if crate::sms::Segments::of(&crate::sms::replace_lookalikes(&with_note)).count == 1 {
-                body = with_note;
-            }
+        }
+        let notice = self.notice_text(
+            &citizen.language,
+            issue.service_code.as_deref(),
+            issue_id,
+            status,
+        );
+        let body = with_note(notice, public_note, resolved);
+        if crate::sms::Segments::of(&crate::sms::replace_lookalikes(&body)).count
+            > MAX_NOTICE_SEGMENTS
+        {
+            return Err(ReplyError::NoteTooLong); // dropped: the transaction rolls back
         }
         let message = NewOutbound {
             citizen_id: citizen.citizen_id,

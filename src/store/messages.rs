@@ -273,6 +273,14 @@ pub async fn outbound_exists(tx: &mut Tx, message_id: i64) -> Result<bool> {
     Ok(n == 1)
 }
 
+/// The issue a message belongs to, if any.
+pub async fn issue_of(tx: &mut Tx, message_id: i64) -> Result<Option<i64>> {
+    const SQL: &str = "select issue_id from message where message_id = $1";
+    let id: Option<Option<i64>> =
+        on_tx!(tx, conn => sqlx::query_scalar(SQL).bind(message_id).fetch_optional(conn).await?);
+    Ok(id.flatten())
+}
+
 /// A delivery status callback as received.
 pub struct NewDeliveryEvent<'a> {
     pub message_id: Option<i64>,

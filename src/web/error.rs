@@ -25,6 +25,15 @@ impl ApiError {
     }
 }
 
+impl From<crate::gateway::ReplyError> for ApiError {
+    fn from(error: crate::gateway::ReplyError) -> ApiError {
+        match error {
+            crate::gateway::ReplyError::Store(error) => ApiError::Store(error),
+            refused => ApiError::BadRequest(refused.to_string()),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {

@@ -180,7 +180,9 @@ async fn twilio_status(
         error_code: callback.error_code.as_deref(),
         payload: &payload,
     };
-    callbacks::record(state.gateway.store(), report).await?;
+    let matched = callbacks::record(state.gateway.store(), report).await?;
+    // The issue's open pages show the new delivery status.
+    state.gateway.changed(matched.issue_id);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -242,6 +244,8 @@ async fn africastalking_delivery(
         error_code: report.failure_reason.as_deref(),
         payload: &payload,
     };
-    callbacks::record(state.gateway.store(), report).await?;
+    let matched = callbacks::record(state.gateway.store(), report).await?;
+    // The issue's open pages show the new delivery status.
+    state.gateway.changed(matched.issue_id);
     Ok(StatusCode::OK)
 }

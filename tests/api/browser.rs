@@ -467,4 +467,22 @@ async fn ten_tabs_and_thirty_clicks_back_and_forth_each_load_within_two_seconds(
         slowest < std::time::Duration::from_secs(2),
         "slowest page load: {slowest:?}"
     );
+    // At a phone's width the pages do not scroll sideways.
+    browser
+        .call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": 390, "height": 844})),
+        )
+        .await;
+    for path in ["/queue", "/issues/1", "/login"] {
+        browser.go(&format!("{}{path}", app.address)).await;
+        let widths = browser
+            .script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+            .await;
+        assert!(
+            widths[0].as_f64() <= widths[1].as_f64(),
+            "{path} scrolls sideways at 390 px: {widths}"
+        );
+    }
 }

@@ -243,26 +243,33 @@ async fn user_add_creates_an_account_that_can_log_in() {
 each_backend! {
     async fn open_pages_hear_about_new_messages(backend) {
         let Some((app, _fake, [viewer, _, _])) = office(backend).await else { return };
-        let mut events = civicline::providers::http_client()
-            .get(format!("{}/queue/events", app.address))
-            .header("cookie", &viewer)
-            .send()
-            .await
-            .unwrap();
+        let mut events = open_events(&app, &viewer).await;
         assert_eq!(events.status(), 200);
         assert!(events.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
         app.text("+14155550123", "WATER leak on Pine St").await;
-        let mut seen = String::new();
-        while !seen.contains("data: 2") {
-            let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), events.chunk())
-                .await
-                .expect("an event within 10 s")
-                .unwrap()
-                .expect("the stream stays open");
-            seen.push_str(&String::from_utf8_lossy(&chunk));
-        }
+        let seen = read_events_until(&mut events, "data: 2").await;
         assert!(seen.contains("event: issue"), "{seen}");
         app.wait_outbox_empty().await;
+    }
+
+    async fn open_pages_hear_about_delivery_status(backend) {
+        let Some((app, _fake, [viewer, _, _])) = office(backend).await else { return };
+        app.wait_outbox_empty().await;
+        let reply_id = app.scalar("select message_id from message where direction = 'out' and issue_id = 1").await;
+        let mut events = open_events(&app, &viewer).await;
+        // Twilio says the auto-reply of report #1 was delivered.
+        let path = format!("/sms/twilio/status?message_id={reply_id}");
+        let form = civicline::providers::form::Form::from_pairs([("MessageSid", "SMlive1"), ("MessageStatus", "delivered")]);
+        let signature = civicline::providers::twilio::signature(crate::helpers::AUTH_TOKEN, &format!("{}{path}", crate::helpers::PUBLIC_URL), form.pairs());
+        let status = app.client.post(format!("{}{path}", app.address))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("X-Twilio-Signature", signature)
+            .body(form.encode())
+            .send().await.unwrap().status();
+        assert_eq!(status, 204);
+        read_events_until(&mut events, "data: 1").await;
+        let page = app.get_page("/issues/1", Some(&viewer)).await;
+        assert!(page.body.contains("delivered"), "{}", page.body);
     }
 
     async fn an_issue_can_be_closed_as_a_duplicate(backend) {
@@ -356,4 +363,81 @@ each_backend! {
         assert!(app.get("/open311/v2/requests/1.json").await.1.contains("deep hole on Main St at 5th"));
         assert_eq!(app.scalar("select count(*) from issue_event where kind = 'publication'").await, 2);
     }
+}
+
+each_backend! {
+    async fn a_public_note_reaches_the_citizen_as_written_or_the_change_is_refused(backend) {
+        let Some((app, fake, [_viewer, agent, _admin])) = office(backend).await else { return };
+        // Resolving with a note: the note, then the question the citizen answers.
+        let page = app.post_page("/issues/1/status", Some(&agent), &[("status", "resolved"), ("note", "Filled on Tuesday by the roads crew.")], &[]).await;
+        assert_eq!(page.status, 303);
+        eventually("the notice is sent", || async { fake.delivered().len() == 2 }).await;
+        assert_eq!(fake.delivered()[1].body, "Filled on Tuesday by the roads crew. Report #1 (Pothole) is resolved. Is it fixed? Reply 1 for yes, 2 for no.");
+        // A note that needs a second segment is sent whole, in two.
+        let long = "The crew patched the hole and will return next week to resurface the whole block between 4th and 6th; expect one lane closed.";
+        let page = app.post_page("/issues/1/status", Some(&agent), &[("status", "in_progress"), ("note", long)], &[]).await;
+        assert_eq!(page.status, 303);
+        eventually("the second notice is sent", || async { fake.delivered().len() == 3 }).await;
+        let sent = fake.delivered()[2].body.clone();
+        assert!(sent.ends_with(long) && civicline::sms::Segments::of(&sent).count == 2, "{sent}");
+        // Past two segments: refused with a reason, the status unchanged, nothing queued.
+        let events = app.scalar("select count(*) from issue_event").await;
+        let page = app.post_page("/issues/1/status", Some(&agent), &[("status", "acknowledged"), ("note", &long.repeat(3))], &[]).await;
+        assert_eq!(page.location.as_deref(), Some("/issues/1?error=note_too_long"));
+        let shown = app.get_page("/issues/1?error=note_too_long", Some(&agent)).await;
+        assert!(shown.body.contains("more than two SMS"), "{}", shown.body);
+        assert_eq!(app.text_value("select status from issue where issue_id = 1").await.as_deref(), Some("in_progress"));
+        assert_eq!(app.scalar("select count(*) from issue_event").await, events);
+        app.wait_outbox_empty().await;
+        assert_eq!(fake.delivered().len(), 3);
+    }
+
+    async fn history_names_officials_and_refusals_are_pages_of_the_site(backend) {
+        let Some((app, _fake, [viewer, agent, admin])) = office(backend).await else { return };
+        let agent_id = app.scalar("select official_id from official where email = 'agent@city.example'").await.to_string();
+        let page = app.post_page("/issues/1/assign", Some(&admin), &[("official_id", &agent_id)], &[]).await;
+        assert_eq!(page.status, 303);
+        let issue = app.get_page("/issues/1", Some(&agent)).await;
+        assert!(issue.body.contains("assigned</b> · admin@city.example"), "{}", issue.body);
+        assert!(issue.body.contains("<br>agent@city.example"), "{}", issue.body);
+        assert!(!issue.body.contains("official:"), "{}", issue.body);
+        // Only admins see the Broadcasts link; the others' refusals are HTML pages.
+        for (cookie, link) in [(&viewer, false), (&agent, false), (&admin, true)] {
+            let queue = app.get_page("/queue", Some(cookie)).await;
+            assert_eq!(queue.body.contains("href=\"/broadcasts\""), link);
+        }
+        let refused = crate::helpers::browser().get(format!("{}/broadcasts", app.address)).header("cookie", agent.as_str()).send().await.unwrap();
+        assert_eq!(refused.status().as_u16(), 403);
+        assert!(refused.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(refused.text().await.unwrap().contains("<h1>Only admins send broadcasts</h1>"));
+        let viewer_post = app.post_page("/issues/1/note", Some(&viewer), &[("body", "x")], &[]).await;
+        assert_eq!(viewer_post.status, 403);
+        assert!(viewer_post.body.contains("<h1>Viewers cannot change reports</h1>"), "{}", viewer_post.body);
+        let missing = app.get_page("/issues/999", Some(&agent)).await;
+        assert!(missing.body.contains("<h1>No such report</h1>"), "{}", missing.body);
+    }
+}
+
+/// `/queue/events` as a logged-in page opens it.
+async fn open_events(app: &TestApp, cookie: &str) -> reqwest::Response {
+    civicline::providers::http_client()
+        .get(format!("{}/queue/events", app.address))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Reads a server-sent event stream until `wanted` appears (10 s at most per chunk).
+async fn read_events_until(events: &mut reqwest::Response, wanted: &str) -> String {
+    let mut seen = String::new();
+    while !seen.contains(wanted) {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), events.chunk())
+            .await
+            .expect("an event within 10 s")
+            .unwrap()
+            .expect("the stream stays open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    seen
 }

@@ -171,7 +171,11 @@ impl FromRequestParts<AppState> for Signed {
                     .finish();
                 Err(Redirect::to(&format!("/login?{query}")).into_response())
             }
-            None => Err((StatusCode::UNAUTHORIZED, "log in first\n").into_response()),
+            None => Err(super::refusal(
+                StatusCode::UNAUTHORIZED,
+                "Log in first",
+                "Your session has ended. Log in again, then repeat what you did.",
+            )),
         }
     }
 }
@@ -190,7 +194,11 @@ impl FromRequestParts<AppState> for Acting {
         if official.can_act() {
             Ok(Acting(official))
         } else {
-            Err((StatusCode::FORBIDDEN, "viewers cannot change issues\n").into_response())
+            Err(super::refusal(
+                StatusCode::FORBIDDEN,
+                "Viewers cannot change reports",
+                "Your account can read the queue. Ask an admin for an agent's account to act.",
+            ))
         }
     }
 }

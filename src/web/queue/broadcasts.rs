@@ -45,6 +45,8 @@ pub struct ReportView {
 #[template(path = "broadcasts.html")]
 pub struct BroadcastsPage {
     pub official: String,
+    /// Always true: only admins reach this page; the nav shows the link.
+    pub admin: bool,
     pub topics: Vec<view::Choice>,
     pub texts: Vec<TextField>,
     pub preview: Vec<CostLine>,
@@ -56,7 +58,11 @@ pub struct BroadcastsPage {
 }
 
 fn forbidden() -> Response {
-    (StatusCode::FORBIDDEN, "only admins send broadcasts\n").into_response()
+    super::refusal(
+        StatusCode::FORBIDDEN,
+        "Only admins send broadcasts",
+        "Ask an admin to send this alert.",
+    )
 }
 
 async fn render(
@@ -81,6 +87,7 @@ async fn render(
         .collect();
     let mut page = BroadcastsPage {
         official,
+        admin: true,
         topics: view::choices(
             None,
             catalog

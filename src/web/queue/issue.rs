@@ -36,6 +36,9 @@ pub struct EventView {
 #[template(path = "issue.html")]
 pub struct IssuePage {
     pub official: String,
+    pub admin: bool,
+    /// The "Is it fixed?" notice before any note: the note's counter counts it in.
+    pub notice_prefix: String,
     pub can_act: bool,
     pub issue_id: i64,
     pub category: String,
@@ -144,8 +147,16 @@ pub async fn page(
         }
         None => String::new(),
     };
+    let notice_prefix = state.gateway.notice_text(
+        &language,
+        issue.service_code.as_deref(),
+        issue.issue_id,
+        "resolved",
+    );
     let page = IssuePage {
         official: official.email.clone(),
+        admin,
+        notice_prefix,
         can_act: official.can_act(),
         issue_id: issue.issue_id,
         category,
@@ -212,6 +223,9 @@ fn error_text(code: &str) -> &'static str {
         "empty" => "Not sent: the message is empty.",
         "too_long" => "Not sent: the message is longer than 1600 characters.",
         "no_citizen" => "Not sent: this issue has no phone number.",
+        "note_too_long" => {
+            "Not changed: the notice with this public note would take more than two SMS. Shorten the note."
+        }
         "status" => "Unknown status.",
         "duplicate" => "Give the number of another report that exists.",
         _ => "Something went wrong.",
@@ -248,7 +262,7 @@ pub async fn reply(
         Err(ReplyError::Empty) => Ok(back(id, Some("empty"))),
         Err(ReplyError::TooLong) => Ok(back(id, Some("too_long"))),
         Err(ReplyError::NoCitizen) => Ok(back(id, Some("no_citizen"))),
-        Err(ReplyError::Store(e)) => Err(e.into()),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -271,10 +285,12 @@ pub async fn status(
     match state
         .gateway
         .change_status(id, &form.status, &official.actor(), &form.note)
-        .await?
+        .await
     {
-        Some(_) => Ok(back(id, None)),
-        None => Ok(not_found()),
+        Ok(Some(_)) => Ok(back(id, None)),
+        Ok(None) => Ok(not_found()),
+        Err(ReplyError::NoteTooLong) => Ok(back(id, Some("note_too_long"))),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -295,7 +311,11 @@ pub async fn assign(
     if let Some(assignee) = assignee
         && officials::by_id(store, assignee).await?.is_none()
     {
-        return Ok((StatusCode::BAD_REQUEST, "no such official\n").into_response());
+        return Ok(super::refusal(
+            StatusCode::BAD_REQUEST,
+            "No such official",
+            "Choose someone from the list.",
+        ));
     }
     let mut tx = store.begin().await?;
     let found = issues::assign(&mut tx, id, assignee, &official.actor(), store::now_ms()).await?;

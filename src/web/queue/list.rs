@@ -42,6 +42,7 @@ pub struct RowView {
 #[template(path = "queue.html")]
 pub struct QueuePage {
     pub official: String,
+    pub admin: bool,
     pub rows: Vec<RowView>,
     pub counts: Vec<(String, String, i64)>,
     pub unassigned: i64,
@@ -164,6 +165,7 @@ pub async fn queue(
         })
         .collect();
     Ok(QueuePage {
+        admin: official.is_admin(),
         official: official.email,
         rows,
         counts,

@@ -64,7 +64,28 @@ pub fn router(store: &Store, secure_cookies: bool) -> Router<AppState> {
         .layer(auth::layer(store, secure_cookies))
 }
 
+/// A page that says no, in the site's style: what an official may reach and not do.
+#[derive(askama::Template, askama_web::WebTemplate)]
+#[template(path = "refusal.html")]
+struct Refusal {
+    title: &'static str,
+    message: &'static str,
+}
+
+/// An HTML refusal with its status (403, 404, 401...), never a bare line of text.
+pub(crate) fn refusal(
+    status: axum::http::StatusCode,
+    title: &'static str,
+    message: &'static str,
+) -> axum::response::Response {
+    (status, Refusal { title, message }).into_response()
+}
+
 /// 404 page for an issue that does not exist.
 pub(crate) fn not_found() -> axum::response::Response {
-    (axum::http::StatusCode::NOT_FOUND, "no such issue\n").into_response()
+    refusal(
+        axum::http::StatusCode::NOT_FOUND,
+        "No such report",
+        "There is no report with that number.",
+    )
 }
