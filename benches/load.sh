@@ -24,7 +24,8 @@ ceiling_port=18490
 server_port=18491
 
 cargo build --release --quiet --bin civicline --example loadgen
-bin=target/release/civicline
+# CIVICLINE_BIN: another build of the server (say, of an earlier commit) for an A/B in one run.
+bin=${CIVICLINE_BIN:-target/release/civicline}
 gen=target/release/examples/loadgen
 
 pids=()

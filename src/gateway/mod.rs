@@ -214,8 +214,8 @@ impl Inner {
             .zip(&pseudonyms)
             .map(|((sms, _), pseudonym)| (sms.from(), pseudonym.as_str()))
             .collect();
-        let flood = citizens::FloodWindow::minute_before(now, self.settings.flood_per_minute);
-        let citizens = citizens::find_or_create_all(tx, &numbers, now, flood).await?;
+        let flood_limit = self.settings.flood_per_minute;
+        let citizens = citizens::find_or_create_all(tx, &numbers, now, flood_limit).await?;
         // A replay writes nothing (its number is known), and a batch of nothing but replays is
         // rolled back. On their own, messages are inserted with no lookup first (a replayed
         // webhook is rare, so the insert is the check: the unique key refuses it); on Postgres
@@ -391,9 +391,9 @@ impl Inner {
         message_id: i64,
         now: i64,
     ) -> store::Result<bool> {
-        let limit = i64::from(self.settings.flood_per_minute);
-        // The count was read before this message was stored: this one makes one more.
-        if limit == 0 || citizen.inbound_last_minute < limit {
+        let limit = self.settings.flood_per_minute;
+        // The mark was read before this message was stored: this one makes one more.
+        if !citizen.is_flooding(limit, now) {
             return Ok(false);
         }
         messages::set_flag(tx, message_id, "flood").await?;

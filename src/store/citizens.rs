@@ -20,12 +20,13 @@ pub struct Citizen {
     pub pending_until: Option<i64>,
     /// Set by the flood guard.
     pub flagged_at: Option<i64>,
-    /// Inbound messages from this number in the minute before the row was read (the flood
-    /// guard's window), counted with the row (one statement per message fewer) and only up to
-    /// the guard's limit: all the guard asks is whether the limit is reached, and a count that
-    /// went on would cost a flooding number's every message a read of each of its messages of
-    /// the minute (a number at 80 texts a second made each of its texts 9 times dearer).
-    pub inbound_last_minute: i64,
+    /// When the number's `gateway.flood_per_minute`-th most recent inbound message arrived
+    /// (before the one being handled), read with the row: the flood guard's question is only
+    /// whether that was within the last minute ([`Citizen::is_flooding`]). `None` when the
+    /// number sent fewer. Reading it takes at most that many index entries, whatever the number
+    /// sent: a count of its messages of the minute made a number texting 80 times a second pay
+    /// for thousands of them on each text.
+    pub flood_mark: Option<i64>,
 }
 super::query::row!(Citizen {
     citizen_id,
@@ -36,7 +37,7 @@ super::query::row!(Citizen {
     pending_issue_id,
     pending_until,
     flagged_at,
-    inbound_last_minute
+    flood_mark
 });
 
 /// A question the citizen may answer with their next message.
@@ -49,6 +50,13 @@ pub struct Pending {
 impl Citizen {
     pub fn is_opted_out(&self) -> bool {
         self.opted_out_at.is_some()
+    }
+
+    /// True when the number sent `limit` or more messages in the minute before `now` (the one
+    /// being handled makes one more); never with the guard off (`limit` 0). `limit` must be the
+    /// one the row was read with.
+    pub fn is_flooding(&self, limit: u32, now: i64) -> bool {
+        limit > 0 && self.flood_mark.is_some_and(|at| at >= now - 60_000)
     }
 
     /// The question still open at `now`, if any.
@@ -165,68 +173,56 @@ pub async fn unsubscribe(tx: &mut Tx, citizen_id: i64, topic: &str) -> Result<bo
     Ok(n == 1)
 }
 
-/// The citizens matching a condition on `c` (`$2`: the start of the flood guard's minute, `$3`:
-/// the count's cap, the guard's limit), as [`Citizen`] reads them, and each one's phone number
-/// after those columns.
+/// The citizens matching a condition on `c`, as [`Citizen`] reads them, and each one's phone
+/// number after those columns. `$2` is the offset of the flood mark: the flood guard's limit
+/// less one.
 ///
-/// The count reads at most `$3` of the number's inbound messages, whatever it sent. Its
-/// direction is compared as an expression (`direction || ''`), which no index's predicate
-/// matches: with `direction = 'in'` Postgres may read the partial index `message_inbound_time`
-/// (everyone's inbound messages of the minute) and filter by citizen, which it did on a new
-/// database before its first ANALYZE (1 ms per message at 9,000 messages). This way only
-/// `message_citizen` (this number's messages of the minute) can serve it.
+/// The mark is read newest first through `message_citizen` (this number's messages) and stops
+/// at the limit-th inbound one. Its direction is compared as an expression (`direction || ''`),
+/// which no index's predicate matches: with `direction = 'in'` Postgres may read the partial
+/// index `message_inbound_time` (everyone's inbound messages of the minute) and filter by
+/// citizen, which it did on a new database before its first ANALYZE (1 ms per message at 9,000
+/// messages). (A bounded count in a subquery of its own cost SQLite a co-routine per message,
+/// 12 % of the webhook's CPU at 50,000 numbers.)
 macro_rules! select_citizens {
     ($condition:literal) => {
         concat!(
             "select c.citizen_id, c.language, c.language_chosen_at, c.opted_out_at, \
              c.pending_question, c.pending_issue_id, c.pending_until, c.flagged_at, \
-             (select count(*) from (select 1 from message m \
-              where m.citizen_id = c.citizen_id and m.created_at >= $2 \
-              and m.direction || '' = 'in' limit $3) as recent), \
+             (select m.created_at from message m \
+              where m.citizen_id = c.citizen_id and m.direction || '' = 'in' \
+              order by m.created_at desc limit 1 offset $2), \
              c.phone from citizen c where ",
             $condition
         )
     };
 }
 
-/// The flood guard's window as the citizen reads count it: since when, and up to how many.
-#[derive(Debug, Clone, Copy)]
-pub struct FloodWindow {
-    pub since: i64,
-    pub cap: i64,
+/// The offset of the flood mark for the guard's `limit` (see [`select_citizens`]).
+fn mark_offset(limit: u32) -> i64 {
+    i64::from(limit.max(1)) - 1
 }
 
-impl FloodWindow {
-    /// The minute before `now`, counted up to `limit` (0: the guard is off, nothing is read).
-    pub fn minute_before(now: i64, limit: u32) -> FloodWindow {
-        FloodWindow {
-            since: now - 60_000,
-            cap: i64::from(limit),
-        }
-    }
-}
-
-/// Finds the citizen with this number or creates one, without the flood count
-/// (`inbound_last_minute` is 0): for callers outside the inbound path.
+/// Finds the citizen with this number or creates one, for callers outside the inbound path
+/// (its flood mark is read for a limit of one).
 pub async fn find_or_create(
     tx: &mut Tx,
     phone: &PhoneNumber,
     pseudonym: &str,
     now: i64,
 ) -> Result<Citizen> {
-    let uncounted = FloodWindow::minute_before(now, 0);
-    find_or_create_counting(tx, phone, pseudonym, now, uncounted).await
+    find_or_create_marked(tx, phone, pseudonym, now, 1).await
 }
 
 /// Finds the citizen with this number or creates one. Reading first writes nothing for a number
 /// we know (most messages). Concurrent first messages from one number (two replicas) meet on
 /// the unique `phone` key: one insert wins, the other does nothing and reads the winner's row.
-async fn find_or_create_counting(
+async fn find_or_create_marked(
     tx: &mut Tx,
     phone: &PhoneNumber,
     pseudonym: &str,
     now: i64,
-    flood: FloodWindow,
+    flood_limit: u32,
 ) -> Result<Citizen> {
     const FIND: &str = select_citizens!("c.phone = $1");
     const INSERT: &str = "insert into citizen (phone, pseudonym, created_at) values ($1, $2, $3) \
@@ -234,8 +230,7 @@ async fn find_or_create_counting(
     let find = || {
         query(FIND)
             .bind(phone.e164())
-            .bind(flood.since)
-            .bind(flood.cap)
+            .bind(mark_offset(flood_limit))
     };
     if let Some(citizen) = find().fetch_optional(tx).await? {
         return Ok(citizen);
@@ -258,13 +253,13 @@ pub async fn find_or_create_all(
     tx: &mut Tx,
     numbers: &[(&PhoneNumber, &str)],
     now: i64,
-    flood: FloodWindow,
+    flood_limit: u32,
 ) -> Result<Vec<Citizen>> {
     // One number: the prepared statement for one, as on the other kinds of transaction.
     let (Tx::Batch(batch), 2..) = (&mut *tx, numbers.len()) else {
         let mut found = Vec::with_capacity(numbers.len());
         for (phone, pseudonym) in numbers {
-            found.push(find_or_create_counting(tx, phone, pseudonym, now, flood).await?);
+            found.push(find_or_create_marked(tx, phone, pseudonym, now, flood_limit).await?);
         }
         return Ok(found);
     };
@@ -278,8 +273,7 @@ pub async fn find_or_create_all(
             let rows = sqlx::query(FIND_ALL)
                 .persistent(false)
                 .bind(phones)
-                .bind(flood.since)
-                .bind(flood.cap)
+                .bind(mark_offset(flood_limit))
                 .fetch_all(tx)
                 .await?;
             rows.iter()
