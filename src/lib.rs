@@ -5,7 +5,10 @@
 //! - [`startup`]: builds the [`startup::Application`] (store, catalog, gateway, router) and
 //!   serves it until SIGTERM.
 //! - [`web`]: HTTP handlers. [`web::webhooks`] takes a provider's POST, has [`providers`] verify
-//!   and decode it into an [`sms::InboundSms`], and hands it to the gateway.
+//!   and decode it into an [`sms::InboundSms`], and hands it to the gateway; a provider's routes
+//!   exist only when its secret is configured. [`web::input`] spells U+0000 as U+FFFD in every
+//!   other input; [`web::queue`] holds the officials' pages, [`web::open311`],
+//!   [`web::exports`] and [`web::dashboard`] the open data.
 //! - [`gateway`]: [`gateway::Gateway::receive`] runs one transaction: dedupe, citizen, message,
 //!   [`gateway::commands::Command`] parse and apply, reply. Keywords come from
 //!   [`gateway::catalog`], sentences from [`gateway::replies`] (Fluent).

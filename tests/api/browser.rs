@@ -252,6 +252,23 @@ async fn an_official_logs_in_finds_a_report_replies_and_the_sms_arrives() {
         counter.contains("GSM-7 · 1 SMS"),
         "the composer counts segments: {counter}"
     );
+    // The public note's counter counts the notice it goes with.
+    browser
+        .type_into("#note-body", &"The crew filled it on Tuesday. ".repeat(3))
+        .await;
+    let counter = browser.text().await;
+    assert!(
+        counter.contains("With the notice: ") && counter.contains("GSM-7 · 2 SMS segments"),
+        "the note's counter: {counter}"
+    );
+    browser
+        .script("var n = document.querySelector('#note-body'); n.value = ''; n.dispatchEvent(new Event('input'))")
+        .await;
+    let counter = browser.text().await;
+    assert!(
+        counter.contains("With the notice: 72 characters · GSM-7 · 1 SMS\n"),
+        "the note's counter, emptied: {counter}"
+    );
     browser.screenshot("issue").await;
     browser.click("form.composer button").await;
     eventually("the SMS reaches the provider", || async {
