@@ -2,6 +2,7 @@
 //! `CIVICLINE_CONFIG`), then environment variables `CIVICLINE_<SECTION>__<KEY>`, later layers
 //! winning. Secrets are a [`Secret`] and never appear in `Debug` or in `civicline config`.
 
+pub use crate::secret::Secret;
 use crate::sms::Provider;
 use figment::Figment;
 use figment::providers::{Format, Toml};
@@ -185,39 +186,6 @@ where
         }
     }
     figment
-}
-
-/// A secret string: usable by the code, invisible in `Debug`, `Display` and serialized output.
-#[derive(Clone, Deserialize, PartialEq, Eq)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-    /// True when `given` is this secret; constant-time in the secret's contents. An empty
-    /// secret matches nothing.
-    pub fn matches(&self, given: Option<&str>) -> bool {
-        use subtle::ConstantTimeEq;
-        let given = given.unwrap_or_default();
-        !self.0.is_empty() && bool::from(self.0.as_bytes().ct_eq(given.as_bytes()))
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl Serialize for Secret {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str("[redacted]")
-    }
 }
 
 /// A database URL whose password is hidden in `Debug` and in serialized output.

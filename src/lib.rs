@@ -22,12 +22,15 @@
 //! Dependencies run one way: web -> gateway -> commands -> store; web -> providers;
 //! `providers` and `sms` import nothing of the rest.
 
+#[cfg(test)]
+mod architecture;
 pub mod cli;
 pub mod config;
 pub mod delivery;
 pub mod gateway;
 pub mod metrics;
 pub mod providers;
+pub mod secret;
 pub mod simulate;
 pub mod sms;
 pub mod startup;

@@ -1,7 +1,7 @@
 //! Building and running the application: settings in, a bound listener and a router out.
 //! `Application::build` binds its own listener, so tests ask for port 0 and read the port back.
 
-use crate::config::{Secret, Settings};
+use crate::config::Settings;
 use crate::delivery::Worker;
 use crate::gateway::catalog::Catalog;
 use crate::gateway::replies::Replies;
@@ -12,76 +12,11 @@ use crate::store::Store;
 use crate::web;
 use anyhow::Context as _;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath};
-use axum::http::{Request, StatusCode};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
-
-/// Webhook forms are a few KB; anything past this is refused with 413 before it is read.
-pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
-
-/// What every handler can reach. Cheap to clone: everything inside is shared.
-#[derive(Clone)]
-pub struct AppState {
-    pub gateway: Gateway,
-    /// Which providers' webhooks exist, and how each is verified.
-    pub inbound: web::webhooks::Inbound,
-    /// `server.public_url`, the base of the URLs providers sign.
-    pub public_url: Arc<str>,
-    /// Region for numbers that arrive without a country code.
-    pub default_region: Arc<str>,
-    /// The console provider is configured (local trial): dev-only routes are on.
-    pub console: bool,
-    /// `server.client_ip_header`: where the login limit reads the client's address.
-    pub client_ip_header: Arc<str>,
-    /// The rendered dashboard and when it was made; kept `server.dashboard_cache_secs`.
-    pub dashboard: Arc<web::dashboard::Cache>,
-    /// `server.metrics_token`: when set, `/metrics` needs it as a bearer token.
-    pub metrics_token: Option<Arc<Secret>>,
-}
-
-pub fn router(state: AppState, request_timeout: Duration) -> Router {
-    let secure_cookies = state.public_url.starts_with("https://");
-    let mut pages = Router::new()
-        .merge(web::health::router())
-        .merge(web::open311::router())
-        .merge(web::exports::router())
-        .merge(web::dashboard::router())
-        .merge(web::queue::router(state.gateway.store(), secure_cookies));
-    if state.console {
-        pages = pages
-            .merge(web::console::router())
-            .merge(web::simulator::router());
-    }
-    // Webhooks are signed over their bytes as sent: they apply the NUL rule after verifying.
-    let routes = pages
-        .layer(axum::middleware::from_fn(web::input::replace_nul))
-        .merge(web::webhooks::router(&state.inbound));
-    routes
-        .with_state(state)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            request_timeout,
-        ))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                // The route, not the URI: query strings may carry tokens.
-                let route = request
-                    .extensions()
-                    .get::<MatchedPath>()
-                    .map_or("unmatched", MatchedPath::as_str);
-                tracing::info_span!("http", method = %request.method(), route)
-            }),
-        )
-}
 
 pub struct Application {
     listener: TcpListener,
@@ -186,7 +121,7 @@ impl Application {
             )
         });
 
-        let state = AppState {
+        let state = web::AppState {
             gateway,
             inbound: inbound.clone(),
             public_url: settings.server.public_url.as_str().into(),
@@ -201,7 +136,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.server.bind)
             .await
             .with_context(|| format!("binding {}", settings.server.bind))?;
-        let router = router(
+        let router = web::router(
             state,
             Duration::from_secs(settings.server.request_timeout_secs),
         );

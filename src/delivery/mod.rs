@@ -15,7 +15,6 @@
 //! left by a dead worker (whose lease ran out) still go out.
 
 mod backoff;
-pub mod callbacks;
 
 use crate::config::DeliverySettings;
 use crate::providers::{OutboundSms, SendError, Sender};

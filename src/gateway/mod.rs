@@ -16,12 +16,14 @@
 //! waiting, one after the other, in one transaction and one commit (group commit), and only then
 //! answer each webhook.
 
+mod actions;
 pub mod catalog;
 pub mod commands;
+pub mod delivery_status;
 mod lanes;
 mod notices;
 
-pub use notices::ReplyError;
+pub use actions::ActionError;
 pub mod replies;
 
 use crate::config::GatewaySettings;
@@ -140,12 +142,6 @@ impl Gateway {
     /// Announces a change; nobody listening is fine.
     fn announce(&self, issue_id: Option<i64>) {
         self.inner.announce(issue_id);
-    }
-
-    /// Tells the open pages that an issue changed outside the gateway (a delivery status
-    /// callback moved one of its messages along).
-    pub fn changed(&self, issue_id: Option<i64>) {
-        self.announce(issue_id);
     }
 
     /// Records one inbound message and decides the reply. Returns once the message is

@@ -6,7 +6,7 @@
 
 use super::form::Form;
 use super::{Accepted, OutboundSms, SendError, retry_after};
-use crate::config::Secret;
+use crate::secret::Secret;
 use crate::sms::{InboundSms, PhoneNumber, Provider};
 use serde::Deserialize;
 

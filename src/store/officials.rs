@@ -1,6 +1,6 @@
 //! Officials' accounts and the audit log.
 
-use super::{Result, Store, on_pool, on_tx};
+use super::{Result, Store, Tx, on_pool, on_tx};
 
 #[derive(Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct Official {
@@ -85,6 +85,15 @@ pub async fn by_id(store: &Store, official_id: i64) -> Result<Option<Official>> 
         format!("select {COLUMNS} from official where official_id = $1 and disabled_at is null");
     let found = on_pool!(store, pool => sqlx::query_as::<_, Official>(sqlx::AssertSqlSafe(sql)).bind(official_id).fetch_optional(pool).await?);
     Ok(found)
+}
+
+/// True when `official_id` is an active account (inside a transaction: an assignment checks it).
+pub async fn is_active(tx: &mut Tx, official_id: i64) -> Result<bool> {
+    const SQL: &str =
+        "select count(*) from official where official_id = $1 and disabled_at is null";
+    let n: i64 =
+        on_tx!(tx, conn => sqlx::query_scalar(SQL).bind(official_id).fetch_one(conn).await?);
+    Ok(n == 1)
 }
 
 /// Every active account, for the assignee list.

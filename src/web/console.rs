@@ -4,8 +4,8 @@
 
 use super::error::ApiError;
 use crate::sms::PhoneNumber;
-use crate::startup::AppState;
 use crate::store::messages::{self, ConsoleMessage};
+use crate::web::AppState;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};

@@ -5,8 +5,8 @@
 use super::error::ApiError;
 use super::queue::{view_status_label, view_when};
 use crate::gateway::catalog::Meaning;
-use crate::startup::AppState;
 use crate::store::stats::{self, Duration};
+use crate::web::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;

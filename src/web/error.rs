@@ -25,10 +25,10 @@ impl ApiError {
     }
 }
 
-impl From<crate::gateway::ReplyError> for ApiError {
-    fn from(error: crate::gateway::ReplyError) -> ApiError {
+impl From<crate::gateway::ActionError> for ApiError {
+    fn from(error: crate::gateway::ActionError) -> ApiError {
         match error {
-            crate::gateway::ReplyError::Store(error) => ApiError::Store(error),
+            crate::gateway::ActionError::Store(error) => ApiError::Store(error),
             refused => ApiError::BadRequest(refused.to_string()),
         }
     }

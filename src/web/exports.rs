@@ -4,8 +4,8 @@
 
 use super::open311::{iso8601, wire_status};
 use super::params::Params;
-use crate::startup::AppState;
 use crate::store::open_data::{self, PublicIssue};
+use crate::web::AppState;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};

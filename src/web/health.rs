@@ -1,6 +1,6 @@
 //! Liveness and readiness for load balancers and orchestrators.
 
-use crate::startup::AppState;
+use crate::web::AppState;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;

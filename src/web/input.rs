@@ -34,7 +34,7 @@ pub async fn replace_nul(request: Request, next: Next) -> Response {
         return next.run(Request::from_parts(parts, body)).await;
     }
     // The body limit layer outside has bounded it already.
-    let bytes = match axum::body::to_bytes(body, crate::startup::BODY_LIMIT_BYTES).await {
+    let bytes = match axum::body::to_bytes(body, crate::web::BODY_LIMIT_BYTES).await {
         Ok(bytes) => bytes,
         Err(_) => {
             return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n").into_response();

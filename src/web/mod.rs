@@ -1,6 +1,7 @@
-//! HTTP handlers. Each submodule exports the routes it serves; [`crate::startup::router`]
-//! assembles them with the shared middleware.
+//! HTTP handlers. Each submodule exports the routes it serves; [`router`] assembles them with
+//! the shared middleware.
 
+mod app;
 pub mod console;
 pub mod dashboard;
 pub mod error;
@@ -12,3 +13,5 @@ mod params;
 pub mod queue;
 pub mod simulator;
 pub mod webhooks;
+
+pub use app::{AppState, BODY_LIMIT_BYTES, router};

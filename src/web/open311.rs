@@ -3,10 +3,10 @@
 //! <https://wiki.open311.org/GeoReport_v2/>. Public: nothing here reads a phone number.
 
 use super::params::Params;
-use crate::startup::AppState;
 use crate::store::issues::CLOSED_STATUSES;
 use crate::store::open_data::{self, PublicIssue};
 use crate::store::{self, StoreError};
+use crate::web::AppState;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};

@@ -4,8 +4,8 @@
 
 use super::error::ApiError;
 use crate::sms::{InboundSms, PhoneNumber, Provider};
-use crate::startup::AppState;
 use crate::store::messages;
+use crate::web::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};

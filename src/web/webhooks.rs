@@ -8,11 +8,11 @@
 
 use super::error::ApiError;
 use crate::config::{Secret, Settings};
-use crate::delivery::callbacks::{self, StatusReport};
+use crate::gateway::delivery_status::StatusReport;
 use crate::providers::form::Form;
 use crate::providers::{africastalking, twilio};
 use crate::sms::Provider;
-use crate::startup::AppState;
+use crate::web::AppState;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Query, State};
@@ -180,9 +180,7 @@ async fn twilio_status(
         error_code: callback.error_code.as_deref(),
         payload: &payload,
     };
-    let matched = callbacks::record(state.gateway.store(), report).await?;
-    // The issue's open pages show the new delivery status.
-    state.gateway.changed(matched.issue_id);
+    state.gateway.record_delivery(report).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -244,8 +242,6 @@ async fn africastalking_delivery(
         error_code: report.failure_reason.as_deref(),
         payload: &payload,
     };
-    let matched = callbacks::record(state.gateway.store(), report).await?;
-    // The issue's open pages show the new delivery status.
-    state.gateway.changed(matched.issue_id);
+    state.gateway.record_delivery(report).await?;
     Ok(StatusCode::OK)
 }

@@ -1,8 +1,10 @@
 //! Closed by default: a provider that is not configured with its secret has no routes, and a
 //! refused webhook stores nothing and sends nothing.
 
+use crate::both_backends;
 use crate::each_backend;
 use crate::fake_provider::FakeProvider;
+use crate::helpers::Backend;
 use crate::helpers::{AT_WEBHOOK_TOKEN, AUTH_TOKEN, Options, TestApp, spawn_app_with};
 use civicline::providers::form::Form;
 
@@ -107,32 +109,46 @@ async fn post(app: &TestApp, path: &str, form: &Form, headers: &[(&str, &str)]) 
     request.send().await.unwrap().status().as_u16()
 }
 
-each_backend! {
-    async fn every_inbound_route_refuses_what_its_provider_did_not_configure(backend) {
-        let fake = FakeProvider::start().await;
-        for setup in setups() {
-            let Some(app) = spawn_app_with(backend, (setup.options)(&fake)).await else { return };
-            let before = stored(&app).await;
-            for (route, expected) in ROUTES.iter().zip(setup.unsigned) {
-                if expected == 0 {
-                    continue;
-                }
-                let form = forged_form(route);
-                let attempts: [(String, &[(&str, &str)]); 4] = [
-                    (route.to_string(), &[]),
-                    (format!("{route}?token=guess"), &[]),
-                    (format!("{route}?token="), &[]),
-                    (route.to_string(), &[("X-Twilio-Signature", "bm90IGEgc2lnbmF0dXJl")]),
-                ];
-                for (path, headers) in attempts {
-                    let status = post(&app, &path, &form, headers).await;
-                    assert_eq!(status, expected, "{}: POST {path}", setup.label);
-                }
+each_backend!(every_inbound_route_refuses_what_its_provider_did_not_configure);
+
+async fn every_inbound_route_refuses_what_its_provider_did_not_configure(backend: Backend) {
+    let fake = FakeProvider::start().await;
+    for setup in setups() {
+        let Some(app) = spawn_app_with(backend, (setup.options)(&fake)).await else {
+            return;
+        };
+        let before = stored(&app).await;
+        for (route, expected) in ROUTES.iter().zip(setup.unsigned) {
+            if expected == 0 {
+                continue;
             }
-            assert_eq!(stored(&app).await, before, "{}: a refusal stored nothing", setup.label);
+            let form = forged_form(route);
+            let attempts: [(String, &[(&str, &str)]); 4] = [
+                (route.to_string(), &[]),
+                (format!("{route}?token=guess"), &[]),
+                (format!("{route}?token="), &[]),
+                (
+                    route.to_string(),
+                    &[("X-Twilio-Signature", "bm90IGEgc2lnbmF0dXJl")],
+                ),
+            ];
+            for (path, headers) in attempts {
+                let status = post(&app, &path, &form, headers).await;
+                assert_eq!(status, expected, "{}: POST {path}", setup.label);
+            }
         }
-        assert!(fake.received().is_empty(), "nothing was sent: {:?}", fake.received().len());
+        assert_eq!(
+            stored(&app).await,
+            before,
+            "{}: a refusal stored nothing",
+            setup.label
+        );
     }
+    assert!(
+        fake.received().is_empty(),
+        "nothing was sent: {:?}",
+        fake.received().len()
+    );
 }
 
 /// A raw form body, sent as a browser on our own site sends it (the bytes as given).
@@ -167,90 +183,137 @@ async fn post_raw_form_to(
     (response.status().as_u16(), location)
 }
 
-crate::both_backends! {
-    async fn after_login_only_a_path_on_this_site_is_followed(app) {
-        let cases = [
-            ("/issues/1", "/issues/1"),
-            ("/\t/evil.example/", "/queue"),
-            ("/\\evil.example", "/queue"),
-            ("//evil.example", "/queue"),
-            ("https://evil.example/", "/queue"),
-            ("/queue\n", "/queue"),
-            // Before: a 500 after logging the official in. The line breaks are dropped.
-            ("/queue\r\nSet-Cookie: planted=1", "/queueSet-Cookie:%20planted=1"),
-        ];
-        for (i, (next, to)) in cases.into_iter().enumerate() {
-            // An account each: the login limit counts five attempts a minute per email.
-            let email = format!("agent{i}@city.example");
-            let password = app.add_official(&email, "agent").await;
-            let form = Form::from_pairs([("email", email.as_str()), ("password", password.as_str()), ("next", next)]).encode();
-            let (status, location) = post_raw_form(&app, "/login", None, &form).await;
-            assert_eq!((status, location.as_deref()), (303, Some(to)), "next={next:?}");
-        }
-        // The login page carries only a safe `next` into its form.
-        let (status, page) = app.get("/login?next=/%09/evil.example/").await;
-        assert_eq!(status, 200);
-        assert!(!page.contains("evil.example"), "{page}");
-    }
+both_backends!(
+    after_login_only_a_path_on_this_site_is_followed,
+    a_nul_in_officials_and_open311_input_is_the_replacement_character
+);
 
-    async fn a_nul_in_officials_and_open311_input_is_the_replacement_character(app) {
-        app.text("+14155550123", "POTHOLE deep hole on Main St").await.reply();
-        let password = app.add_official("agent@city.example", "agent").await;
-        // A login email with a NUL: an answer, not a 503.
-        let (status, _) = post_raw_form(&app, "/login", None, "email=agent%00@city.example&password=x").await;
-        assert_eq!(status, 401, "a wrong login, not an error");
-        let cookie = app.login("agent@city.example", &password).await;
-        // A search with a NUL.
-        let page = app.get_page("/queue?q=Main%00St", Some(&cookie)).await;
-        assert_eq!(page.status, 200, "{}", page.body);
-        // An internal note with a NUL, raw and escaped.
-        let (status, _) = post_raw_form(&app, "/issues/1/note", Some(&cookie), "body=call%00back\0soon").await;
-        assert_eq!(status, 303);
-        let note = app.text_value("select body from issue_event where kind = 'note'").await.unwrap();
-        assert_eq!(note, "call\u{FFFD}back\u{FFFD}soon");
-        // An Open311 description with a NUL.
-        let store = civicline::store::Store::connect(&app.settings.database.url, 1).await.unwrap();
-        let key = civicline::store::open_data::create_api_key(&store, "web-form", civicline::store::now_ms()).await.unwrap();
-        store.close().await;
-        let body = format!("api_key={key}&service_code=streetlight&address_string=Elm%00St&description=two%00lamps");
-        let (status, _) = post_raw_form(&app, "/open311/v2/requests.json", None, &body).await;
-        assert_eq!(status, 201);
-        let stored = app.text_value("select description || '|' || location from issue where issue_id = 2").await;
-        assert_eq!(stored.as_deref(), Some("two\u{FFFD}lamps|Elm\u{FFFD}St"));
+async fn after_login_only_a_path_on_this_site_is_followed(app: TestApp) {
+    let cases = [
+        ("/issues/1", "/issues/1"),
+        ("/\t/evil.example/", "/queue"),
+        ("/\\evil.example", "/queue"),
+        ("//evil.example", "/queue"),
+        ("https://evil.example/", "/queue"),
+        ("/queue\n", "/queue"),
+        // Before: a 500 after logging the official in. The line breaks are dropped.
+        (
+            "/queue\r\nSet-Cookie: planted=1",
+            "/queueSet-Cookie:%20planted=1",
+        ),
+    ];
+    for (i, (next, to)) in cases.into_iter().enumerate() {
+        // An account each: the login limit counts five attempts a minute per email.
+        let email = format!("agent{i}@city.example");
+        let password = app.add_official(&email, "agent").await;
+        let form = Form::from_pairs([
+            ("email", email.as_str()),
+            ("password", password.as_str()),
+            ("next", next),
+        ])
+        .encode();
+        let (status, location) = post_raw_form(&app, "/login", None, &form).await;
+        assert_eq!(
+            (status, location.as_deref()),
+            (303, Some(to)),
+            "next={next:?}"
+        );
     }
+    // The login page carries only a safe `next` into its form.
+    let (status, page) = app.get("/login?next=/%09/evil.example/").await;
+    assert_eq!(status, 200);
+    assert!(!page.contains("evil.example"), "{page}");
 }
 
-each_backend! {
-    async fn the_login_limit_holds_for_the_deployment_not_per_replica(backend) {
-        let Some(first) = spawn_app_with(backend, Options::default()).await else { return };
-        first.add_official("agent@city.example", "agent").await;
-        // Two more replicas on the same database.
-        let mut replicas = vec![first.address.clone()];
-        for _ in 0..2 {
-            let app = civicline::startup::Application::build(first.settings.clone()).await.unwrap();
-            replicas.push(format!("http://{}", app.local_addr()));
-            tokio::spawn(app.run_until(std::future::pending()));
-        }
-        let attempt = |n: usize, email: String| {
-            let address = replicas[n % 3].clone();
-            async move {
-                let form = Form::from_pairs([("email", email.as_str()), ("password", "guess-guess")]);
-                post_raw_form_to(&address, "/login", None, &form.encode()).await.0
-            }
-        };
-        let mut statuses = Vec::new();
-        for n in 0..30 {
-            statuses.push(attempt(n, "agent@city.example".to_owned()).await);
-        }
-        let checked = statuses.iter().filter(|s| **s == 401).count();
-        let refused = statuses.iter().filter(|s| **s == 429).count();
-        assert_eq!((checked, refused), (5, 25), "{statuses:?}");
-        // Other emails from the same address: the per-client allowance ends at twenty.
-        let mut statuses = Vec::new();
-        for n in 0..20 {
-            statuses.push(attempt(n, format!("x{n}@city.example")).await);
-        }
-        // 30 attempts from this address already count: every one of these is over twenty.
-        assert!(statuses.iter().all(|s| *s == 429), "{statuses:?}");
+async fn a_nul_in_officials_and_open311_input_is_the_replacement_character(app: TestApp) {
+    app.text("+14155550123", "POTHOLE deep hole on Main St")
+        .await
+        .reply();
+    let password = app.add_official("agent@city.example", "agent").await;
+    // A login email with a NUL: an answer, not a 503.
+    let (status, _) = post_raw_form(
+        &app,
+        "/login",
+        None,
+        "email=agent%00@city.example&password=x",
+    )
+    .await;
+    assert_eq!(status, 401, "a wrong login, not an error");
+    let cookie = app.login("agent@city.example", &password).await;
+    // A search with a NUL.
+    let page = app.get_page("/queue?q=Main%00St", Some(&cookie)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    // An internal note with a NUL, raw and escaped.
+    let (status, _) = post_raw_form(
+        &app,
+        "/issues/1/note",
+        Some(&cookie),
+        "body=call%00back\0soon",
+    )
+    .await;
+    assert_eq!(status, 303);
+    let note = app
+        .text_value("select body from issue_event where kind = 'note'")
+        .await
+        .unwrap();
+    assert_eq!(note, "call\u{FFFD}back\u{FFFD}soon");
+    // An Open311 description with a NUL.
+    let store = civicline::store::Store::connect(&app.settings.database.url, 1)
+        .await
+        .unwrap();
+    let key =
+        civicline::store::open_data::create_api_key(&store, "web-form", civicline::store::now_ms())
+            .await
+            .unwrap();
+    store.close().await;
+    let body = format!(
+        "api_key={key}&service_code=streetlight&address_string=Elm%00St&description=two%00lamps"
+    );
+    let (status, _) = post_raw_form(&app, "/open311/v2/requests.json", None, &body).await;
+    assert_eq!(status, 201);
+    let stored = app
+        .text_value("select description || '|' || location from issue where issue_id = 2")
+        .await;
+    assert_eq!(stored.as_deref(), Some("two\u{FFFD}lamps|Elm\u{FFFD}St"));
+}
+
+each_backend!(the_login_limit_holds_for_the_deployment_not_per_replica);
+
+async fn the_login_limit_holds_for_the_deployment_not_per_replica(backend: Backend) {
+    let Some(first) = spawn_app_with(backend, Options::default()).await else {
+        return;
+    };
+    first.add_official("agent@city.example", "agent").await;
+    // Two more replicas on the same database.
+    let mut replicas = vec![first.address.clone()];
+    for _ in 0..2 {
+        let app = civicline::startup::Application::build(first.settings.clone())
+            .await
+            .unwrap();
+        replicas.push(format!("http://{}", app.local_addr()));
+        tokio::spawn(app.run_until(std::future::pending()));
     }
+    let attempt = |n: usize, email: String| {
+        let address = replicas[n % 3].clone();
+        async move {
+            let form = Form::from_pairs([("email", email.as_str()), ("password", "guess-guess")]);
+            post_raw_form_to(&address, "/login", None, &form.encode())
+                .await
+                .0
+        }
+    };
+    let mut statuses = Vec::new();
+    for n in 0..30 {
+        statuses.push(attempt(n, "agent@city.example".to_owned()).await);
+    }
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, refused), (5, 25), "{statuses:?}");
+    // Other emails from the same address: the per-client allowance ends at twenty.
+    let mut statuses = Vec::new();
+    for n in 0..20 {
+        statuses.push(attempt(n, format!("x{n}@city.example")).await);
+    }
+    // 30 attempts from this address already count: every one of these is over twenty.
+    assert!(statuses.iter().all(|s| *s == 429), "{statuses:?}");
 }

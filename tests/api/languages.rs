@@ -364,91 +364,187 @@ async fn after(
     (language, opted_out, pending, reports, location, topics)
 }
 
-both_backends! {
-    async fn conversation_table(app) {
-        for (n, conversation) in conversations().iter().enumerate() {
-            converse(&app, &format!("+1415555{:04}", 500 + n), conversation).await;
-        }
-    }
+both_backends!(
+    conversation_table,
+    conversation_table_with_every_conversation_at_once,
+    an_answer_after_the_question_expired_is_a_follow_up,
+    a_longer_message_starting_with_stop_is_flagged_for_officials,
+    longer_messages_starting_with_stop_arriving_together_are_each_flagged,
+    the_flood_guard_stops_auto_replies_but_keeps_every_message,
+    a_burst_from_one_number_is_counted_message_by_message
+);
 
-    async fn conversation_table_with_every_conversation_at_once(app) {
-        // Four copies of every conversation, each from its own number, all at once: the writer
-        // lane takes the messages of many numbers in one batch (on Postgres in rounds, their
-        // rows written together), and each conversation must go exactly as it goes alone.
-        let all = conversations();
-        let talks = (0..4).flat_map(|copy| all.iter().enumerate().map(move |(n, c)| (copy * 100 + n, c)));
-        futures_util::future::join_all(
-            talks.map(|(n, conversation)| {
-                let phone = format!("+1415556{n:04}");
-                let app = &app;
-                async move { converse(app, &phone, conversation).await }
-            }),
-        )
-        .await;
+async fn conversation_table(app: TestApp) {
+    for (n, conversation) in conversations().iter().enumerate() {
+        converse(&app, &format!("+1415555{:04}", 500 + n), conversation).await;
     }
+}
 
-    async fn an_answer_after_the_question_expired_is_a_follow_up(app) {
-        const PHONE: &str = "+14155550600";
-        assert!(app.text(PHONE, "POTHOLE huge").await.reply().contains("Where is it?"));
-        // Thirty-one minutes later, as far as the question knows.
-        let citizen = format!("(select citizen_id from citizen where phone = '{PHONE}')");
-        app.execute(&format!("update citizen set pending_until = pending_until - 1860000 where citizen_id = {citizen}")).await;
-        let reply = app.text(PHONE, "Main St and 5th").await.reply();
-        assert!(reply.starts_with("Thanks, we added this to report #1"), "{reply}");
-        assert_eq!(app.text_value("select location from issue where issue_id = 1").await, None);
-    }
-
-    async fn a_longer_message_starting_with_stop_is_flagged_for_officials(app) {
-        let reply = app.text("+14155550601", "STOP the construction noise at night please").await.reply();
-        assert!(reply.starts_with("Thanks! Report #1 is logged"), "{reply}");
-        assert_eq!(app.text_value("select flag from message where direction = 'in'").await.as_deref(), Some("possible_opt_out"));
-        assert_eq!(app.scalar("select count(*) from citizen where opted_out_at is not null").await, 0);
-    }
-
-    async fn longer_messages_starting_with_stop_arriving_together_are_each_flagged(app) {
-        // Twenty numbers at once: on Postgres they share rounds of the writer lane, whose
-        // messages are written, with their flags, when the round ends.
+async fn conversation_table_with_every_conversation_at_once(app: TestApp) {
+    // Four copies of every conversation, each from its own number, all at once: the writer
+    // lane takes the messages of many numbers in one batch (on Postgres in rounds, their
+    // rows written together), and each conversation must go exactly as it goes alone.
+    let all = conversations();
+    let talks = (0..4).flat_map(|copy| {
+        all.iter()
+            .enumerate()
+            .map(move |(n, c)| (copy * 100 + n, c))
+    });
+    futures_util::future::join_all(talks.map(|(n, conversation)| {
+        let phone = format!("+1415556{n:04}");
         let app = &app;
-        futures_util::future::join_all((0..20).map(|i| async move {
-            let reply = app.text(&format!("+1415555{:04}", 700 + i), "STOP the construction noise at night please").await.reply();
-            assert!(reply.starts_with("Thanks! Report #"), "{reply}");
-        }))
-        .await;
-        assert_eq!(app.scalar("select count(*) from message where direction = 'in' and flag = 'possible_opt_out'").await, 20);
-        assert_eq!(app.scalar("select count(*) from message where direction = 'in' and issue_id is not null").await, 20);
-        assert_eq!(app.scalar("select count(*) from citizen where opted_out_at is not null").await, 0);
-    }
+        async move { converse(app, &phone, conversation).await }
+    }))
+    .await;
+}
 
-    async fn the_flood_guard_stops_auto_replies_but_keeps_every_message(app) {
-        const BOT: &str = "+14155550602";
-        let mut answered = 0;
-        for n in 0..15 {
-            if !app.text(BOT, &format!("AUTO-REPLY: I am away until Monday ({n})")).await.replies().is_empty() {
-                answered += 1;
-            }
+async fn an_answer_after_the_question_expired_is_a_follow_up(app: TestApp) {
+    const PHONE: &str = "+14155550600";
+    assert!(
+        app.text(PHONE, "POTHOLE huge")
+            .await
+            .reply()
+            .contains("Where is it?")
+    );
+    // Thirty-one minutes later, as far as the question knows.
+    let citizen = format!("(select citizen_id from citizen where phone = '{PHONE}')");
+    app.execute(&format!(
+        "update citizen set pending_until = pending_until - 1860000 where citizen_id = {citizen}"
+    ))
+    .await;
+    let reply = app.text(PHONE, "Main St and 5th").await.reply();
+    assert!(
+        reply.starts_with("Thanks, we added this to report #1"),
+        "{reply}"
+    );
+    assert_eq!(
+        app.text_value("select location from issue where issue_id = 1")
+            .await,
+        None
+    );
+}
+
+async fn a_longer_message_starting_with_stop_is_flagged_for_officials(app: TestApp) {
+    let reply = app
+        .text(
+            "+14155550601",
+            "STOP the construction noise at night please",
+        )
+        .await
+        .reply();
+    assert!(reply.starts_with("Thanks! Report #1 is logged"), "{reply}");
+    assert_eq!(
+        app.text_value("select flag from message where direction = 'in'")
+            .await
+            .as_deref(),
+        Some("possible_opt_out")
+    );
+    assert_eq!(
+        app.scalar("select count(*) from citizen where opted_out_at is not null")
+            .await,
+        0
+    );
+}
+
+async fn longer_messages_starting_with_stop_arriving_together_are_each_flagged(app: TestApp) {
+    // Twenty numbers at once: on Postgres they share rounds of the writer lane, whose
+    // messages are written, with their flags, when the round ends.
+    let app = &app;
+    futures_util::future::join_all((0..20).map(|i| async move {
+        let reply = app
+            .text(
+                &format!("+1415555{:04}", 700 + i),
+                "STOP the construction noise at night please",
+            )
+            .await
+            .reply();
+        assert!(reply.starts_with("Thanks! Report #"), "{reply}");
+    }))
+    .await;
+    assert_eq!(
+        app.scalar(
+            "select count(*) from message where direction = 'in' and flag = 'possible_opt_out'"
+        )
+        .await,
+        20
+    );
+    assert_eq!(
+        app.scalar("select count(*) from message where direction = 'in' and issue_id is not null")
+            .await,
+        20
+    );
+    assert_eq!(
+        app.scalar("select count(*) from citizen where opted_out_at is not null")
+            .await,
+        0
+    );
+}
+
+async fn the_flood_guard_stops_auto_replies_but_keeps_every_message(app: TestApp) {
+    const BOT: &str = "+14155550602";
+    let mut answered = 0;
+    for n in 0..15 {
+        if !app
+            .text(BOT, &format!("AUTO-REPLY: I am away until Monday ({n})"))
+            .await
+            .replies()
+            .is_empty()
+        {
+            answered += 1;
         }
-        assert_eq!(answered, 10, "the first 10 a minute are answered, then silence");
-        assert_eq!(app.scalar("select count(*) from message where direction = 'in'").await, 15, "every message is stored");
-        assert_eq!(app.scalar("select count(*) from message where flag = 'flood'").await, 5);
-        assert_eq!(app.scalar("select count(*) from citizen where flagged_at is not null").await, 1);
-        // Another number is not affected.
-        assert!(!app.text("+14155550603", "HELP").await.replies().is_empty());
     }
+    assert_eq!(
+        answered, 10,
+        "the first 10 a minute are answered, then silence"
+    );
+    assert_eq!(
+        app.scalar("select count(*) from message where direction = 'in'")
+            .await,
+        15,
+        "every message is stored"
+    );
+    assert_eq!(
+        app.scalar("select count(*) from message where flag = 'flood'")
+            .await,
+        5
+    );
+    assert_eq!(
+        app.scalar("select count(*) from citizen where flagged_at is not null")
+            .await,
+        1
+    );
+    // Another number is not affected.
+    assert!(!app.text("+14155550603", "HELP").await.replies().is_empty());
+}
 
-    async fn a_burst_from_one_number_is_counted_message_by_message(app) {
-        // All at once: many of them share a write transaction, and each must still count the
-        // ones before it. HELP writes nothing but the message and its reply, so no row they all
-        // update (the citizen's pending question, one issue followed up) queues them one behind
-        // the other anyway.
-        const BOT: &str = "+14155550604";
-        let answers = futures_util::future::join_all((0..15).map(|_| app.text(BOT, "HELP"))).await;
-        assert!(answers.iter().all(|a| a.status == 200));
-        let answered = answers.iter().filter(|a| !a.replies().is_empty()).count();
-        assert_eq!(answered, 10, "the first 10 a minute are answered, then silence");
-        assert_eq!(app.scalar("select count(*) from message where direction = 'in'").await, 15);
-        assert_eq!(app.scalar("select count(*) from message where flag = 'flood'").await, 5);
-        assert_eq!(app.scalar("select count(*) from message where direction = 'out'").await, 10);
-    }
+async fn a_burst_from_one_number_is_counted_message_by_message(app: TestApp) {
+    // All at once: many of them share a write transaction, and each must still count the
+    // ones before it. HELP writes nothing but the message and its reply, so no row they all
+    // update (the citizen's pending question, one issue followed up) queues them one behind
+    // the other anyway.
+    const BOT: &str = "+14155550604";
+    let answers = futures_util::future::join_all((0..15).map(|_| app.text(BOT, "HELP"))).await;
+    assert!(answers.iter().all(|a| a.status == 200));
+    let answered = answers.iter().filter(|a| !a.replies().is_empty()).count();
+    assert_eq!(
+        answered, 10,
+        "the first 10 a minute are answered, then silence"
+    );
+    assert_eq!(
+        app.scalar("select count(*) from message where direction = 'in'")
+            .await,
+        15
+    );
+    assert_eq!(
+        app.scalar("select count(*) from message where flag = 'flood'")
+            .await,
+        5
+    );
+    assert_eq!(
+        app.scalar("select count(*) from message where direction = 'out'")
+            .await,
+        10
+    );
 }
 
 /// After officials resolve a report, the citizen is asked whether it is fixed; 2 reopens it.

@@ -2,8 +2,8 @@
 //! <https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource>
 //! Errors: <https://www.twilio.com/docs/api/errors>
 
-use crate::config::Secret;
 use crate::providers::{Accepted, OutboundSms, SendError, retry_after};
+use crate::secret::Secret;
 use serde::Deserialize;
 
 pub struct Client {

@@ -3,10 +3,10 @@
 //! the session id cycled at login (axum-login), and login attempts limited per email and per
 //! client address, counted in the database.
 
-use crate::startup::AppState;
 use crate::store::officials::{self, Official};
 use crate::store::sessions::SessionStore;
 use crate::store::{self, Store};
+use crate::web::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;

@@ -4,9 +4,9 @@
 
 use super::auth::{Acting, Signed};
 use super::{not_found, view};
-use crate::gateway::ReplyError;
-use crate::startup::AppState;
+use crate::gateway::ActionError;
 use crate::store::{self, issues, messages, officials};
+use crate::web::AppState;
 use crate::web::error::ApiError;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -257,12 +257,7 @@ pub async fn reply(
         .await
     {
         Ok(_) => Ok(back(id, None)),
-        Err(ReplyError::NoIssue) => Ok(not_found()),
-        Err(ReplyError::OptedOut) => Ok(back(id, Some("opted_out"))),
-        Err(ReplyError::Empty) => Ok(back(id, Some("empty"))),
-        Err(ReplyError::TooLong) => Ok(back(id, Some("too_long"))),
-        Err(ReplyError::NoCitizen) => Ok(back(id, Some("no_citizen"))),
-        Err(other) => Err(other.into()),
+        Err(error) => refused(id, error),
     }
 }
 
@@ -289,8 +284,7 @@ pub async fn status(
     {
         Ok(Some(_)) => Ok(back(id, None)),
         Ok(None) => Ok(not_found()),
-        Err(ReplyError::NoteTooLong) => Ok(back(id, Some("note_too_long"))),
-        Err(other) => Err(other.into()),
+        Err(error) => refused(id, error),
     }
 }
 
@@ -306,21 +300,30 @@ pub async fn assign(
     Path(id): Path<i64>,
     Form(form): Form<AssignForm>,
 ) -> Result<Response, ApiError> {
-    let store = state.gateway.store();
     let assignee = (form.official_id != 0).then_some(form.official_id);
-    if let Some(assignee) = assignee
-        && officials::by_id(store, assignee).await?.is_none()
-    {
-        return Ok(super::refusal(
+    match state.gateway.assign(id, assignee, &official.actor()).await {
+        Ok(()) => Ok(back(id, None)),
+        Err(ActionError::NoOfficial) => Ok(super::refusal(
             StatusCode::BAD_REQUEST,
             "No such official",
             "Choose someone from the list.",
-        ));
+        )),
+        Err(other) => refused(id, other),
     }
-    let mut tx = store.begin().await?;
-    let found = issues::assign(&mut tx, id, assignee, &official.actor(), store::now_ms()).await?;
-    tx.commit().await?;
-    Ok(if found { back(id, None) } else { not_found() })
+}
+
+/// The answer to a refused action: a missing issue is a 404 page, a store that failed a 503.
+fn refused(id: i64, error: ActionError) -> Result<Response, ApiError> {
+    match error {
+        ActionError::NoIssue => Ok(not_found()),
+        ActionError::NotADuplicate => Ok(back(id, Some("duplicate"))),
+        ActionError::NoteTooLong => Ok(back(id, Some("note_too_long"))),
+        ActionError::OptedOut => Ok(back(id, Some("opted_out"))),
+        ActionError::Empty => Ok(back(id, Some("empty"))),
+        ActionError::TooLong => Ok(back(id, Some("too_long"))),
+        ActionError::NoCitizen => Ok(back(id, Some("no_citizen"))),
+        other => Err(other.into()),
+    }
 }
 
 #[derive(Deserialize)]
@@ -335,27 +338,10 @@ pub async fn note(
     Path(id): Path<i64>,
     Form(form): Form<NoteForm>,
 ) -> Result<Response, ApiError> {
-    let body = form.body.trim();
-    if body.is_empty() {
-        return Ok(back(id, None));
+    match state.gateway.note(id, &official.actor(), &form.body).await {
+        Ok(()) => Ok(back(id, None)),
+        Err(error) => refused(id, error),
     }
-    let store = state.gateway.store();
-    let mut tx = store.begin().await?;
-    if !issues::exists(&mut tx, id).await? {
-        return Ok(not_found());
-    }
-    issues::add_event(
-        &mut tx,
-        id,
-        "note",
-        &official.actor(),
-        body,
-        None,
-        store::now_ms(),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(back(id, None))
 }
 
 #[derive(Deserialize)]
@@ -371,34 +357,14 @@ pub async fn duplicate(
     Path(id): Path<i64>,
     Form(form): Form<DuplicateForm>,
 ) -> Result<Response, ApiError> {
-    let store = state.gateway.store();
-    let mut tx = store.begin().await?;
-    let (this, other) = (
-        issues::exists(&mut tx, id).await?,
-        issues::exists(&mut tx, form.of).await?,
-    );
-    if !this {
-        return Ok(not_found());
-    }
-    if !other || form.of == id {
-        return Ok(back(id, Some("duplicate")));
-    }
-    issues::add_event(
-        &mut tx,
-        id,
-        "duplicate",
-        &official.actor(),
-        &format!("of #{}", form.of),
-        None,
-        store::now_ms(),
-    )
-    .await?;
-    tx.commit().await?;
-    state
+    match state
         .gateway
-        .change_status(id, "closed_duplicate", &official.actor(), "")
-        .await?;
-    Ok(back(id, None))
+        .close_as_duplicate(id, form.of, &official.actor())
+        .await
+    {
+        Ok(()) => Ok(back(id, None)),
+        Err(error) => refused(id, error),
+    }
 }
 
 #[derive(Deserialize)]
@@ -414,27 +380,12 @@ pub async fn hide(
     Path(id): Path<i64>,
     Form(form): Form<HideForm>,
 ) -> Result<Response, ApiError> {
-    let store = state.gateway.store();
-    let mut tx = store.begin().await?;
-    let now = store::now_ms();
-    if !store::open_data::set_hidden(&mut tx, id, form.hidden == 1, now).await? {
-        return Ok(not_found());
+    match state
+        .gateway
+        .set_hidden(id, form.hidden == 1, &official.actor())
+        .await
+    {
+        Ok(()) => Ok(back(id, None)),
+        Err(error) => refused(id, error),
     }
-    let what = if form.hidden == 1 {
-        "hidden from open data"
-    } else {
-        "published as open data"
-    };
-    issues::add_event(
-        &mut tx,
-        id,
-        "publication",
-        &official.actor(),
-        what,
-        None,
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(back(id, None))
 }

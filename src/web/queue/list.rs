@@ -2,8 +2,8 @@
 
 use super::auth::Signed;
 use super::view;
-use crate::startup::AppState;
 use crate::store::queue::{self, Filter};
+use crate::web::AppState;
 use crate::web::error::ApiError;
 use askama::Template;
 use askama_web::WebTemplate;

@@ -3,7 +3,7 @@
 //! did not see the change are caught by the next reload).
 
 use super::auth::Signed;
-use crate::startup::AppState;
+use crate::web::AppState;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;

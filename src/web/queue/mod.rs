@@ -11,8 +11,8 @@ mod view;
 
 pub(crate) use view::{status_label as view_status_label, when as view_when};
 
-use crate::startup::AppState;
 use crate::store::Store;
+use crate::web::AppState;
 use axum::Router;
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect};

@@ -1,6 +1,8 @@
-//! Delivery status callbacks: every one is stored as received; the message's status only moves
-//! forward (see `sms::status_rank`), so callbacks in any order end in the right final status.
+//! Delivery status callbacks, a write from outside like an inbound message: every one is stored
+//! as received; the message's status only moves forward (see `sms::status_rank`), so callbacks
+//! in any order end in the right final status; the issue's open pages are told.
 
+use super::Gateway;
 use crate::sms::Provider;
 use crate::store::messages::{self, NewDeliveryEvent, StatusChange};
 use crate::store::{self, Store};
@@ -26,9 +28,19 @@ pub struct Matched {
     pub issue_id: Option<i64>,
 }
 
+impl Gateway {
+    /// Stores a delivery status callback and applies it; tells the open pages of its issue.
+    /// Returns the message it matched, if any, and its issue.
+    pub async fn record_delivery(&self, report: StatusReport<'_>) -> store::Result<Matched> {
+        let matched = record(&self.inner.store, report).await?;
+        self.announce(matched.issue_id);
+        Ok(matched)
+    }
+}
+
 /// Stores the callback and applies it; returns the message it matched, if any, and its issue.
 #[tracing::instrument(name = "delivery.callback", skip_all, fields(provider = report.provider.as_str(), status = report.status))]
-pub async fn record(store: &Store, report: StatusReport<'_>) -> store::Result<Matched> {
+async fn record(store: &Store, report: StatusReport<'_>) -> store::Result<Matched> {
     let now = store::now_ms();
     let mut tx = store.begin().await?;
     let mut matched = None;

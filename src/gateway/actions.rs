@@ -1,0 +1,246 @@
+//! What officials do, as gateway operations beside the inbound path: reply by SMS, change a
+//! status (with its notice), assign, note, close as a duplicate, hide from open data, broadcast.
+//! Each is one transaction, so it happens whole or not at all, and is announced to open pages
+//! (and wakes the delivery worker) once committed. The web layer reads from the store and writes
+//! only through these.
+
+use super::Gateway;
+use super::notices::MAX_NOTICE_SEGMENTS;
+use crate::store::issues::{self, IssueSummary};
+use crate::store::messages::NewOutbound;
+use crate::store::{self, officials, outbox};
+
+/// Why an official's action was refused; nothing of it was stored.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error("no such issue")]
+    NoIssue,
+    #[error("this issue has no phone number to answer")]
+    NoCitizen,
+    #[error("the citizen opted out (STOP): nothing can be sent until they text START")]
+    OptedOut,
+    #[error("the message is empty")]
+    Empty,
+    #[error("the message is longer than 1600 characters")]
+    TooLong,
+    #[error("the notice with its public note is longer than {MAX_NOTICE_SEGMENTS} SMS segments")]
+    NoteTooLong,
+    #[error("no such official")]
+    NoOfficial,
+    #[error("an issue is a duplicate of another issue that exists")]
+    NotADuplicate,
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
+impl Gateway {
+    /// After an action committed: the worker sends what it queued, open pages reload.
+    fn acted(&self, issue_id: i64, queued: bool) {
+        if queued {
+            self.inner.routing.wake.notify_one();
+        }
+        self.announce(Some(issue_id));
+    }
+
+    /// Queues an official's SMS to the citizen who filed `issue_id`, through the outbox, and
+    /// records it in the issue's trail.
+    #[tracing::instrument(name = "gateway.official_reply", skip(self, body))]
+    pub async fn official_reply(
+        &self,
+        issue_id: i64,
+        actor: &str,
+        body: &str,
+    ) -> Result<i64, ActionError> {
+        let body = body.trim();
+        if body.is_empty() {
+            return Err(ActionError::Empty);
+        }
+        if body.chars().count() > 1600 {
+            return Err(ActionError::TooLong);
+        }
+        let now = store::now_ms();
+        let mut tx = self.inner.store.begin().await?;
+        let Some(citizen) = issues::reporter(&mut tx, issue_id).await? else {
+            return Err(if issues::exists(&mut tx, issue_id).await? {
+                ActionError::NoCitizen
+            } else {
+                ActionError::NoIssue
+            });
+        };
+        if citizen.opted_out {
+            return Err(ActionError::OptedOut);
+        }
+        let message = NewOutbound {
+            citizen_id: citizen.citizen_id,
+            issue_id: Some(issue_id),
+            provider: self.inner.routing.outbound,
+            in_reply_to: None,
+            body,
+            status: "queued",
+            now,
+        };
+        let message_id = outbox::queue(&mut tx, message, outbox::Kind::Official).await?;
+        issues::add_event(
+            &mut tx,
+            issue_id,
+            "reply",
+            actor,
+            body,
+            Some(message_id),
+            now,
+        )
+        .await?;
+        issues::mark_answered(&mut tx, issue_id, now).await?;
+        tx.commit().await?;
+        self.acted(issue_id, true);
+        Ok(message_id)
+    }
+
+    /// Moves issue `issue_id` to `status` and texts the citizen who filed it (see
+    /// [`Gateway::change_status_in`]). Returns the issue, or `None` when there is no such issue.
+    #[tracing::instrument(name = "gateway.change_status", skip(self, public_note))]
+    pub async fn change_status(
+        &self,
+        issue_id: i64,
+        status: &str,
+        actor: &str,
+        public_note: &str,
+    ) -> Result<Option<IssueSummary>, ActionError> {
+        let now = store::now_ms();
+        let mut tx = self.inner.store.begin().await?;
+        let changed = self
+            .change_status_in(&mut tx, issue_id, status, actor, public_note, now)
+            .await?;
+        tx.commit().await?;
+        if changed.is_some() {
+            self.acted(issue_id, true);
+        }
+        Ok(changed)
+    }
+
+    /// Closes issue `issue_id` as a duplicate of issue `of`: the trail says of which, the status
+    /// becomes `closed_duplicate` and the citizen is told, all in one transaction (before, the
+    /// trail's entry and the status change were committed one after the other).
+    #[tracing::instrument(name = "gateway.close_as_duplicate", skip(self))]
+    pub async fn close_as_duplicate(
+        &self,
+        issue_id: i64,
+        of: i64,
+        actor: &str,
+    ) -> Result<(), ActionError> {
+        let now = store::now_ms();
+        let mut tx = self.inner.store.begin().await?;
+        if !issues::exists(&mut tx, issue_id).await? {
+            return Err(ActionError::NoIssue);
+        }
+        if of == issue_id || !issues::exists(&mut tx, of).await? {
+            return Err(ActionError::NotADuplicate);
+        }
+        let trail = format!("of #{of}");
+        issues::add_event(&mut tx, issue_id, "duplicate", actor, &trail, None, now).await?;
+        self.change_status_in(&mut tx, issue_id, "closed_duplicate", actor, "", now)
+            .await?;
+        tx.commit().await?;
+        self.acted(issue_id, true);
+        Ok(())
+    }
+
+    /// Assigns issue `issue_id` to an official (or, with `None`, to nobody).
+    #[tracing::instrument(name = "gateway.assign", skip(self))]
+    pub async fn assign(
+        &self,
+        issue_id: i64,
+        assignee: Option<i64>,
+        actor: &str,
+    ) -> Result<(), ActionError> {
+        let mut tx = self.inner.store.begin().await?;
+        if let Some(assignee) = assignee
+            && !officials::is_active(&mut tx, assignee).await?
+        {
+            return Err(ActionError::NoOfficial);
+        }
+        if !issues::assign(&mut tx, issue_id, assignee, actor, store::now_ms()).await? {
+            return Err(ActionError::NoIssue);
+        }
+        tx.commit().await?;
+        self.acted(issue_id, false);
+        Ok(())
+    }
+
+    /// An internal note in the issue's trail: never sent. An empty one is nothing to do.
+    #[tracing::instrument(name = "gateway.note", skip(self, body))]
+    pub async fn note(&self, issue_id: i64, actor: &str, body: &str) -> Result<(), ActionError> {
+        let body = body.trim();
+        if body.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.inner.store.begin().await?;
+        if !issues::exists(&mut tx, issue_id).await? {
+            return Err(ActionError::NoIssue);
+        }
+        issues::add_event(
+            &mut tx,
+            issue_id,
+            "note",
+            actor,
+            body,
+            None,
+            store::now_ms(),
+        )
+        .await?;
+        tx.commit().await?;
+        self.acted(issue_id, false);
+        Ok(())
+    }
+
+    /// Keeps what a citizen wrote out of public output (Open311, exports), or publishes it
+    /// again; the issue stays counted either way.
+    #[tracing::instrument(name = "gateway.publish", skip(self))]
+    pub async fn set_hidden(
+        &self,
+        issue_id: i64,
+        hidden: bool,
+        actor: &str,
+    ) -> Result<(), ActionError> {
+        let now = store::now_ms();
+        let mut tx = self.inner.store.begin().await?;
+        if !store::open_data::set_hidden(&mut tx, issue_id, hidden, now).await? {
+            return Err(ActionError::NoIssue);
+        }
+        let what = if hidden {
+            "hidden from open data"
+        } else {
+            "published as open data"
+        };
+        issues::add_event(&mut tx, issue_id, "publication", actor, what, None, now).await?;
+        tx.commit().await?;
+        self.acted(issue_id, false);
+        Ok(())
+    }
+
+    /// Sends an alert to every reachable subscriber of `topic` through the outbox at bulk
+    /// priority. `texts` are (language, text), the default language first. Returns the
+    /// broadcast's id and how many messages were queued.
+    #[tracing::instrument(name = "gateway.broadcast", skip(self, texts))]
+    pub async fn broadcast(
+        &self,
+        topic: &str,
+        official_id: i64,
+        texts: &[(String, String)],
+    ) -> store::Result<(i64, i64)> {
+        let now = store::now_ms();
+        let mut tx = self.inner.store.begin().await?;
+        let result = store::broadcasts::create(
+            &mut tx,
+            topic,
+            Some(official_id),
+            texts,
+            self.inner.routing.outbound,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.inner.routing.wake.notify_one();
+        Ok(result)
+    }
+}
