@@ -1,26 +1,35 @@
 //! civicline: an SMS civic feedback gateway.
 //!
 //! A tour in reading order, following one text message:
-//! - [`cli`] and [`config`]: the command line and the layered settings (file + `CIVICLINE_*`).
-//! - [`startup`]: builds the [`startup::Application`] (store, catalog, gateway, router) and
-//!   serves it until SIGTERM.
-//! - [`web`]: HTTP handlers. [`web::webhooks`] takes a provider's POST, has [`providers`] verify
-//!   and decode it into an [`sms::InboundSms`], and hands it to the gateway; a provider's routes
+//! - [`cli`] and [`config`]: the command line and the layered settings (file + `CIVICLINE_*`);
+//!   [`secret`], the leaf type every secret is held in.
+//! - [`startup`]: the application's life: builds the [`startup::Application`] (store,
+//!   migrations, catalog, gateway, listener), serves it with its housekeeping until SIGTERM.
+//! - [`web`]: HTTP. [`web::AppState`] and [`web::router`] put every module's routes behind the
+//!   shared middleware. [`web::webhooks`] takes a provider's POST, has [`providers`] verify and
+//!   decode it into an [`sms::InboundSms`], and hands it to the gateway; a provider's routes
 //!   exist only when its secret is configured. [`web::input`] spells U+0000 as U+FFFD in every
 //!   other input; [`web::queue`] holds the officials' pages, [`web::open311`],
 //!   [`web::exports`] and [`web::dashboard`] the open data.
-//! - [`gateway`]: [`gateway::Gateway::receive`] runs one transaction: dedupe, citizen, message,
+//! - [`gateway`]: [`gateway::Gateway::receive`] hands a message to its number's writer lane,
+//!   which applies it in a round of one transaction: dedupe, citizen, message,
 //!   [`gateway::commands::Command`] parse and apply, reply. Keywords come from
-//!   [`gateway::catalog`], sentences from [`gateway::replies`] (Fluent).
+//!   [`gateway::catalog`], sentences from [`gateway::replies`] (Fluent). Officials' actions
+//!   (reply, status and its notice, assign, note, duplicate, hide, broadcast) and delivery
+//!   status callbacks ([`gateway::delivery_status`]) are gateway operations too, one
+//!   transaction each.
 //! - [`store`]: one `Store` over SQLite or Postgres, one file per aggregate, SQL beside its
 //!   function.
 //! - [`delivery`]: the outbox worker: claim with a lease, check consent, send through
-//!   [`providers`], retry with backoff, record the outcome; and status callbacks.
+//!   [`providers`], retry with backoff, record the outcome.
 //! - [`sms`]: pure types: phone numbers (E.164, masked), segment arithmetic.
 //! - [`simulate`]: a Twilio-shaped client for trying the server locally.
 //!
-//! Dependencies run one way: web -> gateway -> commands -> store; web -> providers;
-//! `providers` and `sms` import nothing of the rest.
+//! Dependencies run one way: web -> gateway -> commands -> store; web reads from the store and
+//! writes only through the gateway (its own sessions and login attempts excepted); web ->
+//! providers to verify and decode; delivery -> providers, store; `providers` and `sms` import
+//! only leaves; nothing imports `web` but `startup`. A test (`architecture`) reads every
+//! `crate::` path and fails on an arrow against this rule.
 
 #[cfg(test)]
 mod architecture;

@@ -1,5 +1,6 @@
 //! What officials do, as gateway operations beside the inbound path: reply by SMS, change a
-//! status (with its notice), assign, note, close as a duplicate, hide from open data, broadcast.
+//! status (with its notice), assign, note, close as a duplicate, hide from open data, broadcast;
+//! and a report filed from another channel (Open311).
 //! Each is one transaction, so it happens whole or not at all, and is announced to open pages
 //! (and wakes the delivery worker) once committed. The web layer reads from the store and writes
 //! only through these.
@@ -216,6 +217,44 @@ impl Gateway {
         tx.commit().await?;
         self.acted(issue_id, false);
         Ok(())
+    }
+
+    /// Records in the audit log that an admin saw the whole phone number behind `issue_id`:
+    /// every view of a whole number is accounted for.
+    pub async fn phone_viewed(&self, official_id: i64, issue_id: i64) -> store::Result<()> {
+        officials::audit(
+            &self.inner.store,
+            Some(official_id),
+            "phone.viewed",
+            &format!("issue {issue_id}"),
+            store::now_ms(),
+        )
+        .await
+    }
+
+    /// Files a report that came from another channel (Open311 `POST requests`, with an API
+    /// key; `source` names it in the trail), with no citizen to text. Returns its number.
+    #[tracing::instrument(name = "gateway.file_report", skip(self, description))]
+    pub async fn file_report(
+        &self,
+        service_code: &str,
+        description: &str,
+        location: Option<&str>,
+        lat_long: Option<(f64, f64)>,
+        source: &str,
+    ) -> store::Result<i64> {
+        let id = store::open_data::create_issue(
+            &self.inner.store,
+            service_code,
+            description,
+            location,
+            lat_long,
+            source,
+            store::now_ms(),
+        )
+        .await?;
+        self.acted(id, false);
+        Ok(id)
     }
 
     /// Sends an alert to every reachable subscriber of `topic` through the outbox at bulk

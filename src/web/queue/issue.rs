@@ -5,7 +5,7 @@
 use super::auth::{Acting, Signed};
 use super::{not_found, view};
 use crate::gateway::ActionError;
-use crate::store::{self, issues, messages, officials};
+use crate::store::{issues, messages, officials};
 use crate::web::AppState;
 use crate::web::error::ApiError;
 use askama::Template;
@@ -81,14 +81,7 @@ pub async fn page(
     let admin = official.is_admin();
     if admin && issue.phone.is_some() {
         // Every view of a whole number is accounted for.
-        officials::audit(
-            store,
-            Some(official.official_id),
-            "phone.viewed",
-            &format!("issue {id}"),
-            store::now_ms(),
-        )
-        .await?;
+        state.gateway.phone_viewed(official.official_id, id).await?;
     }
     let category = issue
         .service_code
