@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Signed Twilio webhooks against civicline on SQLite and on Postgres, beside the ceiling (a bare
-# axum handler that parses the form, checks the signature and answers fixed TwiML), at each
-# concurrency, in one run. Figures go in BENCHMARKS.md.
+# axum handler that parses the form, checks the signature and answers fixed TwiML) and, for
+# SQLite, the floor (that handler plus four rows stored, group committed: the cheapest honest
+# durable store), at each concurrency, in one run. Figures go in BENCHMARKS.md.
 #
 #   bash benches/load.sh                  # 10 s per point; SECONDS_PER_POINT=30 for longer
 #   CONCURRENCY="64" STORES="sqlite" bash benches/load.sh
@@ -22,6 +23,7 @@ numbers_list=${NUMBERS:-"50000"}
 token=loadgen-auth-token
 ceiling_port=18490
 server_port=18491
+floor_port=18492
 
 cargo build --release --quiet --bin civicline --example loadgen
 # CIVICLINE_BIN: another build of the server (say, of an earlier commit) for an A/B in one run.
@@ -77,6 +79,21 @@ for store in $stores; do
     if [ "$numbers" = "$first_numbers" ]; then
       "$gen" run --label ceiling --url "http://127.0.0.1:$ceiling_port/sms/twilio" --token "$token" \
         --concurrency "$c" --seconds "$seconds" --server-pid "$ceiling_pid"
+    fi
+    if [ "$store" = sqlite ]; then
+      # The floor: the bare handler plus four rows in SQLite, group committed (loadgen.rs).
+      floor_db=/tmp/civicline-floor.db
+      rm -f "$floor_db" "$floor_db-wal" "$floor_db-shm"
+      "$gen" floor --bind "127.0.0.1:$floor_port" --token "$token" --database "$floor_db" 2>/dev/null &
+      floor_pid=$!
+      pids+=("$floor_pid")
+      wait_for $floor_port
+      floor_label=floor
+      [ "$numbers" = 50000 ] || floor_label="floor/$numbers-numbers"
+      "$gen" run --label "$floor_label" --url "http://127.0.0.1:$floor_port/sms/twilio" --token "$token" \
+        --concurrency "$c" --seconds "$seconds" --server-pid "$floor_pid" --database-url "sqlite://$floor_db" \
+        --numbers "$numbers"
+      kill "$floor_pid"; wait "$floor_pid" 2>/dev/null || true
     fi
     "$gen" run --label "$label" --url "http://127.0.0.1:$server_port/sms/twilio" --token "$token" \
       --concurrency "$c" --seconds "$seconds" --server-pid "$server_pid" --database-url "$url" \

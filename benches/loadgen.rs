@@ -13,7 +13,11 @@
 //!
 //! `ceiling` is what the same generator is compared with: a bare axum handler that parses the
 //! form and checks the signature with civicline's own code, then answers fixed TwiML.
-//! `benches/load.sh` runs both for each backend and concurrency.
+//! `floor` is the same handler plus the cheapest honest durable store of a message in SQLite:
+//! the citizen upserted, the inbound message (unique on its MessageSid), an issue and its
+//! reply, four rows, group commit on one writer thread with its statements prepared once, WAL
+//! with `synchronous=NORMAL` as civicline's. civicline's own figure is read against both.
+//! `benches/load.sh` runs them for each backend and concurrency.
 
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, State};
@@ -42,6 +46,16 @@ enum Command {
         /// Twilio auth token the requests are signed with.
         #[arg(long)]
         token: String,
+    },
+    /// Serve the floor: the ceiling's handler plus four rows in SQLite, group committed.
+    Floor {
+        #[arg(long, default_value = "127.0.0.1:18492")]
+        bind: String,
+        #[arg(long)]
+        token: String,
+        /// The SQLite file (created; its tables too).
+        #[arg(long)]
+        database: String,
     },
     /// Send signed webhooks at a fixed concurrency for a fixed time.
     Run {
@@ -73,6 +87,11 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Ceiling { bind, token } => ceiling(bind, token).await,
+        Command::Floor {
+            bind,
+            token,
+            database,
+        } => floor(bind, token, database).await,
         Command::Run {
             url,
             token,
@@ -145,6 +164,141 @@ async fn ceiling_handler(
     let url = format!("{}{}", state.public_url, path_and_query);
     if !twilio::verify(&state.token, &url, form.pairs(), signature) {
         return StatusCode::FORBIDDEN.into_response();
+    }
+    (
+        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+        FIXED_TWIML,
+    )
+        .into_response()
+}
+
+/// One message for the floor's writer: who, what, its id, and where to say it is stored.
+struct FloorJob {
+    from: String,
+    body: String,
+    sid: String,
+    stored: tokio::sync::oneshot::Sender<bool>,
+}
+
+struct FloorState {
+    ceiling: CeilingState,
+    writer: tokio::sync::mpsc::Sender<FloorJob>,
+}
+
+const FLOOR_SCHEMA: &str = "
+    pragma journal_mode = wal;
+    pragma synchronous = normal;
+    create table if not exists citizen (citizen_id integer primary key, phone text not null unique);
+    create table if not exists message (
+        message_id integer primary key, citizen_id integer not null references citizen,
+        direction text not null, provider text not null, provider_message_id text,
+        body text not null, created_at integer not null);
+    create unique index if not exists message_sid on message (provider, provider_message_id)
+        where direction = 'in';
+    create table if not exists issue (issue_id integer primary key,
+        citizen_id integer not null references citizen, description text not null,
+        created_at integer not null);
+";
+
+async fn floor(bind: String, token: String, database: String) -> anyhow::Result<()> {
+    let conn = rusqlite::Connection::open(&database)?;
+    conn.execute_batch(FLOOR_SCHEMA)?;
+    let (writer, jobs) = tokio::sync::mpsc::channel::<FloorJob>(1024);
+    std::thread::spawn(move || floor_writer(conn, jobs));
+    let listener = tokio::net::TcpListener::bind(&bind).await?;
+    let state = Arc::new(FloorState {
+        ceiling: CeilingState {
+            token,
+            public_url: format!("http://{}", listener.local_addr()?),
+        },
+        writer,
+    });
+    let app = axum::Router::new()
+        .route("/sms/twilio", axum::routing::post(floor_handler))
+        .with_state(state);
+    eprintln!("floor listening on {}", listener.local_addr()?);
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+/// Takes every job waiting (up to 64), stores them in one transaction, commits, answers each.
+fn floor_writer(conn: rusqlite::Connection, mut jobs: tokio::sync::mpsc::Receiver<FloorJob>) {
+    const CITIZEN: &str = "insert into citizen (phone) values (?1) \
+        on conflict (phone) do update set phone = excluded.phone returning citizen_id";
+    const MESSAGE: &str = "insert into message (citizen_id, direction, provider, provider_message_id, body, created_at) \
+        values (?1, 'in', 'twilio', ?2, ?3, ?4)";
+    const ISSUE: &str =
+        "insert into issue (citizen_id, description, created_at) values (?1, ?2, ?3)";
+    const REPLY: &str = "insert into message (citizen_id, direction, provider, body, created_at) \
+        values (?1, 'out', 'twilio', ?2, ?3)";
+    while let Some(first) = jobs.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < 64 {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let now = now_nanos() as i64 / 1_000_000;
+        let stored = (|| -> rusqlite::Result<()> {
+            conn.execute_batch("begin immediate")?;
+            for job in &batch {
+                let citizen: i64 = conn
+                    .prepare_cached(CITIZEN)?
+                    .query_row([&job.from], |row| row.get(0))?;
+                conn.prepare_cached(MESSAGE)?
+                    .execute(rusqlite::params![citizen, job.sid, job.body, now])?;
+                conn.prepare_cached(ISSUE)?
+                    .execute(rusqlite::params![citizen, job.body, now])?;
+                conn.prepare_cached(REPLY)?.execute(rusqlite::params![
+                    citizen,
+                    FIXED_TWIML,
+                    now
+                ])?;
+            }
+            conn.execute_batch("commit")
+        })();
+        if stored.is_err() {
+            let _ = conn.execute_batch("rollback");
+        }
+        for job in batch {
+            let _ = job.stored.send(stored.is_ok());
+        }
+    }
+}
+
+/// The ceiling's decoding and signature check, then the four rows, then the fixed TwiML.
+async fn floor_handler(
+    State(state): State<Arc<FloorState>>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Ok(form) = Form::parse(&body) else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let Some(signature) = headers
+        .get(twilio::SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return StatusCode::FORBIDDEN.into_response();
+    };
+    let path_and_query = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
+    let url = format!("{}{}", state.ceiling.public_url, path_and_query);
+    if !twilio::verify(&state.ceiling.token, &url, form.pairs(), signature) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let field = |name: &str| form.get(name).unwrap_or_default().to_owned();
+    let (stored, answer) = tokio::sync::oneshot::channel();
+    let job = FloorJob {
+        from: field("From"),
+        body: field("Body"),
+        sid: field("MessageSid"),
+        stored,
+    };
+    let queued = state.writer.send(job).await.is_ok();
+    if !queued || !answer.await.unwrap_or(false) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
     (
         [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],

@@ -98,7 +98,7 @@ impl Gateway {
     }
 
     /// Moves issue `issue_id` to `status` and texts the citizen who filed it (see
-    /// [`Gateway::change_status_in`]). Returns the issue, or `None` when there is no such issue.
+    /// `Gateway::change_status_in`). Returns the issue, or `None` when there is no such issue.
     #[tracing::instrument(name = "gateway.change_status", skip(self, public_note))]
     pub async fn change_status(
         &self,
