@@ -1,0 +1,300 @@
+//! Settings, spawning the app on a backend, its teardown check, and what drives it.
+
+use super::{
+    AUTH_TOKEN, Answer, Backend, OUR_NUMBER, PUBLIC_URL, Pool, TestDb, eventually, new_sid, sign,
+    twilio_form,
+};
+use civicline::config::Settings;
+use civicline::providers::form::Form;
+use civicline::startup::Application;
+
+pub struct TestApp {
+    pub address: String,
+    pub settings: Settings,
+    pub client: reqwest::Client,
+    /// Held so that the database is removed when the test ends.
+    _db: TestDb,
+    /// A connection pool of our own on the app's database, for assertions.
+    pub pool: Pool,
+}
+
+pub struct Options {
+    pub auth_token: Option<&'static str>,
+    pub provider: &'static str,
+    /// More settings, as environment pairs.
+    pub env: Vec<(&'static str, String)>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            auth_token: Some(AUTH_TOKEN),
+            provider: "twilio",
+            env: Vec::new(),
+        }
+    }
+}
+
+impl Options {
+    /// Twilio, replies through the outbox and the REST API of `fake`.
+    pub fn twilio_api(fake: &crate::fake_provider::FakeProvider) -> Options {
+        Options::default()
+            .with("CIVICLINE_TWILIO__REPLY", "api")
+            .with("CIVICLINE_TWILIO__API_BASE", &fake.url)
+            .with(
+                "CIVICLINE_TWILIO__ACCOUNT_SID",
+                crate::fake_provider::ACCOUNT_SID,
+            )
+    }
+
+    /// Africa's Talking against `fake`, callbacks protected by [`AT_WEBHOOK_TOKEN`].
+    pub fn africastalking(fake: &crate::fake_provider::FakeProvider) -> Options {
+        Options {
+            auth_token: None,
+            provider: "africastalking",
+            env: Vec::new(),
+        }
+        .with("CIVICLINE_AFRICASTALKING__API_BASE", &fake.url)
+        .with(
+            "CIVICLINE_AFRICASTALKING__USERNAME",
+            crate::fake_provider::AT_USERNAME,
+        )
+        .with(
+            "CIVICLINE_AFRICASTALKING__API_KEY",
+            crate::fake_provider::AT_API_KEY,
+        )
+        .with("CIVICLINE_AFRICASTALKING__WEBHOOK_TOKEN", AT_WEBHOOK_TOKEN)
+        .with("CIVICLINE_SMS__DEFAULT_REGION", "KE")
+    }
+
+    pub fn with(mut self, key: &'static str, value: &str) -> Options {
+        self.env.push((key, value.to_owned()));
+        self
+    }
+}
+
+pub const AT_WEBHOOK_TOKEN: &str = "at-callback-s3cret";
+
+pub fn settings_for(db: &TestDb, options: &Options) -> Settings {
+    let mut pairs = vec![
+        ("CIVICLINE_SERVER__BIND", "127.0.0.1:0".to_owned()),
+        ("CIVICLINE_SERVER__PUBLIC_URL", PUBLIC_URL.to_owned()),
+        ("CIVICLINE_DATABASE__URL", db.url()),
+        ("CIVICLINE_DATABASE__MAX_CONNECTIONS", "4".to_owned()),
+        ("CIVICLINE_SMS__PROVIDER", options.provider.to_owned()),
+        ("CIVICLINE_TWILIO__FROM", OUR_NUMBER.to_owned()),
+        ("CIVICLINE_SERVER__SHUTDOWN_GRACE_SECS", "1".to_owned()),
+        ("CIVICLINE_SERVER__DASHBOARD_CACHE_SECS", "0".to_owned()),
+        // No test may reach a real provider: unless a test points these at its local fake, a
+        // send fails at once on a closed local port.
+        (
+            "CIVICLINE_TWILIO__API_BASE",
+            "http://127.0.0.1:9".to_owned(),
+        ),
+        (
+            "CIVICLINE_AFRICASTALKING__API_BASE",
+            "http://127.0.0.1:9".to_owned(),
+        ),
+        // Fast retries, so tests of backoff take milliseconds.
+        ("CIVICLINE_DELIVERY__BACKOFF_BASE_MS", "20".to_owned()),
+        ("CIVICLINE_DELIVERY__BACKOFF_MAX_MS", "200".to_owned()),
+        ("CIVICLINE_DELIVERY__POLL_INTERVAL_MS", "50".to_owned()),
+    ];
+    pairs.extend(options.env.iter().cloned());
+    if let Some(token) = options.auth_token {
+        pairs.push(("CIVICLINE_TWILIO__AUTH_TOKEN", token.to_owned()));
+    }
+    Settings::from_env_pairs(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)))
+        .expect("test settings")
+}
+
+/// A fresh app on `backend`, or `None` when Postgres is not reachable and not required.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, Options::default()).await
+}
+
+pub async fn spawn_app_with(backend: Backend, options: Options) -> Option<TestApp> {
+    let db = TestDb::create(backend).await?;
+    let settings = settings_for(&db, &options);
+    let app = Application::build(settings.clone())
+        .await
+        .expect("app builds");
+    let address = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until(std::future::pending()));
+    let pool = match backend {
+        Backend::Sqlite => Pool::Sqlite(
+            sqlx::SqlitePool::connect(&db.url())
+                .await
+                .expect("assertion pool"),
+        ),
+        Backend::Postgres => Pool::Postgres(
+            sqlx::PgPool::connect(&db.url())
+                .await
+                .expect("assertion pool"),
+        ),
+    };
+    Some(TestApp {
+        address,
+        settings,
+        client: civicline::providers::http_client(),
+        _db: db,
+        pool,
+    })
+}
+
+/// Teardown: a test that ends with a message stuck in the outbox fails.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let url = self._db.url();
+        let stuck = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let sql = "select count(*) from outbox";
+                if url.starts_with("sqlite") {
+                    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+                    sqlx::query_scalar::<_, i64>(sql)
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap()
+                } else {
+                    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+                    sqlx::query_scalar::<_, i64>(sql)
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap()
+                }
+            })
+        })
+        .join()
+        .expect("outbox check");
+        assert_eq!(
+            stuck, 0,
+            "{stuck} message(s) left stuck in the outbox at teardown"
+        );
+    }
+}
+
+impl TestApp {
+    /// A delivery worker of our own on the app's database, for tests that drive it by hand.
+    pub async fn worker(&self) -> civicline::delivery::Worker {
+        let store = civicline::store::Store::connect(&self.settings.database.url, 4)
+            .await
+            .unwrap();
+        let sender = civicline::startup::sender(&self.settings).unwrap();
+        let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+        civicline::delivery::Worker::new(
+            store,
+            sender,
+            self.settings.delivery.clone(),
+            wake,
+            PUBLIC_URL,
+        )
+    }
+
+    /// A gateway of our own on the app's database, for what officials do (until the queue pages
+    /// exist): changing an issue's status texts the citizen through the outbox.
+    pub async fn gateway(&self) -> civicline::gateway::Gateway {
+        use civicline::gateway::{Gateway, ReplyRouting, catalog::Catalog, replies::Replies};
+        let store = civicline::store::Store::connect(&self.settings.database.url, 2)
+            .await
+            .unwrap();
+        let routing = ReplyRouting {
+            twilio_inline: self.settings.twilio.reply != "api",
+            outbound: civicline::startup::sender(&self.settings)
+                .unwrap()
+                .provider(),
+            wake: std::sync::Arc::new(tokio::sync::Notify::new()),
+        };
+        Gateway::new(
+            store,
+            Catalog::builtin(),
+            Replies::builtin(),
+            self.settings.gateway.clone(),
+            routing,
+        )
+        .await
+        .unwrap()
+    }
+
+    pub async fn wait_outbox_empty(&self) {
+        eventually("the outbox is empty", || async {
+            self.scalar("select count(*) from outbox").await == 0
+        })
+        .await;
+    }
+
+    /// Texts `body` from `from`, signed, with a new MessageSid.
+    pub async fn text(&self, from: &str, body: &str) -> Answer {
+        self.post_signed(&twilio_form(&new_sid(), from, body)).await
+    }
+
+    pub fn sign(&self, form: &Form) -> String {
+        sign(form)
+    }
+
+    pub async fn post_signed(&self, form: &Form) -> Answer {
+        let signature = self.sign(form);
+        self.post_raw(form.encode().into_bytes(), Some(&signature))
+            .await
+    }
+
+    pub async fn post_raw(&self, body: Vec<u8>, signature: Option<&str>) -> Answer {
+        let mut request = self
+            .client
+            .post(format!("{}/sms/twilio", self.address))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(signature) = signature {
+            request = request.header("X-Twilio-Signature", signature);
+        }
+        let response = request.send().await.expect("request reaches the app");
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = response.text().await.expect("response body");
+        Answer {
+            status,
+            content_type,
+            body,
+        }
+    }
+
+    /// Sends bytes as they are over a TCP connection and returns the response's status code:
+    /// for requests an HTTP client would not send, or would fail to finish once refused.
+    pub async fn raw_http(&self, head: &str, body: &[u8]) -> u16 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(self.address.trim_start_matches("http://"))
+            .await
+            .expect("connect");
+        stream.write_all(head.as_bytes()).await.expect("write head");
+        // The server may answer and stop reading before the body is through: that is the point.
+        let _ = stream.write_all(body).await;
+        let mut response = vec![0u8; 1024];
+        let n = stream.read(&mut response).await.expect("read response");
+        let text = String::from_utf8_lossy(&response[..n]);
+        text.split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("not an HTTP response: {text:?}"))
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+}

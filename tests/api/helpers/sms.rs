@@ -1,0 +1,60 @@
+//! Twilio's inbound webhook as Twilio sends it, its signature, and what the app answered.
+
+use super::{AUTH_TOKEN, OUR_NUMBER, PUBLIC_URL};
+use civicline::providers::form::Form;
+use civicline::providers::twilio;
+
+/// A Twilio inbound webhook's fields, as Twilio sends them.
+pub fn twilio_form(sid: &str, from: &str, body: &str) -> Form {
+    Form::from_pairs([
+        ("AccountSid", "AC00000000000000000000000000000000"),
+        ("ApiVersion", "2010-04-01"),
+        ("Body", body),
+        ("From", from),
+        ("FromCountry", "US"),
+        ("MessageSid", sid),
+        ("NumMedia", "0"),
+        ("NumSegments", "1"),
+        ("SmsMessageSid", sid),
+        ("SmsSid", sid),
+        ("SmsStatus", "received"),
+        ("To", OUR_NUMBER),
+    ])
+}
+
+pub fn new_sid() -> String {
+    format!("SM{:032x}", rand::random::<u128>())
+}
+
+/// What the app answered.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+}
+
+impl Answer {
+    /// The texts of the TwiML `<Message>`s; panics if the body is not valid TwiML.
+    pub fn replies(&self) -> Vec<String> {
+        assert_eq!(self.status, 200, "answer: {}", self.body);
+        twilio::twiml_messages(&self.body)
+            .unwrap_or_else(|e| panic!("not TwiML ({e}): {}", self.body))
+    }
+
+    /// The one reply; panics on silence or on several.
+    pub fn reply(&self) -> String {
+        let replies = self.replies();
+        assert_eq!(replies.len(), 1, "expected one reply, got {replies:?}");
+        replies.into_iter().next().unwrap()
+    }
+}
+
+/// The `X-Twilio-Signature` of a webhook to `/sms/twilio`, as Twilio computes it.
+pub fn sign(form: &Form) -> String {
+    twilio::signature(
+        AUTH_TOKEN,
+        &format!("{PUBLIC_URL}/sms/twilio"),
+        form.pairs(),
+    )
+}
