@@ -144,32 +144,46 @@ async fn ceiling(bind: String, token: String) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The same decoding and signature check as civicline's webhook, and nothing else.
+/// The same decoding and signature check as civicline's webhook: the form, or the status to
+/// refuse with.
+fn verified(
+    state: &CeilingState,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Form, StatusCode> {
+    let form = Form::parse(body).map_err(|_| StatusCode::BAD_REQUEST)?;
+    let signature = headers
+        .get(twilio::SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(StatusCode::FORBIDDEN)?;
+    let path_and_query = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
+    let url = format!("{}{}", state.public_url, path_and_query);
+    if !twilio::verify(&state.token, &url, form.pairs(), signature) {
+        return Err(StatusCode::FORBIDDEN);
+    }
+    Ok(form)
+}
+
+fn fixed_twiml() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+        FIXED_TWIML,
+    )
+        .into_response()
+}
+
+/// The decoding and signature check, and nothing else.
 async fn ceiling_handler(
     State(state): State<Arc<CeilingState>>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Ok(form) = Form::parse(&body) else {
-        return StatusCode::BAD_REQUEST.into_response();
-    };
-    let Some(signature) = headers
-        .get(twilio::SIGNATURE_HEADER)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return StatusCode::FORBIDDEN.into_response();
-    };
-    let path_and_query = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
-    let url = format!("{}{}", state.public_url, path_and_query);
-    if !twilio::verify(&state.token, &url, form.pairs(), signature) {
-        return StatusCode::FORBIDDEN.into_response();
+    match verified(&state, &uri, &headers, &body) {
+        Ok(_) => fixed_twiml(),
+        Err(status) => status.into_response(),
     }
-    (
-        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
-        FIXED_TWIML,
-    )
-        .into_response()
 }
 
 /// One message for the floor's writer: who, what, its id, and where to say it is stored.
@@ -274,20 +288,10 @@ async fn floor_handler(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Ok(form) = Form::parse(&body) else {
-        return StatusCode::BAD_REQUEST.into_response();
+    let form = match verified(&state.ceiling, &uri, &headers, &body) {
+        Ok(form) => form,
+        Err(status) => return status.into_response(),
     };
-    let Some(signature) = headers
-        .get(twilio::SIGNATURE_HEADER)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return StatusCode::FORBIDDEN.into_response();
-    };
-    let path_and_query = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
-    let url = format!("{}{}", state.ceiling.public_url, path_and_query);
-    if !twilio::verify(&state.ceiling.token, &url, form.pairs(), signature) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
     let field = |name: &str| form.get(name).unwrap_or_default().to_owned();
     let (stored, answer) = tokio::sync::oneshot::channel();
     let job = FloorJob {
@@ -300,11 +304,7 @@ async fn floor_handler(
     if !queued || !answer.await.unwrap_or(false) {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
-    (
-        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
-        FIXED_TWIML,
-    )
-        .into_response()
+    fixed_twiml()
 }
 
 struct Load {

@@ -4,8 +4,7 @@
 use crate::both_backends;
 use crate::each_backend;
 use crate::fake_provider::FakeProvider;
-use crate::helpers::Backend;
-use crate::helpers::{AT_WEBHOOK_TOKEN, AUTH_TOKEN, Options, TestApp, spawn_app_with};
+use crate::helpers::{AT_WEBHOOK_TOKEN, AUTH_TOKEN, Backend, Options, TestApp, spawn_app_with};
 use civicline::providers::form::Form;
 
 /// A provider configuration, as an operator would write it.
@@ -316,4 +315,31 @@ async fn the_login_limit_holds_for_the_deployment_not_per_replica(backend: Backe
     }
     // 30 attempts from this address already count: every one of these is over twenty.
     assert!(statuses.iter().all(|s| *s == 429), "{statuses:?}");
+}
+
+both_backends!(login_attempts_older_than_an_hour_are_deleted_and_recent_ones_still_count);
+
+/// The server's hourly housekeeping deletes what the login limit no longer reads.
+async fn login_attempts_older_than_an_hour_are_deleted_and_recent_ones_still_count(app: TestApp) {
+    use civicline::store::{Store, login_attempts, now_ms};
+    let store = Store::connect(&app.settings.database.url, 1).await.unwrap();
+    let now = now_ms();
+    login_attempts::record(&store, &["email:old@city.example"], now - 7_200_000)
+        .await
+        .unwrap();
+    let counts = login_attempts::record(&store, &["email:new@city.example"], now)
+        .await
+        .unwrap();
+    assert_eq!(counts, [1]);
+    let deleted = login_attempts::delete_older_than(&store, now - 3_600_000)
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1);
+    assert_eq!(app.scalar("select count(*) from login_attempt").await, 1);
+    // The recent one still counts toward its email's limit.
+    let counts = login_attempts::record(&store, &["email:new@city.example"], now)
+        .await
+        .unwrap();
+    assert_eq!(counts, [2]);
+    store.close().await;
 }

@@ -3,9 +3,8 @@
 
 use crate::each_backend;
 use crate::fake_provider::{Answer, FakeProvider};
-use crate::helpers::Backend;
 use crate::helpers::{
-    AT_WEBHOOK_TOKEN, OUR_NUMBER, Options, PUBLIC_URL, TestApp, eventually, spawn_app_with,
+    AT_WEBHOOK_TOKEN, Backend, OUR_NUMBER, Options, PUBLIC_URL, TestApp, eventually, spawn_app_with,
 };
 use civicline::providers::form::Form;
 

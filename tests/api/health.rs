@@ -1,6 +1,5 @@
 use crate::both_backends;
-use crate::helpers::TestApp;
-use crate::helpers::{Backend, Options, spawn_app_with};
+use crate::helpers::{Backend, Options, TestApp, spawn_app_with};
 
 both_backends!(
     healthz_and_readyz_answer_when_the_database_is_up,

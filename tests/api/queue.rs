@@ -3,8 +3,7 @@
 
 use crate::each_backend;
 use crate::fake_provider::FakeProvider;
-use crate::helpers::Backend;
-use crate::helpers::{Options, TestApp, eventually, session_cookie, spawn_app_with};
+use crate::helpers::{Backend, Options, TestApp, eventually, session_cookie, spawn_app_with};
 
 const CITIZEN: &str = "+14158675309";
 

@@ -2,8 +2,7 @@
 //! proxy) must still store each message once and answer each once, the same way every time.
 
 use crate::both_backends;
-use crate::helpers::TestApp;
-use crate::helpers::{eventually, new_sid, twilio_form};
+use crate::helpers::{TestApp, eventually, new_sid, twilio_form};
 use civicline::sms::{InboundSms, PhoneNumber, Provider};
 use civicline::store::{self, issues};
 use futures_util::StreamExt;
