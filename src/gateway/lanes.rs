@@ -16,7 +16,7 @@
 //! per message (`store::batch`), and on both backends a number's later messages see what its
 //! earlier ones changed.
 //!
-//! On SQLite the batch runs directly on the writer connection's handle (`Store::with_direct`):
+//! On SQLite the batch runs directly on the writer connection's handle (`Store::run_lane`):
 //! every statement on this thread, no hop to sqlx's worker thread per statement, which was most
 //! of the cost of a webhook (BENCHMARKS.md). While batches come back to back the lane keeps the
 //! connection and its prepared statements from one batch to the next, for at most
@@ -24,7 +24,7 @@
 //!
 //! When a batch fails (a constraint no message expected, a lost connection, a full disk) nobody
 //! was answered yet and nothing of it was committed (or, a connection lost during the commit
-//! itself, all of it): each of its messages is applied again in a sqlx transaction of its own,
+//! itself, all of it): each of its messages is applied again in a lane transaction of its own,
 //! so one bad message costs only itself, a message already stored meets its own row and is
 //! answered as a replay, and one that still cannot be stored is answered 503.
 //!
@@ -108,9 +108,10 @@ async fn run(inner: Arc<Inner>, mut receiver: mpsc::Receiver<Job>) {
             continue;
         };
         // Release builds fall back, one message at a time. In debug builds (the tests) a failed
-        // batch is a bug the fallback would hide: a statement of the inbound path not written
-        // with `store::query`, work that waited, or a set-oriented statement of a round that
-        // fails where its one-row form would not. The legitimate failures are a race over a
+        // batch is a bug the fallback would hide: work that waited on something other than the
+        // store (SQLite's direct transaction polls it once), or a set-oriented statement of a
+        // round that fails where its one-row form would not. (A statement that cannot run in
+        // the lane does not compile: see `store::lane`.) The legitimate failures are a race over a
         // webhook's id with another writer (a unique key or a deadlock: two lanes each inserting
         // an id the other holds), where one by one the copy is answered as a replay, and a
         // database that went away or cannot write (a lost connection, a full disk), where each
@@ -126,62 +127,56 @@ async fn run(inner: Arc<Inner>, mut receiver: mpsc::Receiver<Job>) {
             "a batch failed and was rolled back: each message again on its own"
         );
         for job in jobs.drain(..) {
-            let alone = caught(in_transaction(&inner, std::slice::from_ref(&job))).await;
-            answer(&inner, job, alone.map(|mut done| done.swap_remove(0)));
+            let applied = alone(&inner, &job).await;
+            answer(&inner, job, applied);
         }
     }
 }
 
 /// Applies `jobs` in one transaction and answers them once it is committed; on SQLite, then
-/// every batch already waiting, the same way, on the same connection (see [`DirectLane`]). On
-/// an error `jobs` holds the batch that failed: rolled back, nobody answered yet.
+/// every batch already waiting, the same way, on the same connection (see [`Batches`]). On an
+/// error `jobs` holds the batch that failed: rolled back, nobody answered yet.
 async fn batches(
     inner: &Inner,
     receiver: &mut mpsc::Receiver<Job>,
     jobs: &mut Vec<Job>,
 ) -> store::Result<()> {
-    let mut lane = DirectLane {
-        inner,
-        receiver,
-        jobs,
-        done: Vec::with_capacity(MAX_BATCH),
-        since: Instant::now(),
-    };
-    if let Some(direct) = inner.store.with_direct(&mut lane).await {
-        return direct;
-    }
-    // A lane that found more than one message waiting is busy: give the webhooks in flight a
-    // moment to join the batch. A message alone goes at once.
-    if jobs.len() > 1 && jobs.len() < MAX_BATCH {
+    let direct = inner.store.lane_is_direct();
+    // A Postgres lane that found more than one message waiting is busy: give the webhooks in
+    // flight a moment to join the batch. A message alone goes at once.
+    if !direct && jobs.len() > 1 && jobs.len() < MAX_BATCH {
         tokio::time::sleep(GATHER).await;
         while jobs.len() < MAX_BATCH {
             let Ok(job) = receiver.try_recv() else { break };
             jobs.push(job);
         }
     }
-    metrics::histogram!("civicline_write_batch_messages").record(jobs.len() as f64);
-    let done = in_transaction(inner, jobs).await?;
-    for (job, applied) in jobs.drain(..).zip(done) {
-        answer(inner, job, Ok(applied));
-    }
-    Ok(())
+    let mut work = Batches {
+        inner,
+        receiver: direct.then_some(receiver),
+        jobs,
+        done: Vec::with_capacity(MAX_BATCH),
+        since: Instant::now(),
+    };
+    inner.store.run_lane(&mut work).await
 }
 
-/// The SQLite lane's batches on the writer connection's handle: one transaction per batch, no
-/// thread hop per statement, statements prepared once for all the batches that come back to
-/// back, for at most [`store::DIRECT_HOLD`] (then other writers get the connection).
-struct DirectLane<'a> {
+/// A lane's batches, one transaction each, each answered once committed. With a receiver (the
+/// direct SQLite lane) the batches that come back to back follow on the same connection, its
+/// statements prepared once, for at most [`store::DIRECT_HOLD`] (then other writers get the
+/// connection); without, one batch.
+struct Batches<'a> {
     inner: &'a Inner,
-    receiver: &'a mut mpsc::Receiver<Job>,
+    receiver: Option<&'a mut mpsc::Receiver<Job>>,
     jobs: &'a mut Vec<Job>,
     done: Vec<Applied>,
     since: Instant,
 }
 
-impl store::DirectWork for DirectLane<'_> {
-    fn apply(&mut self, tx: &mut store::Tx) -> store::Result<bool> {
+impl store::LaneWork for Batches<'_> {
+    async fn apply(&mut self, tx: &mut store::LaneTx) -> store::Result<bool> {
         metrics::histogram!("civicline_write_batch_messages").record(self.jobs.len() as f64);
-        self.done = store::at_once(apply_all(self.inner, tx, self.jobs))?;
+        self.done = apply_all(self.inner, tx, self.jobs).await?;
         Ok(stores_anything(&self.done))
     }
 
@@ -189,11 +184,14 @@ impl store::DirectWork for DirectLane<'_> {
         for (job, applied) in self.jobs.drain(..).zip(self.done.drain(..)) {
             answer(self.inner, job, Ok(applied));
         }
+        let Some(receiver) = self.receiver.as_deref_mut() else {
+            return false;
+        };
         if self.since.elapsed() >= store::DIRECT_HOLD {
             return false;
         }
         while self.jobs.len() < MAX_BATCH {
-            let Ok(job) = self.receiver.try_recv() else {
+            let Ok(job) = receiver.try_recv() else {
                 break;
             };
             self.jobs.push(job);
@@ -227,16 +225,35 @@ async fn caught<T>(work: impl Future<Output = store::Result<T>>) -> store::Resul
 
 type Applied = (Received, Option<Stored>);
 
-/// All of `jobs` in one transaction through sqlx, in order, one result per job; nothing is
-/// kept unless all of it commits: always on Postgres; on SQLite, for a batch's messages one by
-/// one after the batch failed.
-async fn in_transaction(inner: &Inner, jobs: &[Job]) -> store::Result<Vec<Applied>> {
-    let mut tx = inner.store.begin_batch().await?;
-    let done = apply_all(inner, &mut tx, jobs).await?;
-    if stores_anything(&done) {
-        tx.commit().await?;
+/// One job in a lane transaction of its own, after the batch it was in failed.
+async fn alone(inner: &Inner, job: &Job) -> store::Result<Applied> {
+    let mut work = Alone {
+        inner,
+        jobs: std::slice::from_ref(job),
+        done: None,
+    };
+    caught(inner.store.run_lane(&mut work)).await?;
+    work.done.ok_or(StoreError::Panicked)
+}
+
+/// [`alone`]'s transaction.
+struct Alone<'a> {
+    inner: &'a Inner,
+    jobs: &'a [Job],
+    done: Option<Applied>,
+}
+
+impl store::LaneWork for Alone<'_> {
+    async fn apply(&mut self, tx: &mut store::LaneTx) -> store::Result<bool> {
+        let done = apply_all(self.inner, tx, self.jobs).await?.swap_remove(0);
+        let stores = done.1.is_some();
+        self.done = Some(done);
+        Ok(stores)
     }
-    Ok(done)
+
+    fn again(&mut self) -> bool {
+        false
+    }
 }
 
 /// False for nothing but replays: their transaction is rolled back.
@@ -246,7 +263,11 @@ fn stores_anything(done: &[Applied]) -> bool {
 
 /// Applies `jobs` in rounds, each number at most once per round and a number's messages in the
 /// order they came (see `store::batch`); one result per job, in order.
-async fn apply_all(inner: &Inner, tx: &mut store::Tx, jobs: &[Job]) -> store::Result<Vec<Applied>> {
+async fn apply_all(
+    inner: &Inner,
+    tx: &mut store::LaneTx,
+    jobs: &[Job],
+) -> store::Result<Vec<Applied>> {
     let mut done: Vec<Option<Applied>> = jobs.iter().map(|_| None).collect();
     for round in rounds(jobs) {
         let messages: Vec<_> = round

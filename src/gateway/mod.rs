@@ -193,7 +193,7 @@ impl Inner {
     /// Applies one stored message of a round: runs its (parsed) command, stores the reply.
     async fn apply(
         &self,
-        tx: &mut store::Tx,
+        tx: &mut store::LaneTx,
         sms: &InboundSms,
         citizen: citizens::Citizen,
         parsed: Parsed,
@@ -266,7 +266,7 @@ impl Inner {
                 (false, false) => Some(outbox::Kind::Reply),
             };
             // `None` when the round stores it at its end (the id is filled in then).
-            reply_message_id = messages::insert_reply(ctx.tx, outbound, outbox).await?;
+            reply_message_id = outbox::reply(ctx.tx, outbound, outbox).await?;
         }
         let stored = Stored {
             message_id,
@@ -289,7 +289,7 @@ impl Inner {
     /// goes out. Counted in the database, so every replica agrees.
     async fn flood_guard(
         &self,
-        tx: &mut store::Tx,
+        tx: &mut store::LaneTx,
         citizen: &citizens::Citizen,
         message_id: i64,
         now: i64,

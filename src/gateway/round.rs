@@ -17,7 +17,7 @@ impl Inner {
     /// replay stores nothing new and answers as the first delivery did.
     pub(super) async fn apply_round(
         &self,
-        tx: &mut store::Tx,
+        tx: &mut store::LaneTx,
         round: &[(&InboundSms, &tracing::Span)],
     ) -> store::Result<Vec<(Received, Option<Stored>)>> {
         let now = store::now_ms();

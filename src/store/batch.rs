@@ -17,7 +17,7 @@
 //! a round holds one message per number, and a command reads only its own citizen's row and
 //! issues, which are written at once. A replay of a message stored earlier in the same batch
 //! reads its reply, and is always in a later round (the same number), after the flush.
-//! [`super::Tx::commit`] flushes first, so nothing deferred can be forgotten.
+//! `Store::run_lane` flushes before it commits, so nothing deferred can be forgotten.
 //!
 //! A round of one message (the usual case when the number is quiet) defers nothing and runs
 //! the prepared statements for one row: set-oriented statements would cost it more round trips
@@ -39,7 +39,7 @@ use sqlx::{Postgres, Transaction};
 /// A Postgres transaction and the rows it holds back.
 pub struct PgBatch {
     pub(super) tx: Transaction<'static, Postgres>,
-    /// Whether this round defers (more than one message: `Tx::start_round`).
+    /// Whether this round defers (more than one message: `LaneTx::start_round`).
     pub(super) defer: bool,
     pub(super) deferred: Deferred,
 }
@@ -99,7 +99,7 @@ pub(crate) struct Event {
     pub created_at: i64,
 }
 
-/// An outbound message that answers an inbound one, as `messages::insert_outbound` stores it,
+/// An outbound message that answers an inbound one, as `outbox::reply` stores it one at a time,
 /// and its outbox entry when it waits for the delivery worker.
 pub(crate) struct Reply {
     pub citizen_id: i64,

@@ -1,7 +1,7 @@
 //! Citizens (one per phone number) and their consent ledger.
 
 use super::query::{Row, query};
-use super::{Result, Tx, on_tx};
+use super::{Exec, LaneTx, Result, Tx, on_tx};
 use crate::sms::PhoneNumber;
 use std::collections::HashMap;
 
@@ -77,7 +77,7 @@ impl Citizen {
 
 /// Asks (or, with `None`, forgets) the citizen's pending question.
 pub async fn set_pending(
-    tx: &mut Tx,
+    tx: &mut LaneTx,
     citizen_id: i64,
     pending: Option<(&str, i64, i64)>,
 ) -> Result<()> {
@@ -117,7 +117,7 @@ pub async fn ask_about_issue(
 
 /// Remembers the language the citizen writes in (on the writer lane's Postgres transaction,
 /// when its round ends).
-pub async fn set_language(tx: &mut Tx, citizen_id: i64, language: &str) -> Result<()> {
+pub async fn set_language(tx: &mut LaneTx, citizen_id: i64, language: &str) -> Result<()> {
     if let Some(deferred) = tx.deferred() {
         deferred.language(citizen_id, language);
         return Ok(());
@@ -133,7 +133,12 @@ pub async fn set_language(tx: &mut Tx, citizen_id: i64, language: &str) -> Resul
 
 /// Records the language the citizen chose with LANG: kept until they choose again, whatever
 /// language their keywords are in. At once, on every kind of transaction (LANG is rare).
-pub async fn choose_language(tx: &mut Tx, citizen_id: i64, language: &str, now: i64) -> Result<()> {
+pub async fn choose_language(
+    tx: &mut LaneTx,
+    citizen_id: i64,
+    language: &str,
+    now: i64,
+) -> Result<()> {
     const SQL: &str =
         "update citizen set language = $2, language_chosen_at = $3 where citizen_id = $1";
     query(SQL)
@@ -146,7 +151,7 @@ pub async fn choose_language(tx: &mut Tx, citizen_id: i64, language: &str, now: 
 }
 
 /// Flags the number as flooding (once: the first time is what officials need to see).
-pub async fn flag_flood(tx: &mut Tx, citizen_id: i64, now: i64) -> Result<bool> {
+pub async fn flag_flood(tx: &mut LaneTx, citizen_id: i64, now: i64) -> Result<bool> {
     const SQL: &str =
         "update citizen set flagged_at = $2 where citizen_id = $1 and flagged_at is null";
     let n = query(SQL).bind(citizen_id).bind(now).execute(tx).await?;
@@ -154,7 +159,7 @@ pub async fn flag_flood(tx: &mut Tx, citizen_id: i64, now: i64) -> Result<bool> 
 }
 
 /// Joins a topic; `false` when already subscribed.
-pub async fn subscribe(tx: &mut Tx, citizen_id: i64, topic: &str, now: i64) -> Result<bool> {
+pub async fn subscribe(tx: &mut LaneTx, citizen_id: i64, topic: &str, now: i64) -> Result<bool> {
     const SQL: &str = "insert into subscription (citizen_id, topic, created_at) values ($1, $2, $3) \
          on conflict (citizen_id, topic) do nothing";
     let n = query(SQL)
@@ -167,7 +172,7 @@ pub async fn subscribe(tx: &mut Tx, citizen_id: i64, topic: &str, now: i64) -> R
 }
 
 /// Leaves a topic; `false` when not subscribed.
-pub async fn unsubscribe(tx: &mut Tx, citizen_id: i64, topic: &str) -> Result<bool> {
+pub async fn unsubscribe(tx: &mut LaneTx, citizen_id: i64, topic: &str) -> Result<bool> {
     const SQL: &str = "delete from subscription where citizen_id = $1 and topic = $2";
     let n = query(SQL).bind(citizen_id).bind(topic).execute(tx).await?;
     Ok(n == 1)
@@ -218,7 +223,7 @@ pub async fn find_or_create(
 /// we know (most messages). Concurrent first messages from one number (two replicas) meet on
 /// the unique `phone` key: one insert wins, the other does nothing and reads the winner's row.
 async fn find_or_create_marked(
-    tx: &mut Tx,
+    tx: &mut impl Exec,
     phone: &PhoneNumber,
     pseudonym: &str,
     now: i64,
@@ -250,13 +255,13 @@ async fn find_or_create_marked(
 /// Postgres transaction one statement reads them all and one more stores the new ones (see
 /// `store::batch`); elsewhere one number after the other.
 pub async fn find_or_create_all(
-    tx: &mut Tx,
+    tx: &mut LaneTx,
     numbers: &[(&PhoneNumber, &str)],
     now: i64,
     flood_limit: u32,
 ) -> Result<Vec<Citizen>> {
     // One number: the prepared statement for one, as on the other kinds of transaction.
-    let (Tx::Batch(batch), 2..) = (&mut *tx, numbers.len()) else {
+    let (LaneTx::Round(batch), 2..) = (&mut *tx, numbers.len()) else {
         let mut found = Vec::with_capacity(numbers.len());
         for (phone, pseudonym) in numbers {
             found.push(find_or_create_marked(tx, phone, pseudonym, now, flood_limit).await?);
@@ -331,7 +336,7 @@ pub enum ConsentSource {
 /// Records a change of consent in the ledger and on the citizen. A no-op (STOP when already
 /// opted out) is not a change and returns `false`.
 pub async fn set_consent(
-    tx: &mut Tx,
+    tx: &mut impl Exec,
     citizen_id: i64,
     consent: Consent,
     keyword: &str,

@@ -89,9 +89,9 @@ impl Direct {
     /// An `insert ... returning <rowid column>` run without its RETURNING clause (see
     /// [`super::query::Query::fetch_inserted_id`]); `None` when no row was inserted.
     pub fn insert(&self, sql: &str, args: &[Arg<'_>]) -> Result<Option<i64>> {
-        let (insert, _) = sql
+        let insert = sql
             .rsplit_once(" returning ")
-            .ok_or(super::StoreError::NotDirect)?;
+            .map_or(sql, |(insert, _)| insert);
         let inserted = self.prepare(insert, args)?.raw_execute()?;
         Ok((inserted > 0).then(|| self.conn.last_insert_rowid()))
     }
@@ -172,10 +172,12 @@ mod tests {
             &[Arg::Text(Some("z"))],
         );
         assert_eq!(next.unwrap(), Some(42));
-        assert!(matches!(
-            tx.insert("insert into t (b) values ('w')", &[]),
-            Err(super::super::StoreError::NotDirect)
-        ));
+        let plain = tx.insert("insert into t (b) values ('w')", &[]);
+        assert_eq!(
+            plain.unwrap(),
+            Some(43),
+            "without the clause: the rowid all the same"
+        );
     }
 
     #[test]

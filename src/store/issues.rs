@@ -1,7 +1,7 @@
 //! Issues and their audit trail.
 
 use super::query::query;
-use super::{Result, Tx, on_tx};
+use super::{Exec, LaneTx, Result, Tx, on_tx};
 
 /// An issue as a citizen may see it (STATUS).
 #[derive(Debug, Clone)]
@@ -28,7 +28,7 @@ pub struct NewIssue<'a> {
 
 /// Files a new issue and its `created` event; returns the issue number. On the writer lane's
 /// Postgres transaction, under a number [`reserve_numbers`] took, written when the round ends.
-pub async fn create(tx: &mut Tx, new: NewIssue<'_>) -> Result<i64> {
+pub async fn create(tx: &mut LaneTx, new: NewIssue<'_>) -> Result<i64> {
     const ISSUE: &str = "insert into issue (citizen_id, service_code, description, language, created_at, updated_at) \
          values ($1, $2, $3, $4, $5, $5) returning issue_id";
     let reserved = tx.deferred().and_then(|deferred| {
@@ -69,10 +69,10 @@ pub async fn create(tx: &mut Tx, new: NewIssue<'_>) -> Result<i64> {
 
 /// Reserves `count` issue numbers for [`create`] on the writer lane's Postgres transaction, in
 /// one statement (its reports then cost no statement each); nothing to do elsewhere.
-pub async fn reserve_numbers(tx: &mut Tx, count: usize) -> Result<()> {
+pub async fn reserve_numbers(tx: &mut LaneTx, count: usize) -> Result<()> {
     match (tx, count) {
         // One report: its insert returns its number, one statement either way.
-        (Tx::Batch(batch), 2..) => batch.reserve_issue_numbers(count).await,
+        (LaneTx::Round(batch), 2..) => batch.reserve_issue_numbers(count).await,
         _ => Ok(()),
     }
 }
@@ -80,7 +80,7 @@ pub async fn reserve_numbers(tx: &mut Tx, count: usize) -> Result<()> {
 /// Adds a citizen's later message to an issue's thread (on the writer lane's Postgres
 /// transaction, when its round ends).
 pub async fn append_message(
-    tx: &mut Tx,
+    tx: &mut LaneTx,
     issue_id: i64,
     message_id: i64,
     body: &str,
@@ -105,7 +105,7 @@ pub async fn append_message(
 
 /// Appends to the audit trail (on the writer lane's Postgres transaction, when its round ends).
 pub async fn add_event(
-    tx: &mut Tx,
+    tx: &mut impl Exec,
     issue_id: i64,
     kind: &str,
     actor: &str,
@@ -147,7 +147,11 @@ pub async fn add_event(
 /// expression (`coalesce(closed_at, -1) = -1`; no time is -1) that no index's predicate matches:
 /// with `closed_at is null` Postgres would AND in the partial index `issue_open_status` (every
 /// open issue, everyone's), which it did on a new database before its first ANALYZE.
-pub async fn recent_open(tx: &mut Tx, citizen_id: i64, since: i64) -> Result<Option<IssueSummary>> {
+pub async fn recent_open(
+    tx: &mut LaneTx,
+    citizen_id: i64,
+    since: i64,
+) -> Result<Option<IssueSummary>> {
     struct Latest {
         issue_id: i64,
         service_code: Option<String>,
@@ -178,7 +182,11 @@ pub async fn recent_open(tx: &mut Tx, citizen_id: i64, since: i64) -> Result<Opt
 }
 
 /// Issue `issue_id` if, and only if, this citizen filed it: STATUS never reveals anyone else's.
-pub async fn find_own(tx: &mut Tx, citizen_id: i64, issue_id: i64) -> Result<Option<IssueSummary>> {
+pub async fn find_own(
+    tx: &mut LaneTx,
+    citizen_id: i64,
+    issue_id: i64,
+) -> Result<Option<IssueSummary>> {
     const SQL: &str =
         "select issue_id, service_code, status from issue where issue_id = $1 and citizen_id = $2";
     let found = query(SQL)
@@ -190,7 +198,7 @@ pub async fn find_own(tx: &mut Tx, citizen_id: i64, issue_id: i64) -> Result<Opt
 }
 
 /// The citizen's latest issue, whatever its state (STATUS without a number).
-pub async fn latest_own(tx: &mut Tx, citizen_id: i64) -> Result<Option<IssueSummary>> {
+pub async fn latest_own(tx: &mut LaneTx, citizen_id: i64) -> Result<Option<IssueSummary>> {
     const SQL: &str = "select issue_id, service_code, status from issue where citizen_id = $1 \
          order by created_at desc, issue_id desc limit 1";
     let found = query(SQL)
@@ -201,7 +209,7 @@ pub async fn latest_own(tx: &mut Tx, citizen_id: i64) -> Result<Option<IssueSumm
 }
 
 /// Records where the problem is (the answer to "Where is it?").
-pub async fn set_location(tx: &mut Tx, issue_id: i64, location: &str, now: i64) -> Result<()> {
+pub async fn set_location(tx: &mut LaneTx, issue_id: i64, location: &str, now: i64) -> Result<()> {
     const SQL: &str = "update issue set location = $2, updated_at = $3 where issue_id = $1";
     query(SQL)
         .bind(issue_id)
@@ -222,7 +230,7 @@ pub const CLOSED_STATUSES: &[&str] = &[
 
 /// Moves an issue to `status` and records who did it; `None` when there is no such issue.
 pub async fn set_status(
-    tx: &mut Tx,
+    tx: &mut impl Exec,
     issue_id: i64,
     status: &str,
     actor: &str,

@@ -1,7 +1,7 @@
 //! Every SMS in and out.
 
 use super::query::query;
-use super::{Result, Tx, on_tx};
+use super::{Exec, LaneTx, Result, Tx, on_tx};
 use crate::sms::{Provider, Segments};
 
 /// An inbound message about to be stored.
@@ -30,7 +30,7 @@ super::query::row!(Delivered {
 
 /// Looks up an inbound message by the provider's id, with the reply it got.
 pub async fn find_inbound(
-    tx: &mut Tx,
+    tx: &mut LaneTx,
     provider: Provider,
     provider_message_id: &str,
 ) -> Result<Option<Delivered>> {
@@ -47,7 +47,7 @@ pub async fn find_inbound(
 
 /// Stores an inbound message; `None` when one with the same provider id is already stored
 /// (a concurrent delivery of the same webhook won the unique key).
-pub async fn insert_inbound(tx: &mut Tx, m: NewInbound<'_>) -> Result<Option<i64>> {
+pub async fn insert_inbound(tx: &mut LaneTx, m: NewInbound<'_>) -> Result<Option<i64>> {
     const SQL: &str = "insert into message (citizen_id, direction, provider, provider_message_id, \
          body, segments, encoding, status, created_at, updated_at) \
          values ($1, 'in', $2, $3, $4, $5, $6, 'received', $7, $7) \
@@ -68,10 +68,13 @@ pub async fn insert_inbound(tx: &mut Tx, m: NewInbound<'_>) -> Result<Option<i64
 }
 
 /// [`insert_inbound`] for several messages, in their order. In a Postgres round that defers
-/// (`Tx::start_round`) one statement takes their ids and they are written, filed, when the
+/// (`LaneTx::start_round`) one statement takes their ids and they are written, filed, when the
 /// round ends (`PgBatch::take_inbound_ids`); elsewhere one after the other. A message whose
 /// (provider, id) is stored already, or comes twice, is `None` (after its first).
-pub async fn insert_inbound_all(tx: &mut Tx, all: &[NewInbound<'_>]) -> Result<Vec<Option<i64>>> {
+pub async fn insert_inbound_all(
+    tx: &mut LaneTx,
+    all: &[NewInbound<'_>],
+) -> Result<Vec<Option<i64>>> {
     // The same webhook twice in a round (one id from two numbers: forged, or a provider's bug)
     // goes one by one, where the unique key answers the copy.
     let twice = || {
@@ -82,7 +85,7 @@ pub async fn insert_inbound_all(tx: &mut Tx, all: &[NewInbound<'_>]) -> Result<V
             })
         })
     };
-    if let Tx::Batch(batch) = &mut *tx
+    if let LaneTx::Round(batch) = &mut *tx
         && batch.defer
         && !twice()
     {
@@ -110,15 +113,16 @@ pub struct NewOutbound<'a> {
 
 /// An outbound text as it will be sent (typographic look-alikes replaced by GSM-7 characters)
 /// and what it costs.
-fn as_sent(body: &str) -> (std::borrow::Cow<'_, str>, Segments) {
+pub(super) fn as_sent(body: &str) -> (std::borrow::Cow<'_, str>, Segments) {
     let body = crate::sms::replace_lookalikes(body);
     let cost = Segments::of(&body);
     (body, cost)
 }
 
 /// Stores an outbound message. Its text is stored as it will be sent: typographic look-alikes
-/// replaced by GSM-7 characters, so the segment count recorded is the one paid for.
-pub async fn insert_outbound(tx: &mut Tx, m: NewOutbound<'_>) -> Result<i64> {
+/// replaced by GSM-7 characters, so the segment count recorded is the one paid for. Called by
+/// the outbox's two entry points only (`outbox::queue`, `outbox::reply`).
+pub(super) async fn insert_outbound(tx: &mut impl Exec, m: NewOutbound<'_>) -> Result<i64> {
     const SQL: &str = "insert into message (citizen_id, issue_id, direction, provider, in_reply_to, \
          body, segments, encoding, status, status_rank, created_at, updated_at) \
          values ($1, $2, 'out', $3, $4, $5, $6, $7, $8, $10, $9, $9) \
@@ -140,42 +144,8 @@ pub async fn insert_outbound(tx: &mut Tx, m: NewOutbound<'_>) -> Result<i64> {
     Ok(id)
 }
 
-/// Stores the reply to an inbound message (`m.in_reply_to`), and puts it on the outbox when
-/// `outbox` says how it leaves. Returns its id; `None` on the writer lane's Postgres
-/// transaction, which stores it when the round ends (`Tx::flush` gives the id then).
-pub async fn insert_reply(
-    tx: &mut Tx,
-    m: NewOutbound<'_>,
-    outbox: Option<super::outbox::Kind>,
-) -> Result<Option<i64>> {
-    if let Some(in_reply_to) = m.in_reply_to
-        && let Some(deferred) = tx.deferred()
-    {
-        let status = if outbox.is_some() { "queued" } else { m.status };
-        let (body, cost) = as_sent(m.body);
-        deferred.reply(super::batch::Reply {
-            citizen_id: m.citizen_id,
-            issue_id: m.issue_id,
-            provider: m.provider.as_str(),
-            in_reply_to,
-            segments: cost.count as i64,
-            encoding: cost.encoding.as_str(),
-            body: body.into_owned(),
-            status: status.to_owned(),
-            status_rank: crate::sms::status_rank(status).unwrap_or(0),
-            created_at: m.now,
-            outbox,
-        });
-        return Ok(None);
-    }
-    Ok(Some(match outbox {
-        Some(kind) => super::outbox::queue(tx, m, kind).await?,
-        None => insert_outbound(tx, m).await?,
-    }))
-}
-
 /// Marks a message for officials (`possible_opt_out`, `flood`).
-pub async fn set_flag(tx: &mut Tx, message_id: i64, flag: &str) -> Result<()> {
+pub async fn set_flag(tx: &mut LaneTx, message_id: i64, flag: &str) -> Result<()> {
     const SQL: &str = "update message set flag = $2 where message_id = $1";
     if let Some(deferred) = tx.deferred()
         && deferred.flag(message_id, flag)
@@ -188,7 +158,7 @@ pub async fn set_flag(tx: &mut Tx, message_id: i64, flag: &str) -> Result<()> {
 
 /// Files a message under an issue, so officials see it in the issue's thread (on the writer
 /// lane's Postgres transaction, when its round ends).
-pub async fn attach_to_issue(tx: &mut Tx, message_id: i64, issue_id: i64) -> Result<()> {
+pub async fn attach_to_issue(tx: &mut LaneTx, message_id: i64, issue_id: i64) -> Result<()> {
     if let Some(deferred) = tx.deferred() {
         deferred.file(message_id, issue_id);
         return Ok(());

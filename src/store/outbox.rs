@@ -7,8 +7,9 @@
 //! On Postgres, concurrent claimers skip each other's rows (`for update skip locked`); SQLite
 //! has one writer, so its claim needs no locking clause.
 
+use super::messages::{self, NewOutbound};
 use super::query::query;
-use super::{Pools, Result, Store, Tx, on_tx};
+use super::{Exec, LaneTx, Pools, Result, Store, Tx, on_tx};
 
 /// Why a message is going out; decides priority and whether consent is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +48,7 @@ impl Kind {
 }
 
 /// Puts a stored outbound message on the outbox, due now.
-pub async fn enqueue(tx: &mut Tx, message_id: i64, kind: Kind, now: i64) -> Result<()> {
+async fn enqueue(tx: &mut impl Exec, message_id: i64, kind: Kind, now: i64) -> Result<()> {
     const SQL: &str = "insert into outbox (message_id, kind, priority, next_attempt_at, created_at) \
          values ($1, $2, $3, $4, $4)";
     query(SQL)
@@ -61,16 +62,14 @@ pub async fn enqueue(tx: &mut Tx, message_id: i64, kind: Kind, now: i64) -> Resu
 }
 
 /// Stores an outbound message (status `queued`) and puts it on the outbox: the way every
-/// message that does not ride on a webhook's response leaves. Returns the message id.
-pub async fn queue(
-    tx: &mut Tx,
-    message: super::messages::NewOutbound<'_>,
-    kind: Kind,
-) -> Result<i64> {
+/// message that does not ride on a webhook's response leaves, one at a time (a broadcast's and
+/// a round's replies have their set forms, `broadcasts::create` and `PgBatch::flush`). Returns
+/// the message id.
+pub async fn queue(tx: &mut impl Exec, message: NewOutbound<'_>, kind: Kind) -> Result<i64> {
     let now = message.now;
-    let message_id = super::messages::insert_outbound(
+    let message_id = messages::insert_outbound(
         tx,
-        super::messages::NewOutbound {
+        NewOutbound {
             status: "queued",
             ..message
         },
@@ -78,6 +77,42 @@ pub async fn queue(
     .await?;
     enqueue(tx, message_id, kind, now).await?;
     Ok(message_id)
+}
+
+/// The writer lane's reply to an inbound message (`m.in_reply_to`): stored, and put on the
+/// outbox when `outbox` says how it leaves (`None`: it rides on the webhook's response). Returns
+/// its id; `None` in a Postgres round that defers, which stores it with the round's other
+/// replies and their outbox entries when it ends (its set form, `PgBatch::flush`; the id is
+/// in what `LaneTx::flush` returns).
+pub async fn reply(
+    tx: &mut LaneTx,
+    m: NewOutbound<'_>,
+    outbox: Option<Kind>,
+) -> Result<Option<i64>> {
+    if let Some(in_reply_to) = m.in_reply_to
+        && let Some(deferred) = tx.deferred()
+    {
+        let status = if outbox.is_some() { "queued" } else { m.status };
+        let (body, cost) = messages::as_sent(m.body);
+        deferred.reply(super::batch::Reply {
+            citizen_id: m.citizen_id,
+            issue_id: m.issue_id,
+            provider: m.provider.as_str(),
+            in_reply_to,
+            segments: cost.count as i64,
+            encoding: cost.encoding.as_str(),
+            body: body.into_owned(),
+            status: status.to_owned(),
+            status_rank: crate::sms::status_rank(status).unwrap_or(0),
+            created_at: m.now,
+            outbox,
+        });
+        return Ok(None);
+    }
+    Ok(Some(match outbox {
+        Some(kind) => queue(tx, m, kind).await?,
+        None => messages::insert_outbound(tx, m).await?,
+    }))
 }
 
 /// A claimed row with what it takes to send it.

@@ -1,13 +1,38 @@
 //! One query, three ways to run it: on a sqlx SQLite transaction, on a sqlx Postgres
-//! transaction, or on the gateway's direct SQLite transaction ([`super::direct`]).
+//! transaction, or on the writer lane's direct SQLite transaction ([`super::direct`]).
 //!
 //! The statements of the inbound path are written with [`query`] so that the writer lane can run
 //! a whole batch of webhooks on SQLite without a thread hop per statement, while Postgres and
 //! every other caller keep using sqlx. Arguments are the two kinds those statements bind
 //! (integers and text, each nullable); rows are read by column position through [`Row`].
+//!
+//! A [`Query`] runs on anything that is [`Exec`]: the plain [`super::Tx`] and the lane's
+//! [`super::LaneTx`]. A statement written with sqlx itself (`on_tx!`) takes a `Tx` only, so it
+//! cannot be called inside the lane: the compiler refuses it.
 
-use super::{Result, StoreError, Tx};
-use sqlx::Row as _;
+use super::batch::Deferred;
+use super::direct::Direct;
+use super::{Result, StoreError};
+use sqlx::{PgConnection, Row as _, SqliteConnection};
+
+/// A transaction a [`Query`] can run on.
+pub trait Exec: Send {
+    /// The connection to run the next statement on.
+    fn target(&mut self) -> Target<'_>;
+
+    /// The rows a writer lane's Postgres round holds back until it ends (`store::batch`);
+    /// `None` everywhere else, where every statement writes at once.
+    fn deferred(&mut self) -> Option<&mut Deferred> {
+        None
+    }
+}
+
+/// Where a statement runs.
+pub enum Target<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+    Direct(&'a mut Direct),
+}
 
 /// A bound value.
 #[derive(Debug, Clone, Copy)]
@@ -76,34 +101,32 @@ impl<'a> Query<'a> {
     }
 
     /// Runs the statement; returns the rows it changed.
-    pub async fn execute(self, tx: &mut Tx) -> Result<u64> {
-        Ok(match tx {
-            Tx::Sqlite(t) => bound!(self).execute(&mut **t).await?.rows_affected(),
-            Tx::Postgres(t) => bound!(self).execute(&mut **t).await?.rows_affected(),
-            Tx::Batch(b) => bound!(self).execute(&mut *b.tx).await?.rows_affected(),
-            Tx::Direct(d) => d.execute(self.sql, &self.args)?,
+    pub async fn execute(self, tx: &mut impl Exec) -> Result<u64> {
+        Ok(match tx.target() {
+            Target::Sqlite(c) => bound!(self).execute(c).await?.rows_affected(),
+            Target::Postgres(c) => bound!(self).execute(c).await?.rows_affected(),
+            Target::Direct(d) => d.execute(self.sql, &self.args)?,
         })
     }
 
     /// The first row, if any.
-    pub async fn fetch_optional<T: Row>(self, tx: &mut Tx) -> Result<Option<T>> {
-        match tx {
-            Tx::Sqlite(t) => bound!(self)
-                .fetch_optional(&mut **t)
+    pub async fn fetch_optional<T: Row>(self, tx: &mut impl Exec) -> Result<Option<T>> {
+        self.fetch_optional_on(tx.target()).await
+    }
+
+    async fn fetch_optional_on<T: Row>(self, target: Target<'_>) -> Result<Option<T>> {
+        match target {
+            Target::Sqlite(c) => bound!(self)
+                .fetch_optional(c)
                 .await?
                 .map(|row| T::read(&row))
                 .transpose(),
-            Tx::Postgres(t) => bound!(self)
-                .fetch_optional(&mut **t)
+            Target::Postgres(c) => bound!(self)
+                .fetch_optional(c)
                 .await?
                 .map(|row| T::read(&row))
                 .transpose(),
-            Tx::Batch(b) => bound!(self)
-                .fetch_optional(&mut *b.tx)
-                .await?
-                .map(|row| T::read(&row))
-                .transpose(),
-            Tx::Direct(d) => d.fetch_optional(self.sql, &self.args),
+            Target::Direct(d) => d.fetch_optional(self.sql, &self.args),
         }
     }
 
@@ -114,20 +137,20 @@ impl<'a> Query<'a> {
     /// statement journal (a copy of every page it touches) inside a transaction: 6 % of the
     /// server's CPU under load. The direct transaction runs the insert without the clause and
     /// reads SQLite's last inserted rowid instead.
-    pub async fn fetch_inserted_id(self, tx: &mut Tx) -> Result<Option<i64>> {
-        match tx {
-            Tx::Direct(d) => d.insert(self.sql, &self.args),
-            _ => self.fetch_optional::<i64>(tx).await,
+    pub async fn fetch_inserted_id(self, tx: &mut impl Exec) -> Result<Option<i64>> {
+        match tx.target() {
+            Target::Direct(d) => d.insert(self.sql, &self.args),
+            target => self.fetch_optional_on::<i64>(target).await,
         }
     }
 
     /// [`Query::fetch_inserted_id`] for an insert that always inserts.
-    pub async fn fetch_new_id(self, tx: &mut Tx) -> Result<i64> {
+    pub async fn fetch_new_id(self, tx: &mut impl Exec) -> Result<i64> {
         self.fetch_inserted_id(tx).await?.ok_or(not_found())
     }
 
     /// The first row; an error when there is none.
-    pub async fn fetch_one<T: Row>(self, tx: &mut Tx) -> Result<T> {
+    pub async fn fetch_one<T: Row>(self, tx: &mut impl Exec) -> Result<T> {
         self.fetch_optional(tx).await?.ok_or(not_found())
     }
 }

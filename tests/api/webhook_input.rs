@@ -36,42 +36,51 @@ async fn one_webhook_id_twice_in_a_round_of_the_writer_is_stored_once(app: TestA
     // Below the lanes, deterministically: one round of the writer's transaction holding
     // the same id from two numbers (on Postgres a round that writes its messages at its
     // end would otherwise fail at commit on the unique key).
-    use civicline::store::{Store, citizens, messages};
-    let store = Store::connect(&app.settings.database.url, 1).await.unwrap();
-    let now = civicline::store::now_ms();
-    let mut tx = store.begin_batch().await.unwrap();
-    let mut ids = Vec::new();
-    for (phone, pseudonym) in [("+14155550701", "p1"), ("+14155550702", "p2")] {
-        let phone = PhoneNumber::parse(phone, None).unwrap();
-        ids.push(
-            citizens::find_or_create(&mut tx, &phone, pseudonym, now)
-                .await
-                .unwrap()
-                .citizen_id,
-        );
+    use civicline::store::{LaneTx, LaneWork, Store, citizens, messages};
+    struct Round {
+        shared: String,
+        other: String,
+        stored: Vec<Option<i64>>,
     }
-    let (shared, other) = (new_sid(), new_sid());
-    let message = |citizen_id, provider_message_id| messages::NewInbound {
-        citizen_id,
-        provider: Provider::Twilio,
-        provider_message_id,
-        body: "POTHOLE on Main St",
-        now,
+    impl LaneWork for Round {
+        async fn apply(&mut self, tx: &mut LaneTx) -> civicline::store::Result<bool> {
+            let now = civicline::store::now_ms();
+            let one = PhoneNumber::parse("+14155550701", None).unwrap();
+            let two = PhoneNumber::parse("+14155550702", None).unwrap();
+            let numbers = [(&one, "p1"), (&two, "p2")];
+            let found = citizens::find_or_create_all(tx, &numbers, now, 1).await?;
+            let message = |citizen_id, provider_message_id| messages::NewInbound {
+                citizen_id,
+                provider: Provider::Twilio,
+                provider_message_id,
+                body: "POTHOLE on Main St",
+                now,
+            };
+            tx.start_round(3);
+            let (a, b) = (found[0].citizen_id, found[1].citizen_id);
+            let all = [
+                message(a, &self.shared),
+                message(b, &self.other),
+                message(b, &self.shared),
+            ];
+            self.stored = messages::insert_inbound_all(tx, &all).await?;
+            Ok(true)
+        }
+
+        fn again(&mut self) -> bool {
+            false
+        }
+    }
+    let store = Store::connect(&app.settings.database.url, 1).await.unwrap();
+    let mut round = Round {
+        shared: new_sid(),
+        other: new_sid(),
+        stored: Vec::new(),
     };
-    tx.start_round(3);
-    let stored = messages::insert_inbound_all(
-        &mut tx,
-        &[
-            message(ids[0], &shared),
-            message(ids[1], &other),
-            message(ids[1], &shared),
-        ],
-    )
-    .await
-    .unwrap();
+    store.run_lane(&mut round).await.unwrap();
+    let stored = round.stored;
     assert!(stored[0].is_some() && stored[1].is_some(), "{stored:?}");
     assert_eq!(stored[2], None, "the copy is not stored again");
-    tx.commit().await.unwrap();
     assert_eq!(
         app.scalar("select count(*) from message where direction = 'in'")
             .await,

@@ -29,7 +29,7 @@ pub use status::Status;
 use super::catalog::{Catalog, CommandWord, Meaning, fold};
 use super::replies::{Replies, ReplyKey};
 use crate::store::citizens::{Citizen, Pending};
-use crate::store::{self, Tx};
+use crate::store::{self, LaneTx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -58,7 +58,7 @@ pub struct Parsed {
 
 /// Everything a command may read or change while it is applied.
 pub struct Context<'a> {
-    pub tx: &'a mut Tx,
+    pub tx: &'a mut LaneTx,
     pub citizen: &'a Citizen,
     /// The language to answer in (the citizen's, or the one this message switched to).
     pub language: String,

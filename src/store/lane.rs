@@ -1,0 +1,153 @@
+//! The writer lane's transaction, [`LaneTx`], and the store's side of running the lane.
+//!
+//! The inbound path is the one hot write path, and each backend gets its cheapest form of it:
+//! - **SQLite, direct.** The lane locks sqlx's one writer connection and drives its handle on
+//!   the lane's own thread ([`super::direct`]): no hop to sqlx's worker thread per statement,
+//!   statements prepared once while batches come back to back ([`DIRECT_HOLD`]).
+//! - **Postgres, rounds.** A sqlx transaction whose rows nothing in a round reads back wait in
+//!   [`Deferred`] and go in with one statement when the round ends ([`super::batch`]).
+//!
+//! A `LaneTx` runs statements written with [`super::query::query`] (it is [`Exec`]), and the
+//! set-oriented statements of a round take a `&mut LaneTx` and nothing else; a statement written
+//! with sqlx itself takes a plain [`super::Tx`], which a `LaneTx` is not. Calling one where the
+//! other belongs does not compile.
+//!
+//! [`Store::run_lane`] runs a [`LaneWork`] on whichever form the store has: one transaction per
+//! call of [`LaneWork::apply`], committed when it says so, then another while
+//! [`LaneWork::again`] says so.
+
+use super::batch::{Deferred, PgBatch, ReplyId};
+use super::query::{Exec, Target};
+use super::{Backend, Result, Store, StoreError, direct};
+use futures_util::FutureExt as _;
+use std::time::Duration;
+
+/// The writer lane's transaction: see the module's notes.
+pub enum LaneTx {
+    /// SQLite's writer connection driven directly.
+    Direct(direct::Direct),
+    /// A Postgres transaction whose rows wait for the end of the round.
+    Round(Box<PgBatch>),
+}
+
+/// The lane's side of [`Store::run_lane`]: consecutive transactions of inbound messages.
+pub trait LaneWork {
+    /// The next transaction's work: `Ok(true)` to commit it, `Ok(false)` to roll it back.
+    ///
+    /// On SQLite it is polled once and must not wait on anything but the store (it runs on
+    /// the writer's handle, on this thread); if it would, it fails with
+    /// [`StoreError::Pending`].
+    fn apply(&mut self, tx: &mut LaneTx) -> impl Future<Output = Result<bool>> + Send;
+
+    /// After each commit or rollback: true to run another transaction, on the same connection.
+    fn again(&mut self) -> bool;
+}
+
+/// The longest the writer lane keeps SQLite's writer connection for consecutive batches before
+/// it lets other writers (officials, the delivery worker) have it.
+pub const DIRECT_HOLD: Duration = Duration::from_millis(20);
+
+impl Store {
+    /// Runs `work` in lane transactions, one after the other while [`LaneWork::again`] says
+    /// so; an error ends it all, that transaction rolled back.
+    ///
+    /// On SQLite they run directly on the writer connection, with the statements prepared once
+    /// for all of them, on the calling task's thread without yielding between transactions:
+    /// the writer lane calls it with at most 64 messages per transaction, a few milliseconds
+    /// of SQLite work each, and stops within [`DIRECT_HOLD`] so that other writers get the
+    /// connection in turn. On Postgres each is a round transaction, flushed and committed.
+    pub async fn run_lane(&self, work: &mut impl LaneWork) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite { writer, .. } => {
+                let mut conn = writer.acquire().await?;
+                let mut handle = conn.lock_handle().await?;
+                // SAFETY: the locked handle is this connection's, held until the end of this
+                // block, and sqlx's worker does not touch it while it is locked. The `Direct`
+                // (and every statement it prepared) is dropped before the lock is.
+                let mut direct = unsafe { direct::Direct::connect(handle.as_raw_handle())? };
+                loop {
+                    direct.begin()?;
+                    let mut tx = LaneTx::Direct(direct);
+                    let applied = at_once(work.apply(&mut tx));
+                    let LaneTx::Direct(taken) = tx else {
+                        unreachable!("a direct transaction stays direct")
+                    };
+                    direct = taken;
+                    if applied? {
+                        direct.commit()?;
+                    } else {
+                        direct.rollback()?;
+                    }
+                    if !work.again() {
+                        return Ok(());
+                    }
+                }
+            }
+            Backend::Postgres(pool) => loop {
+                let mut tx = LaneTx::Round(Box::new(PgBatch {
+                    tx: pool.begin().await?,
+                    defer: false,
+                    deferred: Deferred::default(),
+                }));
+                if work.apply(&mut tx).await? {
+                    let LaneTx::Round(mut round) = tx else {
+                        unreachable!("a round stays a round")
+                    };
+                    round.flush().await?;
+                    round.tx.commit().await?;
+                }
+                if !work.again() {
+                    return Ok(());
+                }
+            },
+        }
+    }
+
+    /// True when the writer lane runs directly on SQLite's handle (and gains nothing by waiting
+    /// for more messages: its batches are whatever queued while the last one ran).
+    pub fn lane_is_direct(&self) -> bool {
+        matches!(self.backend, Backend::Sqlite { .. })
+    }
+}
+
+impl LaneTx {
+    /// Writes the rows a round deferred; returns the ids of the replies it stored, by the
+    /// inbound message each answers. Nothing to do on SQLite, which writes at once.
+    pub async fn flush(&mut self) -> Result<Vec<ReplyId>> {
+        match self {
+            LaneTx::Round(round) => round.flush().await,
+            LaneTx::Direct(_) => Ok(Vec::new()),
+        }
+    }
+
+    /// Starts a round of `messages`: on Postgres with more than one, rows are deferred and
+    /// written together; a message alone is written a statement at a time, with the prepared
+    /// statements for one row.
+    pub fn start_round(&mut self, messages: usize) {
+        if let LaneTx::Round(round) = self {
+            round.defer = messages > 1;
+        }
+    }
+}
+
+impl Exec for LaneTx {
+    fn target(&mut self) -> Target<'_> {
+        match self {
+            LaneTx::Direct(direct) => Target::Direct(direct),
+            LaneTx::Round(round) => Target::Postgres(&mut round.tx),
+        }
+    }
+
+    fn deferred(&mut self) -> Option<&mut Deferred> {
+        match self {
+            LaneTx::Round(round) if round.defer => Some(&mut round.deferred),
+            _ => None,
+        }
+    }
+}
+
+/// The output of a future that must not wait (the work of a direct transaction, polled once
+/// on the writer's thread); [`StoreError::Pending`] if it would have.
+pub fn at_once<T>(work: impl Future<Output = Result<T>>) -> Result<T> {
+    work.now_or_never().unwrap_or(Err(StoreError::Pending))
+}
