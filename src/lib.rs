@@ -19,7 +19,8 @@
 //!   status callbacks ([`gateway::delivery_status`]) are gateway operations too, one
 //!   transaction each.
 //! - [`store`]: one `Store` over SQLite or Postgres, one file per aggregate, SQL beside its
-//!   function.
+//!   function; two kinds of transaction the compiler keeps apart: [`store::Tx`] for everything
+//!   but the inbound path, [`store::LaneTx`] for the writer lane ([`store::lane`]).
 //! - [`delivery`]: the outbox worker: claim with a lease, check consent, send through
 //!   [`providers`], retry with backoff, record the outcome.
 //! - [`sms`]: pure types: phone numbers (E.164, masked), segment arithmetic.

@@ -12,6 +12,42 @@
 //! with sqlx itself takes a plain [`super::Tx`], which a `LaneTx` is not. Calling one where the
 //! other belongs does not compile.
 //!
+//! Each of these compiles:
+//!
+//! ```no_run
+//! use civicline::store::{Exec, LaneTx, Result, Tx, issues, messages};
+//! // A statement of the inbound path, in the lane.
+//! async fn in_the_lane(tx: &mut LaneTx) -> Result<()> {
+//!     messages::set_flag(tx, 1, "flood").await
+//! }
+//! // A statement written with sqlx, in an official's transaction.
+//! async fn for_an_official(tx: &mut Tx) -> Result<bool> {
+//!     issues::assign(tx, 1, None, "official:1", 0).await
+//! }
+//! // A statement written with `query`, in either.
+//! async fn anywhere(tx: &mut impl Exec) -> Result<()> {
+//!     issues::add_event(tx, 1, "note", "official:1", "called back", None, 0).await
+//! }
+//! ```
+//!
+//! and neither of these does: the lane's statement outside the lane,
+//!
+//! ```compile_fail
+//! use civicline::store::{Result, Tx, messages};
+//! async fn outside(tx: &mut Tx) -> Result<()> {
+//!     messages::set_flag(tx, 1, "flood").await
+//! }
+//! ```
+//!
+//! a sqlx statement inside it.
+//!
+//! ```compile_fail
+//! use civicline::store::{LaneTx, Result, issues};
+//! async fn inside(tx: &mut LaneTx) -> Result<bool> {
+//!     issues::assign(tx, 1, None, "official:1", 0).await
+//! }
+//! ```
+//!
 //! [`Store::run_lane`] runs a [`LaneWork`] on whichever form the store has: one transaction per
 //! call of [`LaneWork::apply`], committed when it says so, then another while
 //! [`LaneWork::again`] says so.
