@@ -5,6 +5,7 @@
 pub mod auth;
 mod broadcasts;
 mod issue;
+mod issue_actions;
 mod list;
 mod live;
 mod view;
@@ -34,12 +35,12 @@ pub fn router(store: &Store, secure_cookies: bool) -> Router<AppState> {
             get(broadcasts::page).post(broadcasts::submit),
         )
         .route("/issues/{id}", get(issue::page))
-        .route("/issues/{id}/reply", post(issue::reply))
-        .route("/issues/{id}/status", post(issue::status))
-        .route("/issues/{id}/assign", post(issue::assign))
-        .route("/issues/{id}/note", post(issue::note))
-        .route("/issues/{id}/duplicate", post(issue::duplicate))
-        .route("/issues/{id}/hide", post(issue::hide))
+        .route("/issues/{id}/reply", post(issue_actions::reply))
+        .route("/issues/{id}/status", post(issue_actions::status))
+        .route("/issues/{id}/assign", post(issue_actions::assign))
+        .route("/issues/{id}/note", post(issue_actions::note))
+        .route("/issues/{id}/duplicate", post(issue_actions::duplicate))
+        .route("/issues/{id}/hide", post(issue_actions::hide))
         .route(
             "/static/app.css",
             get(|| async {
