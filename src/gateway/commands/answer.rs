@@ -141,4 +141,59 @@ mod tests {
             None
         );
     }
+
+    use super::super::desk::Desk;
+    use crate::store::{citizens, issues};
+
+    #[tokio::test]
+    async fn the_place_answers_where_and_joins_the_thread_skip_leaves_it_empty() {
+        let desk = Desk::new().await;
+        let id = desk.text("+14155550101", "POTHOLE").await.issue_id.unwrap();
+        let saved = desk.text("+14155550101", "Main St & 5th").await;
+        assert_eq!(saved.issue_id, Some(id));
+        assert!(saved.reply.unwrap().contains("saved the place"));
+        let place = format!("select location from issue where issue_id = {id}");
+        assert_eq!(desk.text_of(&place).await.as_deref(), Some("Main St & 5th"));
+        assert_eq!(
+            desk.text_of("select pending_question from citizen").await,
+            None
+        );
+
+        let other = desk.text("+14155550102", "TRASH").await.issue_id.unwrap();
+        let skipped = desk.text("+14155550102", "SKIP").await;
+        assert_eq!(skipped.issue_id, Some(other));
+        let place = format!("select location from issue where issue_id = {other}");
+        assert_eq!(desk.text_of(&place).await, None);
+        let asked = "select count(*) from citizen where pending_question is not null";
+        assert_eq!(desk.scalar(asked).await, 0, "each question asked once");
+    }
+
+    #[tokio::test]
+    async fn one_confirms_the_fix_two_reopens_the_report() {
+        let desk = Desk::new().await;
+        for (phone, answer, status, event) in [
+            ("+14155550101", "1", "resolved", "confirmed_fixed"),
+            ("+14155550102", "2", "open", "status"),
+        ] {
+            let id = desk.text(phone, "POTHOLE Main St").await.issue_id.unwrap();
+            let mut tx = desk.store.begin().await.unwrap();
+            let now = crate::store::now_ms();
+            issues::set_status(&mut tx, id, "resolved", "official:1", "", now)
+                .await
+                .unwrap();
+            citizens::ask_about_issue(&mut tx, id, FIXED, now + 60_000)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            let outcome = desk.text(phone, answer).await;
+            assert_eq!(outcome.issue_id, Some(id), "{answer}");
+            let now_status = format!("select status from issue where issue_id = {id}");
+            assert_eq!(desk.text_of(&now_status).await.as_deref(), Some(status));
+            let by_citizen = format!(
+                "select count(*) from issue_event where issue_id = {id} \
+                 and kind = '{event}' and actor = 'citizen'"
+            );
+            assert_eq!(desk.scalar(&by_citizen).await, 1, "{answer}");
+        }
+    }
 }

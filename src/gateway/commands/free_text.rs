@@ -56,3 +56,31 @@ impl FreeText {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::desk::Desk;
+
+    #[tokio::test]
+    async fn text_without_a_keyword_files_an_issue_and_follow_ups_join_it() {
+        let desk = Desk::new().await;
+        let first = desk
+            .text("+14155550101", "the lamp on Elm has been out a week")
+            .await;
+        let id = first.issue_id.unwrap();
+        let code = format!("select service_code from issue where issue_id = {id}");
+        assert_eq!(desk.text_of(&code).await, None, "officials categorize it");
+        let more = desk.text("+14155550101", "it flickers at night too").await;
+        assert_eq!(more.issue_id, Some(id));
+        assert!(
+            more.reply
+                .unwrap()
+                .contains(&format!("added this to report #{id}"))
+        );
+        assert_eq!(desk.scalar("select count(*) from issue").await, 1);
+        let empty = desk.text("+14155550102", "   ").await;
+        assert_eq!(empty.issue_id, None);
+        assert!(empty.reply.unwrap().contains("empty message"));
+        assert_eq!(desk.scalar("select count(*) from issue").await, 1);
+    }
+}

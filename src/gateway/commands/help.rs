@@ -36,3 +36,18 @@ pub fn help_keywords(catalog: &Catalog, replies: &Replies, language: &str) -> St
         words.pop();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::desk::Desk;
+
+    #[tokio::test]
+    async fn help_lists_the_words_in_the_keywords_language_and_stores_nothing_else() {
+        let desk = Desk::new().await;
+        let en = desk.reply("+14155550101", "HELP").await;
+        assert!(en.contains("POTHOLE") && en.contains("STOP"), "{en}");
+        let es = desk.reply("+14155550102", "AYUDA").await;
+        assert!(es.contains("BACHE") && es.contains("PARAR"), "{es}");
+        assert_eq!(desk.scalar("select count(*) from issue").await, 0);
+    }
+}

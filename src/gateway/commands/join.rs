@@ -71,3 +71,34 @@ pub(super) fn topic_unknown(ctx: &Context<'_>) -> Outcome {
         ..Outcome::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::desk::Desk;
+
+    #[tokio::test]
+    async fn join_subscribes_once_leave_unsubscribes_an_unknown_topic_lists_them() {
+        let desk = Desk::new().await;
+        let subscribed = "select count(*) from subscription where topic = 'roads'";
+        assert!(
+            desk.reply("+14155550101", "JOIN ROADS")
+                .await
+                .contains("Roads alerts")
+        );
+        desk.text("+14155550101", "JOIN TRAFFIC").await;
+        assert_eq!(
+            desk.scalar(subscribed).await,
+            1,
+            "two words, one topic, one row"
+        );
+        let left = desk.reply("+14155550101", "LEAVE ROADS").await;
+        assert!(left.contains("no more Roads alerts"), "{left}");
+        assert_eq!(desk.scalar(subscribed).await, 0);
+        let unknown = desk.reply("+14155550101", "JOIN PARKS").await;
+        assert!(
+            unknown.contains("ROADS") && unknown.contains("WATER"),
+            "{unknown}"
+        );
+        assert_eq!(desk.scalar("select count(*) from subscription").await, 0);
+    }
+}

@@ -79,4 +79,24 @@ mod tests {
         }
         assert_eq!(Lang::parse("").wanted, None);
     }
+
+    use super::super::desk::Desk;
+
+    #[tokio::test]
+    async fn lang_answers_in_the_chosen_language_and_remembers_the_choice() {
+        let desk = Desk::new().await;
+        let set = desk.reply("+14155550101", "LANG ES").await;
+        assert!(set.contains("español"), "{set}");
+        let chosen = "select count(*) from citizen where language = 'es' \
+             and language_chosen_at is not null";
+        assert_eq!(desk.scalar(chosen).await, 1);
+        let unknown = desk.reply("+14155550102", "LANG KLINGON").await;
+        assert!(unknown.contains("EN, ES, FR"), "{unknown}");
+        let unchosen = "select count(*) from citizen where language_chosen_at is null";
+        assert_eq!(
+            desk.scalar(unchosen).await,
+            1,
+            "an unknown language chooses nothing"
+        );
+    }
 }

@@ -20,3 +20,24 @@ impl Leave {
         super::join::change_subscription(ctx, self.topic.as_deref(), false).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::desk::Desk;
+
+    #[tokio::test]
+    async fn leave_ends_only_the_topic_named() {
+        let desk = Desk::new().await;
+        desk.text("+14155550101", "JOIN ROADS").await;
+        desk.text("+14155550101", "JOIN WATER").await;
+        let left = desk.reply("+14155550101", "LEAVE WATER").await;
+        assert!(left.contains("no more Water alerts"), "{left}");
+        let topics = desk
+            .text_of("select group_concat(topic) from subscription")
+            .await;
+        assert_eq!(topics.as_deref(), Some("roads"));
+        let unknown = desk.reply("+14155550101", "LEAVE").await;
+        assert!(unknown.contains("Topics you can join"), "{unknown}");
+        assert_eq!(desk.scalar("select count(*) from subscription").await, 1);
+    }
+}

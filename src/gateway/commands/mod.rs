@@ -5,6 +5,8 @@
 //! nothing a citizen sends is dropped.
 
 pub mod answer;
+#[cfg(test)]
+mod desk;
 mod free_text;
 mod help;
 mod join;

@@ -32,3 +32,24 @@ impl OptIn {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::desk::Desk;
+
+    #[tokio::test]
+    async fn start_without_a_stop_before_it_confirms_and_records_nothing() {
+        let desk = Desk::new().await;
+        let start = desk.reply("+14155550101", "START").await;
+        assert!(
+            start.contains("START") || start.contains("subscribed"),
+            "{start}"
+        );
+        assert_eq!(desk.scalar("select count(*) from consent_event").await, 0);
+        desk.text("+14155550101", "STOP").await;
+        desk.text("+14155550101", "UNSTOP").await;
+        let ledger = "select group_concat(kind || ':' || keyword) from consent_event";
+        let ledger = desk.text_of(ledger).await;
+        assert_eq!(ledger.as_deref(), Some("opt_out:STOP,opt_in:UNSTOP"));
+    }
+}

@@ -79,3 +79,42 @@ pub(super) fn logged_reply(
         None => ctx.reply(ReplyKey::ReportLoggedUncategorized, &[("number", &number)]),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::desk::Desk;
+
+    #[tokio::test]
+    async fn a_keyword_and_a_place_file_an_issue_under_its_category_and_ask_nothing() {
+        let desk = Desk::new().await;
+        let outcome = desk.text("+14155550101", "POTHOLE Main St & 5th").await;
+        let id = outcome.issue_id.expect("an issue");
+        let reply = outcome.reply.unwrap();
+        assert!(
+            reply.contains(&format!("#{id}")) && reply.contains("Pothole"),
+            "{reply}"
+        );
+        let filed = format!(
+            "select count(*) from issue where issue_id = {id} \
+             and service_code = 'pothole' and description = 'Main St & 5th'"
+        );
+        assert_eq!(desk.scalar(&filed).await, 1);
+        let created =
+            format!("select count(*) from issue_event where issue_id = {id} and kind = 'created'");
+        assert_eq!(desk.scalar(&created).await, 1, "the trail starts");
+        let asked = desk.text_of("select pending_question from citizen").await;
+        assert_eq!(asked, None, "a report that says where gets no question");
+    }
+
+    #[tokio::test]
+    async fn a_keyword_alone_files_the_issue_and_asks_where() {
+        let desk = Desk::new().await;
+        let outcome = desk.text("+14155550101", "POTHOLE").await;
+        let id = outcome.issue_id.unwrap();
+        assert!(outcome.reply.unwrap().contains("Where is it?"));
+        let asked = desk.text_of("select pending_question from citizen").await;
+        assert_eq!(asked.as_deref(), Some("location"));
+        let about = desk.scalar("select pending_issue_id from citizen").await;
+        assert_eq!(about, id);
+    }
+}

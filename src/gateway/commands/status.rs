@@ -71,4 +71,36 @@ mod tests {
         assert_eq!(Status::parse("0"), Status::Unreadable);
         assert_eq!(Status::parse("99999999999999999999999"), Status::Unreadable);
     }
+
+    use super::super::desk::Desk;
+
+    #[tokio::test]
+    async fn a_citizen_reads_their_own_reports_and_nobody_elses() {
+        let desk = Desk::new().await;
+        assert!(
+            desk.reply("+14155550101", "STATUS")
+                .await
+                .contains("no report")
+        );
+        let id = desk
+            .text("+14155550101", "POTHOLE Main St")
+            .await
+            .issue_id
+            .unwrap();
+        let own = desk.reply("+14155550101", &format!("STATUS {id}")).await;
+        assert!(
+            own.contains(&format!("#{id}")) && own.contains("Pothole"),
+            "{own}"
+        );
+        let latest = desk.reply("+14155550101", "STATUS").await;
+        assert_eq!(latest, own, "STATUS alone is the latest report");
+        let stranger = desk.reply("+14155550102", &format!("STATUS {id}")).await;
+        assert!(stranger.contains("found no report"), "{stranger}");
+        assert!(
+            !stranger.contains("Pothole"),
+            "nothing of another number's report"
+        );
+        let issues = desk.scalar("select count(*) from issue").await;
+        assert_eq!(issues, 1, "STATUS files nothing");
+    }
 }

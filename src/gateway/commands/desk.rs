@@ -1,0 +1,146 @@
+//! A real store for the commands' own tests: a fresh SQLite file, migrated, where each text is
+//! parsed and applied in a writer lane transaction, as the gateway applies it (the reply and
+//! the filing of the message are the gateway's, not the command's, and are left out).
+
+use super::{Command, Context, Outcome};
+use crate::config::DatabaseUrl;
+use crate::gateway::catalog::Catalog;
+use crate::gateway::replies::Replies;
+use crate::sms::{PhoneNumber, Provider};
+use crate::store::{self, LaneTx, LaneWork, Store, citizens, messages};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub struct Desk {
+    pub store: Store,
+    catalog: Catalog,
+    replies: Replies,
+    path: PathBuf,
+}
+
+impl Desk {
+    pub async fn new() -> Desk {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("civicline-desk-{}-{n}.db", std::process::id()));
+        let url = DatabaseUrl::new(format!("sqlite://{}", path.display()));
+        let store = Store::connect(&url, 2).await.unwrap();
+        store.migrate().await.unwrap();
+        Desk {
+            store,
+            catalog: Catalog::builtin(),
+            replies: Replies::builtin(),
+            path,
+        }
+    }
+
+    /// Texts `body` from `phone`: the message is stored, parsed against the citizen's pending
+    /// question and language, and its command applied; returns what the command produced.
+    pub async fn text(&self, phone: &str, body: &str) -> Outcome {
+        let mut one = One {
+            desk: self,
+            phone: PhoneNumber::parse(phone, None).unwrap(),
+            body,
+            outcome: None,
+        };
+        self.store.run_lane(&mut one).await.unwrap();
+        one.outcome.unwrap()
+    }
+
+    /// The reply to `body`, which must have one.
+    pub async fn reply(&self, phone: &str, body: &str) -> String {
+        self.text(phone, body).await.reply.unwrap()
+    }
+
+    /// One number from the database.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        let store::Pools::Sqlite(pool) = self.store.pools() else {
+            unreachable!("a desk is SQLite")
+        };
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    }
+
+    /// One text from the database.
+    pub async fn text_of(&self, sql: &str) -> Option<String> {
+        let store::Pools::Sqlite(pool) = self.store.pools() else {
+            unreachable!("a desk is SQLite")
+        };
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for Desk {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
+        }
+    }
+}
+
+/// One text's lane transaction.
+struct One<'a> {
+    desk: &'a Desk,
+    phone: PhoneNumber,
+    body: &'a str,
+    outcome: Option<Outcome>,
+}
+
+impl LaneWork for One<'_> {
+    async fn apply(&mut self, tx: &mut LaneTx) -> store::Result<bool> {
+        let now = store::now_ms();
+        let numbers = [(&self.phone, "desk")];
+        let citizen = citizens::find_or_create_all(tx, &numbers, now, 10)
+            .await?
+            .remove(0);
+        static SID: AtomicU32 = AtomicU32::new(0);
+        let id = format!("SMdesk{}", SID.fetch_add(1, Ordering::Relaxed));
+        let new = messages::NewInbound {
+            citizen_id: citizen.citizen_id,
+            provider: Provider::Twilio,
+            provider_message_id: &id,
+            body: self.body,
+            now,
+        };
+        let message_id = messages::insert_inbound(tx, new).await?.unwrap();
+        let pending = citizen.pending(now);
+        let parsed = Command::parse(
+            self.body,
+            &self.desk.catalog,
+            pending.as_ref(),
+            &citizen.language,
+        );
+        let language = parsed
+            .language
+            .clone()
+            .unwrap_or_else(|| citizen.language.clone());
+        let mut ctx = Context {
+            tx,
+            citizen: &citizen,
+            language,
+            language_chosen: false,
+            message_id,
+            now,
+            catalog: &self.desk.catalog,
+            replies: &self.desk.replies,
+            followup_window_ms: 3_600_000,
+            question_timeout_ms: 600_000,
+        };
+        let outcome = parsed.command.apply(&mut ctx).await?;
+        if ctx.language_chosen {
+            citizens::choose_language(ctx.tx, citizen.citizen_id, &ctx.language, now).await?;
+        }
+        self.outcome = Some(outcome);
+        Ok(true)
+    }
+
+    fn again(&mut self) -> bool {
+        false
+    }
+}
