@@ -236,41 +236,203 @@ impl Client {
 mod tests {
     use super::*;
 
-    #[test]
-    fn inbound_callback_becomes_an_sms() {
-        let form = Form::from_pairs([
-            ("date", "2017-05-03T06:04:45Z"),
-            ("from", "+254711082300"),
-            ("id", "bd5d4f71-c7a4-4d6a-9d2b-7b4b1d7d2a15"),
-            ("linkId", "SampleLinkId123"),
-            ("text", "POTHOLE Moi Avenue"),
-            ("to", "21525"),
-        ]);
-        let sms = parse_inbound(&form, Some("KE")).unwrap();
-        assert_eq!(sms.provider(), Provider::AfricasTalking);
-        assert_eq!(sms.from().e164(), "+254711082300");
-        assert_eq!(sms.body(), "POTHOLE Moi Avenue");
-        let mut missing = form.pairs().to_vec();
-        missing.retain(|(n, _)| n != "text");
-        assert_eq!(
-            parse_inbound(&Form::from_pairs(missing), None).unwrap_err(),
-            CallbackError::Missing("text")
-        );
+    /// A callback's form and what it becomes: the message's (id, sender, text), or the refusal.
+    struct InboundCase {
+        name: &'static str,
+        form: &'static [(&'static str, &'static str)],
+        sms: Result<(&'static str, &'static str, &'static str), CallbackError>,
     }
 
     #[test]
-    fn delivery_statuses_map_onto_our_lifecycle() {
-        for (theirs, ours) in [
-            ("Success", "delivered"),
-            ("Failed", "failed"),
-            ("Buffered", "sent"),
-            ("Odd", "Odd"),
-        ] {
-            let form =
-                Form::from_pairs([("id", "ATXid_1"), ("status", theirs), ("failureReason", "")]);
-            let report = parse_delivery_report(&form).unwrap();
-            assert_eq!(report.status, ours, "{theirs}");
-            assert_eq!(report.failure_reason, None);
+    fn inbound_cases() {
+        use CallbackError::{BadFrom, BadId, Missing};
+        let cases = [
+            InboundCase {
+                name: "the documented fields",
+                form: &[
+                    ("date", "2017-05-03T06:04:45Z"),
+                    ("from", "+254711082300"),
+                    ("id", "bd5d4f71-c7a4-4d6a-9d2b-7b4b1d7d2a15"),
+                    ("linkId", "SampleLinkId123"),
+                    ("text", "POTHOLE Moi Avenue"),
+                    ("to", "21525"),
+                ],
+                sms: Ok((
+                    "bd5d4f71-c7a4-4d6a-9d2b-7b4b1d7d2a15",
+                    "+254711082300",
+                    "POTHOLE Moi Avenue",
+                )),
+            },
+            InboundCase {
+                name: "a national number, read in the default region",
+                form: &[
+                    ("id", "ATMsg_e"),
+                    ("from", "0711082304"),
+                    ("to", "21525"),
+                    ("text", "HELP"),
+                ],
+                sms: Ok(("ATMsg_e", "+254711082304", "HELP")),
+            },
+            InboundCase {
+                name: "no linkId (not a premium service): still a message",
+                form: &[
+                    ("id", "ATMsg_1"),
+                    ("from", "+254711082300"),
+                    ("to", "21525"),
+                    ("text", ""),
+                ],
+                sms: Ok(("ATMsg_1", "+254711082300", "")),
+            },
+            InboundCase {
+                name: "no text",
+                form: &[
+                    ("id", "ATMsg_f"),
+                    ("from", "+254711082305"),
+                    ("to", "21525"),
+                ],
+                sms: Err(Missing("text")),
+            },
+            InboundCase {
+                name: "no id",
+                form: &[("from", "+254711082305"), ("to", "21525"), ("text", "HELP")],
+                sms: Err(Missing("id")),
+            },
+            InboundCase {
+                name: "no to",
+                form: &[
+                    ("id", "ATMsg_g"),
+                    ("from", "+254711082305"),
+                    ("text", "HELP"),
+                ],
+                sms: Err(Missing("to")),
+            },
+            InboundCase {
+                name: "a network's name as the sender",
+                form: &[
+                    ("id", "ATMsg_d"),
+                    ("from", "Safaricom"),
+                    ("to", "21525"),
+                    ("text", "HELP"),
+                ],
+                sms: Err(BadFrom),
+            },
+            InboundCase {
+                name: "a space in the id",
+                form: &[
+                    ("id", "AT Msg"),
+                    ("from", "+254711082305"),
+                    ("to", "21525"),
+                    ("text", "HELP"),
+                ],
+                sms: Err(BadId),
+            },
+        ];
+        for case in cases {
+            let form = Form::from_pairs(case.form.iter().copied());
+            let sms = parse_inbound(&form, Some("KE"));
+            let got = sms.as_ref().map(|sms| {
+                let (id, from, body) = (sms.provider_message_id(), sms.from().e164(), sms.body());
+                (id.to_owned(), from.to_owned(), body.to_owned())
+            });
+            let want = case
+                .sms
+                .as_ref()
+                .map(|(id, from, body)| (id.to_string(), from.to_string(), body.to_string()));
+            assert_eq!(got, want, "{}", case.name);
+            if let Ok(sms) = sms {
+                assert_eq!(sms.provider(), Provider::AfricasTalking);
+            }
+        }
+    }
+
+    /// A delivery report's form and what it becomes: (id, our status, reason), or the refusal.
+    struct ReportCase {
+        name: &'static str,
+        form: &'static [(&'static str, &'static str)],
+        report: Result<(&'static str, &'static str, Option<&'static str>), CallbackError>,
+    }
+
+    #[test]
+    fn delivery_report_cases() {
+        use CallbackError::*;
+        let report = |status| -> &'static [(&'static str, &'static str)] {
+            match status {
+                "Success" => &[
+                    ("id", "ATXid_1"),
+                    ("status", "Success"),
+                    ("networkCode", "63902"),
+                ],
+                "Buffered" => &[
+                    ("id", "ATXid_1"),
+                    ("status", "Buffered"),
+                    ("failureReason", ""),
+                ],
+                _ => unreachable!(),
+            }
+        };
+        let cases = [
+            ReportCase {
+                name: "Success is delivered",
+                form: report("Success"),
+                report: Ok(("ATXid_1", "delivered", None)),
+            },
+            ReportCase {
+                name: "Buffered is sent, an empty reason is none",
+                form: report("Buffered"),
+                report: Ok(("ATXid_1", "sent", None)),
+            },
+            ReportCase {
+                name: "Sent and Submitted are sent",
+                form: &[("id", "ATXid_2"), ("status", "Submitted")],
+                report: Ok(("ATXid_2", "sent", None)),
+            },
+            ReportCase {
+                name: "Rejected is failed, with the reason",
+                form: &[
+                    ("id", "ATXid_3"),
+                    ("status", "Rejected"),
+                    ("failureReason", "InvalidPhoneNumber"),
+                ],
+                report: Ok(("ATXid_3", "failed", Some("InvalidPhoneNumber"))),
+            },
+            ReportCase {
+                name: "Failed is failed",
+                form: &[
+                    ("id", "ATXid_4"),
+                    ("status", "Failed"),
+                    ("failureReason", "UserInBlacklist"),
+                ],
+                report: Ok(("ATXid_4", "failed", Some("UserInBlacklist"))),
+            },
+            ReportCase {
+                name: "Expired is undelivered",
+                form: &[("id", "ATXid_5"), ("status", "Expired")],
+                report: Ok(("ATXid_5", "undelivered", None)),
+            },
+            ReportCase {
+                name: "a word we do not know is kept",
+                form: &[("id", "ATXid_6"), ("status", "Odd")],
+                report: Ok(("ATXid_6", "Odd", None)),
+            },
+            ReportCase {
+                name: "no id",
+                form: &[("status", "Success")],
+                report: Err(Missing("id")),
+            },
+            ReportCase {
+                name: "no status",
+                form: &[("id", "ATXid_7")],
+                report: Err(Missing("status")),
+            },
+        ];
+        for case in cases {
+            let form = Form::from_pairs(case.form.iter().copied());
+            let got = parse_delivery_report(&form)
+                .map(|r| (r.provider_message_id, r.status, r.failure_reason));
+            let want = case.report.map(|(id, status, reason)| {
+                (id.to_owned(), status.to_owned(), reason.map(str::to_owned))
+            });
+            assert_eq!(got, want, "{}", case.name);
         }
     }
 }

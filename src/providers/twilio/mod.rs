@@ -322,39 +322,246 @@ mod tests {
         assert!(twiml_messages(&xml).unwrap().is_empty());
     }
 
-    fn inbound(pairs: &[(&str, &str)]) -> Result<InboundSms, InboundError> {
-        parse_inbound(&Form::from_pairs(pairs.iter().copied()), Some("US"))
+    /// A webhook's form and what it becomes: the message's (sid, sender, body), or the refusal.
+    struct InboundCase {
+        name: &'static str,
+        form: &'static [(&'static str, &'static str)],
+        sms: Result<(&'static str, &'static str, &'static str), InboundError>,
     }
 
+    /// Twilio's published example of an incoming message's fields, less the ones we ignore.
+    /// <https://www.twilio.com/docs/messaging/guides/webhook-request>
+    const EXAMPLE: &[(&str, &str)] = &[
+        ("ToCountry", "US"),
+        ("SmsMessageSid", "SM1234567890abcdef1234567890abcdef"),
+        ("NumMedia", "0"),
+        ("SmsSid", "SM1234567890abcdef1234567890abcdef"),
+        ("SmsStatus", "received"),
+        ("Body", "POTHOLE Main St & 5th"),
+        ("To", "+18005551212"),
+        ("NumSegments", "1"),
+        ("MessageSid", "SM1234567890abcdef1234567890abcdef"),
+        ("AccountSid", "AC1234567890abcdef1234567890abcdef"),
+        ("From", "+14158675309"),
+        ("ApiVersion", "2010-04-01"),
+    ];
+
     #[test]
-    fn inbound_requires_sid_from_to_and_body() {
-        let full = [
-            ("MessageSid", "SM123"),
-            ("From", "+14158675309"),
-            ("To", "+18005551212"),
-            ("Body", "hi"),
+    fn inbound_cases() {
+        use InboundError::{BadFrom, BadMessageSid, Missing};
+        let cases = [
+            InboundCase {
+                name: "Twilio's example",
+                form: EXAMPLE,
+                sms: Ok((
+                    "SM1234567890abcdef1234567890abcdef",
+                    "+14158675309",
+                    "POTHOLE Main St & 5th",
+                )),
+            },
+            InboundCase {
+                name: "only the legacy SmsSid",
+                form: &[
+                    ("SmsSid", "SM9"),
+                    ("From", "+14158675309"),
+                    ("To", "+18005551212"),
+                    ("Body", "hi"),
+                ],
+                sms: Ok(("SM9", "+14158675309", "hi")),
+            },
+            InboundCase {
+                name: "a national number, read in the default region",
+                form: &[
+                    ("MessageSid", "SM1"),
+                    ("From", "(415) 867-5309"),
+                    ("To", "+18005551212"),
+                    ("Body", "hi"),
+                ],
+                sms: Ok(("SM1", "+14158675309", "hi")),
+            },
+            InboundCase {
+                name: "a picture alone: an empty body is a message",
+                form: &[
+                    ("MessageSid", "MM1"),
+                    ("From", "+14158675309"),
+                    ("To", "+18005551212"),
+                    ("Body", ""),
+                    ("NumMedia", "1"),
+                ],
+                sms: Ok(("MM1", "+14158675309", "")),
+            },
+            InboundCase {
+                name: "emoji and right-to-left text, as sent",
+                form: &[
+                    ("MessageSid", "SM2"),
+                    ("From", "+14158675309"),
+                    ("To", "+18005551212"),
+                    ("Body", "🚧 حفرة"),
+                ],
+                sms: Ok(("SM2", "+14158675309", "🚧 حفرة")),
+            },
+            InboundCase {
+                name: "no sid",
+                form: &[
+                    ("From", "+14158675309"),
+                    ("To", "+18005551212"),
+                    ("Body", "hi"),
+                ],
+                sms: Err(Missing("MessageSid")),
+            },
+            InboundCase {
+                name: "no From",
+                form: &[
+                    ("MessageSid", "SM1"),
+                    ("To", "+18005551212"),
+                    ("Body", "hi"),
+                ],
+                sms: Err(Missing("From")),
+            },
+            InboundCase {
+                name: "no To",
+                form: &[
+                    ("MessageSid", "SM1"),
+                    ("From", "+14158675309"),
+                    ("Body", "hi"),
+                ],
+                sms: Err(Missing("To")),
+            },
+            InboundCase {
+                name: "no Body field at all: not Twilio's",
+                form: &[
+                    ("MessageSid", "SM1"),
+                    ("From", "+14158675309"),
+                    ("To", "+18005551212"),
+                ],
+                sms: Err(Missing("Body")),
+            },
+            InboundCase {
+                name: "an alphanumeric sender",
+                form: &[
+                    ("MessageSid", "SM1"),
+                    ("From", "BANK"),
+                    ("To", "+18005551212"),
+                    ("Body", "hi"),
+                ],
+                sms: Err(BadFrom),
+            },
+            InboundCase {
+                name: "SQL in the sid",
+                form: &[
+                    ("MessageSid", "SM1'; drop table message;--"),
+                    ("From", "+14158675309"),
+                    ("To", "+18005551212"),
+                    ("Body", "hi"),
+                ],
+                sms: Err(BadMessageSid),
+            },
+            InboundCase {
+                name: "an empty sid",
+                form: &[
+                    ("MessageSid", ""),
+                    ("From", "+14158675309"),
+                    ("To", "+18005551212"),
+                    ("Body", "hi"),
+                ],
+                sms: Err(BadMessageSid),
+            },
         ];
-        let sms = inbound(&full).unwrap();
-        assert_eq!((sms.provider_message_id(), sms.body()), ("SM123", "hi"));
-        for (i, field) in ["MessageSid", "From", "To", "Body"].iter().enumerate() {
-            let mut partial = full.to_vec();
-            partial.remove(i);
-            assert_eq!(inbound(&partial).unwrap_err(), InboundError::Missing(field));
+        for case in cases {
+            let form = Form::from_pairs(case.form.iter().copied());
+            let sms = parse_inbound(&form, Some("US"));
+            let got = sms.as_ref().map(|sms| {
+                let (id, from, body) = (sms.provider_message_id(), sms.from().e164(), sms.body());
+                (id.to_owned(), from.to_owned(), body.to_owned())
+            });
+            let want = case
+                .sms
+                .as_ref()
+                .map(|(id, from, body)| (id.to_string(), from.to_string(), body.to_string()));
+            assert_eq!(got, want, "{}", case.name);
         }
     }
 
+    /// A status callback's form and what it becomes: (sid, status, error code), or the refusal.
+    struct StatusCase {
+        name: &'static str,
+        form: &'static [(&'static str, &'static str)],
+        status: Result<(&'static str, &'static str, Option<&'static str>), InboundError>,
+    }
+
     #[test]
-    fn inbound_refuses_a_from_that_is_not_a_phone_number_and_odd_sids() {
-        let base = [
-            ("MessageSid", "SM123"),
-            ("From", "BANK"),
-            ("To", "+18005551212"),
-            ("Body", "hi"),
+    fn status_callback_cases() {
+        use InboundError::{BadMessageSid, Missing};
+        let cases = [
+            StatusCase {
+                name: "delivered, as in Twilio's example",
+                form: &[
+                    ("AccountSid", "AC1234567890abcdef1234567890abcdef"),
+                    ("From", "+18005551212"),
+                    ("MessageSid", "SM1234567890abcdef1234567890abcdef"),
+                    ("MessageStatus", "delivered"),
+                    ("SmsSid", "SM1234567890abcdef1234567890abcdef"),
+                    ("SmsStatus", "delivered"),
+                    ("To", "+14158675309"),
+                ],
+                status: Ok(("SM1234567890abcdef1234567890abcdef", "delivered", None)),
+            },
+            StatusCase {
+                name: "undelivered with its error code",
+                form: &[
+                    ("MessageSid", "SM1"),
+                    ("MessageStatus", "undelivered"),
+                    ("ErrorCode", "30006"),
+                ],
+                status: Ok(("SM1", "undelivered", Some("30006"))),
+            },
+            StatusCase {
+                name: "an empty error code is none",
+                form: &[
+                    ("MessageSid", "SM1"),
+                    ("MessageStatus", "sent"),
+                    ("ErrorCode", ""),
+                ],
+                status: Ok(("SM1", "sent", None)),
+            },
+            StatusCase {
+                name: "the legacy fields only",
+                form: &[("SmsSid", "SM1"), ("SmsStatus", "sent")],
+                status: Ok(("SM1", "sent", None)),
+            },
+            StatusCase {
+                name: "a status in capitals is read in lower case",
+                form: &[("MessageSid", "SM1"), ("MessageStatus", "Delivered")],
+                status: Ok(("SM1", "delivered", None)),
+            },
+            StatusCase {
+                name: "a word we do not know is kept",
+                form: &[("MessageSid", "SM1"), ("MessageStatus", "read")],
+                status: Ok(("SM1", "read", None)),
+            },
+            StatusCase {
+                name: "no sid",
+                form: &[("MessageStatus", "delivered")],
+                status: Err(Missing("MessageSid")),
+            },
+            StatusCase {
+                name: "no status",
+                form: &[("MessageSid", "SM1")],
+                status: Err(Missing("MessageStatus")),
+            },
+            StatusCase {
+                name: "markup in the sid",
+                form: &[("MessageSid", "<script>"), ("MessageStatus", "delivered")],
+                status: Err(BadMessageSid),
+            },
         ];
-        assert_eq!(inbound(&base).unwrap_err(), InboundError::BadFrom);
-        let mut odd = base;
-        odd[1].1 = "+14158675309";
-        odd[0].1 = "SM1'; drop table message;--";
-        assert_eq!(inbound(&odd).unwrap_err(), InboundError::BadMessageSid);
+        for case in cases {
+            let form = Form::from_pairs(case.form.iter().copied());
+            let got = parse_status_callback(&form).map(|c| (c.message_sid, c.status, c.error_code));
+            let want = case.status.map(|(sid, status, code)| {
+                (sid.to_owned(), status.to_owned(), code.map(str::to_owned))
+            });
+            assert_eq!(got, want, "{}", case.name);
+        }
     }
 }
