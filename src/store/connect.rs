@@ -141,3 +141,35 @@ fn spawn_checkpointer(options: SqliteConnectOptions) -> AbortOnDrop {
 const CHECKPOINT_BUSY: Duration = Duration::from_millis(20);
 /// Its pause when nothing was written since its last pass.
 const CHECKPOINT_IDLE: Duration = Duration::from_millis(250);
+
+/// A migrated SQLite database in a new file of the temp directory, for unit tests; the files
+/// are removed when it is dropped.
+#[cfg(test)]
+pub struct Scratch {
+    pub store: Store,
+    path: std::path::PathBuf,
+}
+
+#[cfg(test)]
+impl Scratch {
+    pub async fn new() -> Scratch {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let name = format!("civicline-scratch-{}-{n}.db", std::process::id());
+        let path = std::env::temp_dir().join(name);
+        let url = DatabaseUrl::new(format!("sqlite://{}", path.display()));
+        let store = Store::connect(&url, 2).await.unwrap();
+        store.migrate().await.unwrap();
+        Scratch { store, path }
+    }
+}
+
+#[cfg(test)]
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
+        }
+    }
+}

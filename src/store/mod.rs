@@ -22,6 +22,8 @@ pub mod batch;
 pub mod broadcasts;
 pub mod citizens;
 mod connect;
+#[cfg(test)]
+pub use connect::Scratch;
 #[allow(unsafe_code)] // the SQLite handle borrowed from sqlx: see the module's safety notes
 pub mod direct;
 mod error;

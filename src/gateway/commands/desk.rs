@@ -3,35 +3,28 @@
 //! the filing of the message are the gateway's, not the command's, and are left out).
 
 use super::{Command, Context, Outcome};
-use crate::config::DatabaseUrl;
 use crate::gateway::catalog::Catalog;
 use crate::gateway::replies::Replies;
 use crate::sms::{PhoneNumber, Provider};
-use crate::store::{self, LaneTx, LaneWork, Store, citizens, messages};
-use std::path::PathBuf;
+use crate::store::{self, LaneTx, LaneWork, Scratch, Store, citizens, messages};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub struct Desk {
     pub store: Store,
     catalog: Catalog,
     replies: Replies,
-    path: PathBuf,
+    /// Keeps the database's files until the desk is dropped.
+    _scratch: Scratch,
 }
 
 impl Desk {
     pub async fn new() -> Desk {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("civicline-desk-{}-{n}.db", std::process::id()));
-        let url = DatabaseUrl::new(format!("sqlite://{}", path.display()));
-        let store = Store::connect(&url, 2).await.unwrap();
-        store.migrate().await.unwrap();
+        let scratch = Scratch::new().await;
         Desk {
-            store,
+            store: scratch.store.clone(),
             catalog: Catalog::builtin(),
             replies: Replies::builtin(),
-            path,
+            _scratch: scratch,
         }
     }
 
@@ -73,14 +66,6 @@ impl Desk {
             .fetch_one(pool)
             .await
             .unwrap()
-    }
-}
-
-impl Drop for Desk {
-    fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
-        }
     }
 }
 
