@@ -7,6 +7,7 @@
 /// For each top-level module, the others it may name. Leaves name none.
 const ALLOWED: &[(&str, &[&str])] = &[
     ("secret", &[]),
+    ("places", &[]),
     ("sms", &[]),
     ("metrics", &[]),
     ("config", &["secret", "sms"]),

@@ -39,6 +39,7 @@ pub mod config;
 pub mod delivery;
 pub mod gateway;
 pub mod metrics;
+pub mod places;
 pub mod providers;
 pub mod secret;
 pub mod simulate;
