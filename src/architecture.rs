@@ -14,17 +14,19 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("telemetry", &["config"]),
     ("providers", &["secret", "sms"]),
     ("store", &["config", "secret", "sms"]),
-    ("gateway", &["store", "config", "secret", "sms"]),
+    ("gateway", &["store", "places", "config", "secret", "sms"]),
     (
         "delivery",
         &["providers", "store", "config", "secret", "sms"],
     ),
     ("simulate", &["providers", "config", "secret", "sms"]),
+    ("city", &["gateway", "places", "store", "config", "sms"]),
     (
         "web",
         &[
             "gateway",
             "store",
+            "places",
             "providers",
             "metrics",
             "config",
@@ -39,6 +41,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "gateway",
             "delivery",
             "store",
+            "places",
+            "city",
             "providers",
             "metrics",
             "config",
@@ -52,6 +56,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "startup",
             "simulate",
             "store",
+            "places",
+            "city",
             "providers",
             "config",
             "telemetry",
@@ -68,6 +74,8 @@ const COMMANDS_MAY_NAME: &[&str] = &[
     "crate::sms",
     "crate::gateway::catalog",
     "crate::gateway::replies",
+    "crate::gateway::routing",
+    "crate::places",
 ];
 
 /// The `crate::` paths named in a file's code (comments left out), each as written; a group

@@ -23,6 +23,72 @@ pub struct Settings {
     pub gateway: GatewaySettings,
     pub delivery: DeliverySettings,
     pub log: LogSettings,
+    pub places: PlacesSettings,
+    /// `[[department]]` tables: who does what, where (see [`DepartmentSettings`]).
+    #[serde(default)]
+    pub department: Vec<DepartmentSettings>,
+    pub sla: SlaSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlacesSettings {
+    /// A GeoJSON FeatureCollection imported at start (as `civicline places import FILE`);
+    /// empty: the places imported last (none: the demo city with the console provider).
+    pub file: String,
+}
+
+/// A department: the reports it takes, by category and area; the first department (in the
+/// order of the file) whose rules both match takes a report, and an empty list matches all.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DepartmentSettings {
+    pub name: String,
+    /// Where its escalations go.
+    #[serde(default)]
+    pub email: String,
+    /// Service codes (`pothole`, `streetlight`...); empty: every category.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// Area names, as in the places file; empty: everywhere.
+    #[serde(default)]
+    pub areas: Vec<String>,
+    /// An official's email: new reports of the department are assigned to them.
+    #[serde(default)]
+    pub default_assignee: String,
+}
+
+/// `[sla]`: the hours to fix a report, by service code (`pothole = 72`; fractions allowed),
+/// and `check_interval_secs`, how often overdue work is looked for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "std::collections::BTreeMap<String, f64>")]
+#[serde(into = "std::collections::BTreeMap<String, f64>")]
+pub struct SlaSettings {
+    pub check_interval_secs: u64,
+    pub hours: std::collections::BTreeMap<String, f64>,
+}
+
+impl From<std::collections::BTreeMap<String, f64>> for SlaSettings {
+    fn from(mut hours: std::collections::BTreeMap<String, f64>) -> Self {
+        let interval = hours.remove("check_interval_secs").unwrap_or(60.0);
+        SlaSettings {
+            check_interval_secs: if interval.is_finite() && interval >= 1.0 {
+                interval as u64
+            } else {
+                60
+            },
+            hours,
+        }
+    }
+}
+
+impl From<SlaSettings> for std::collections::BTreeMap<String, f64> {
+    fn from(sla: SlaSettings) -> Self {
+        let mut map = sla.hours;
+        map.insert(
+            "check_interval_secs".to_owned(),
+            sla.check_interval_secs as f64,
+        );
+        map
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

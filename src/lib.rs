@@ -34,6 +34,7 @@
 
 #[cfg(test)]
 mod architecture;
+pub mod city;
 pub mod cli;
 pub mod config;
 pub mod delivery;

@@ -24,6 +24,8 @@ pub struct Application {
     store: Store,
     /// `None` when `delivery.enabled` is false (another process drains the outbox).
     worker: Option<Worker>,
+    /// The gateway, and the import of places it started with: newer ones are put in force.
+    follow: (Gateway, i64),
     shutdown_grace: Duration,
 }
 
@@ -102,15 +104,26 @@ impl Application {
             outbound: sender.provider(),
             wake: wake.clone(),
         };
+        let trial = provider == Provider::Console;
+        let (places, places_id) = crate::city::load(&store, &settings, trial).await?;
+        let departments = crate::city::routing(&settings, &catalog, &places)?;
+        tracing::info!(
+            places = ?places,
+            departments = departments.departments().len(),
+            "routing"
+        );
         let gateway = Gateway::new(
             store.clone(),
             catalog,
             Replies::builtin(),
             settings.gateway.clone(),
             routing,
+            places,
+            departments,
         )
         .await
         .context("starting the gateway")?;
+        let follow = (gateway.clone(), places_id);
         let worker = settings.delivery.enabled.then(|| {
             Worker::new(
                 store.clone(),
@@ -152,6 +165,7 @@ impl Application {
             router,
             store,
             worker,
+            follow,
             shutdown_grace: Duration::from_secs(settings.server.shutdown_grace_secs),
         })
     }
@@ -204,7 +218,7 @@ impl Application {
         tokio::select! {
             result = serve => result.context("serving HTTP")?,
             () = deadline => tracing::warn!("shutdown grace period over: dropping open connections"),
-            () = housekeeping(self.store.clone()) => {
+            () = housekeeping(self.store.clone(), self.follow) => {
                 unreachable!("housekeeping runs until dropped")
             }
         }
@@ -221,9 +235,9 @@ impl Application {
 }
 
 /// What the server does in the background while it serves, until dropped: histogram samples
-/// folded into their histograms; hourly, expired officials' sessions and login attempts older
-/// than an hour deleted.
-async fn housekeeping(store: Store) {
+/// folded into their histograms; every ten seconds, a newer import of places put in force;
+/// hourly, expired officials' sessions and login attempts older than an hour deleted.
+async fn housekeeping(store: Store, (gateway, places_id): (Gateway, i64)) {
     let hourly = async {
         let sessions = crate::store::sessions::SessionStore::new(store.clone());
         let mut every = tokio::time::interval(Duration::from_secs(3600));
@@ -240,8 +254,12 @@ async fn housekeeping(store: Store) {
             }
         }
     };
-    tokio::join!(crate::metrics::upkeep(), hourly);
+    let places = crate::city::follow_imports(gateway, places_id, PLACES_CHECK);
+    tokio::join!(crate::metrics::upkeep(), hourly, places);
 }
+
+/// How often the server looks for places imported by another process.
+const PLACES_CHECK: Duration = Duration::from_secs(10);
 
 async fn shutdown_signal() {
     let ctrl_c = async {

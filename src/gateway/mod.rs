@@ -27,13 +27,16 @@ mod round;
 
 pub use actions::ActionError;
 pub mod replies;
+pub mod routing;
 
 use crate::config::GatewaySettings;
+use crate::places::Places;
 use crate::sms::{InboundSms, Provider};
 use crate::store::{self, Store, citizens, messages, outbox};
 use catalog::Catalog;
 use commands::{Command, Context, Parsed};
 use replies::Replies;
+use routing::Routing;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -85,6 +88,10 @@ struct Inner {
     pseudonym_key: Box<[u8]>,
     settings: GatewaySettings,
     routing: ReplyRouting,
+    /// The city's places in force (replaced whole when an import is newer).
+    places: std::sync::RwLock<Arc<Places>>,
+    /// Who takes a report, by when.
+    departments: Routing,
     /// Issue ids that just changed, for live pages in this process (others poll).
     changes: tokio::sync::broadcast::Sender<i64>,
 }
@@ -111,6 +118,8 @@ impl Gateway {
         replies: Replies,
         settings: GatewaySettings,
         routing: ReplyRouting,
+        places: Places,
+        departments: Routing,
     ) -> store::Result<Gateway> {
         let key = store::settings::get_or_insert(&store, "pseudonym_key", random_key).await?;
         let writers = store.writers();
@@ -121,6 +130,8 @@ impl Gateway {
             pseudonym_key: key.into_bytes().into(),
             settings,
             routing,
+            places: std::sync::RwLock::new(Arc::new(places)),
+            departments,
             changes: tokio::sync::broadcast::channel(256).0,
         });
         let lanes = lanes::Lanes::start(&inner, writers);
@@ -133,6 +144,22 @@ impl Gateway {
 
     pub fn catalog(&self) -> &Catalog {
         &self.inner.catalog
+    }
+
+    /// The places in force.
+    pub fn places(&self) -> Arc<Places> {
+        self.inner.places()
+    }
+
+    /// Puts `places` in force for every report from now on; reports already filed keep where
+    /// they were routed.
+    pub fn replace_places(&self, places: Places) {
+        let mut now = self.inner.places.write().unwrap_or_else(|e| e.into_inner());
+        *now = Arc::new(places);
+    }
+
+    pub fn departments(&self) -> &Routing {
+        &self.inner.departments
     }
 
     /// Issue ids as they change (a citizen texted, an official acted): for live pages.
@@ -190,10 +217,16 @@ impl Inner {
         );
     }
 
+    fn places(&self) -> Arc<Places> {
+        Arc::clone(&self.places.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
     /// Applies one stored message of a round: runs its (parsed) command, stores the reply.
+    #[allow(clippy::too_many_arguments)]
     async fn apply(
         &self,
         tx: &mut store::LaneTx,
+        places: &Places,
         sms: &InboundSms,
         citizen: citizens::Citizen,
         parsed: Parsed,
@@ -222,6 +255,8 @@ impl Inner {
             now,
             catalog: &self.catalog,
             replies: &self.replies,
+            places,
+            routing: &self.departments,
             followup_window_ms: i64::from(self.settings.followup_window_hours) * 3_600_000,
             question_timeout_ms: i64::from(self.settings.question_timeout_minutes) * 60_000,
         };

@@ -70,12 +70,13 @@ impl Inner {
             .count();
         issues::reserve_numbers(tx, reports).await?;
 
+        let places = self.places();
         let mut done = Vec::with_capacity(round.len());
         let messages = round.iter().zip(citizens).zip(parsed).zip(ids);
         for (((&(sms, span), citizen), parsed), id) in messages {
             let applied = match id {
                 Some(message_id) => {
-                    self.apply(tx, sms, citizen, parsed, message_id, now)
+                    self.apply(tx, &places, sms, citizen, parsed, message_id, now)
                         .instrument(span.clone())
                         .await?
                 }

@@ -87,6 +87,12 @@ pub(crate) struct Issue {
     pub description: String,
     pub language: String,
     pub created_at: i64,
+    pub area: Option<String>,
+    pub address: Option<String>,
+    pub long: Option<f64>,
+    pub lat: Option<f64>,
+    pub department: Option<String>,
+    pub due_at: Option<i64>,
 }
 
 /// A row of `issue_event`.
@@ -276,11 +282,15 @@ impl PgBatch {
                  as m(message_id, citizen_id, issue_id, provider, provider_message_id, body, \
                  segments, encoding, flag, created_at)), \
              new_issue as (insert into issue (issue_id, citizen_id, service_code, description, \
-                 language, created_at, updated_at) overriding system value \
+                 language, created_at, updated_at, area, address, long, lat, department, due_at) \
+                 overriding system value \
                  select issue_id, citizen_id, service_code, description, language, created_at, \
-                 created_at from unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], \
-                 $5::text[], $6::bigint[]) \
-                 as i(issue_id, citizen_id, service_code, description, language, created_at)), \
+                 created_at, area, address, long, lat, department, due_at \
+                 from unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], \
+                 $5::text[], $6::bigint[], $43::text[], $44::text[], $45::float8[], $46::float8[], \
+                 $47::text[], $48::bigint[]) \
+                 as i(issue_id, citizen_id, service_code, description, language, created_at, \
+                 area, address, long, lat, department, due_at)), \
              touch as (update issue i set updated_at = v.updated_at \
                  from unnest($7::bigint[], $8::bigint[]) as v(issue_id, updated_at) \
                  where i.issue_id = v.issue_id), \
@@ -359,6 +369,12 @@ impl PgBatch {
             .bind(column(&inbound, |m| m.encoding))
             .bind(column(&inbound, |m| m.flag.as_deref()))
             .bind(column(&inbound, |m| m.created_at))
+            .bind(column(&issues, |i| i.area.as_deref()))
+            .bind(column(&issues, |i| i.address.as_deref()))
+            .bind(column(&issues, |i| i.long))
+            .bind(column(&issues, |i| i.lat))
+            .bind(column(&issues, |i| i.department.as_deref()))
+            .bind(column(&issues, |i| i.due_at))
             .fetch_all(&mut *self.tx)
             .await?;
         Ok(ids

@@ -76,6 +76,7 @@ impl Direct {
                 .ok_or(rusqlite::Error::InvalidParameterCount(n, args.len()))?;
             match *arg {
                 Arg::Int(v) => statement.raw_bind_parameter(index, v)?,
+                Arg::Real(v) => statement.raw_bind_parameter(index, v)?,
                 Arg::Text(v) => statement.raw_bind_parameter(index, v)?,
             }
         }

@@ -9,12 +9,27 @@ pub struct IssueSummary {
     pub issue_id: i64,
     pub service_code: Option<String>,
     pub status: String,
+    /// The public promise: when it is due to be fixed.
+    pub due_at: Option<i64>,
 }
 super::query::row!(IssueSummary {
     issue_id,
     service_code,
-    status
+    status,
+    due_at
 });
+
+/// Where an issue is and who has it, as routing decided.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Routed<'a> {
+    pub area: Option<&'a str>,
+    /// The places found in the citizen's words, as a person writes them.
+    pub address: Option<&'a str>,
+    /// (longitude, latitude), WGS 84.
+    pub point: Option<(f64, f64)>,
+    /// `None`: Unrouted.
+    pub department: Option<&'a str>,
+}
 
 pub struct NewIssue<'a> {
     pub citizen_id: i64,
@@ -24,13 +39,19 @@ pub struct NewIssue<'a> {
     /// The inbound message that opened it.
     pub message_id: i64,
     pub now: i64,
+    pub routed: Routed<'a>,
+    /// When it is due (its category's promise); `None` without one.
+    pub due_at: Option<i64>,
 }
 
 /// Files a new issue and its `created` event; returns the issue number. On the writer lane's
 /// Postgres transaction, under a number [`reserve_numbers`] took, written when the round ends.
 pub async fn create(tx: &mut LaneTx, new: NewIssue<'_>) -> Result<i64> {
-    const ISSUE: &str = "insert into issue (citizen_id, service_code, description, language, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $5) returning issue_id";
+    const ISSUE: &str = "insert into issue (citizen_id, service_code, description, language, \
+         created_at, updated_at, area, address, long, lat, department, due_at) \
+         values ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11) returning issue_id";
+    let routed = new.routed;
+    let (long, lat) = routed.point.unzip();
     let reserved = tx.deferred().and_then(|deferred| {
         deferred.issue(|issue_id| super::batch::Issue {
             issue_id,
@@ -39,6 +60,12 @@ pub async fn create(tx: &mut LaneTx, new: NewIssue<'_>) -> Result<i64> {
             description: new.description.to_owned(),
             language: new.language.to_owned(),
             created_at: new.now,
+            area: routed.area.map(str::to_owned),
+            address: routed.address.map(str::to_owned),
+            long,
+            lat,
+            department: routed.department.map(str::to_owned),
+            due_at: new.due_at,
         })
     });
     let issue_id = match reserved {
@@ -50,6 +77,12 @@ pub async fn create(tx: &mut LaneTx, new: NewIssue<'_>) -> Result<i64> {
                 .bind(new.description)
                 .bind(new.language)
                 .bind(new.now)
+                .bind(routed.area)
+                .bind(routed.address)
+                .bind(long)
+                .bind(lat)
+                .bind(routed.department)
+                .bind(new.due_at)
                 .fetch_new_id(tx)
                 .await?
         }
@@ -156,15 +189,17 @@ pub async fn recent_open(
         issue_id: i64,
         service_code: Option<String>,
         status: String,
+        due_at: Option<i64>,
         closed_at: Option<i64>,
     }
     super::query::row!(Latest {
         issue_id,
         service_code,
         status,
+        due_at,
         closed_at
     });
-    const SQL: &str = "select issue_id, service_code, status, closed_at from issue \
+    const SQL: &str = "select issue_id, service_code, status, due_at, closed_at from issue \
          where citizen_id = $1 and created_at >= $2 and coalesce(closed_at, -1) = -1 \
          order by created_at desc, issue_id desc limit 1";
     let found = query(SQL)
@@ -178,6 +213,7 @@ pub async fn recent_open(
             issue_id: latest.issue_id,
             service_code: latest.service_code,
             status: latest.status,
+            due_at: latest.due_at,
         }))
 }
 
@@ -188,7 +224,7 @@ pub async fn find_own(
     issue_id: i64,
 ) -> Result<Option<IssueSummary>> {
     const SQL: &str =
-        "select issue_id, service_code, status from issue where issue_id = $1 and citizen_id = $2";
+        "select issue_id, service_code, status, due_at from issue where issue_id = $1 and citizen_id = $2";
     let found = query(SQL)
         .bind(issue_id)
         .bind(citizen_id)
@@ -199,7 +235,7 @@ pub async fn find_own(
 
 /// The citizen's latest issue, whatever its state (STATUS without a number).
 pub async fn latest_own(tx: &mut LaneTx, citizen_id: i64) -> Result<Option<IssueSummary>> {
-    const SQL: &str = "select issue_id, service_code, status from issue where citizen_id = $1 \
+    const SQL: &str = "select issue_id, service_code, status, due_at from issue where citizen_id = $1 \
          order by created_at desc, issue_id desc limit 1";
     let found = query(SQL)
         .bind(citizen_id)
@@ -208,13 +244,33 @@ pub async fn latest_own(tx: &mut LaneTx, citizen_id: i64) -> Result<Option<Issue
     Ok(found)
 }
 
-/// Records where the problem is (the answer to "Where is it?").
-pub async fn set_location(tx: &mut LaneTx, issue_id: i64, location: &str, now: i64) -> Result<()> {
-    const SQL: &str = "update issue set location = $2, updated_at = $3 where issue_id = $1";
+/// The category of an issue (routing its answered place).
+pub async fn service_code_of(tx: &mut LaneTx, issue_id: i64) -> Result<Option<String>> {
+    const SQL: &str = "select service_code from issue where issue_id = $1";
+    let code: Option<Option<String>> = query(SQL).bind(issue_id).fetch_optional(tx).await?;
+    Ok(code.flatten())
+}
+
+/// Records where the problem is (the answer to "Where is it?"), and where routing puts it now.
+pub async fn set_location(
+    tx: &mut LaneTx,
+    issue_id: i64,
+    location: &str,
+    routed: Routed<'_>,
+    now: i64,
+) -> Result<()> {
+    const SQL: &str = "update issue set location = $2, updated_at = $3, area = $4, \
+         address = $5, long = $6, lat = $7, department = $8 where issue_id = $1";
+    let (long, lat) = routed.point.unzip();
     query(SQL)
         .bind(issue_id)
         .bind(location)
         .bind(now)
+        .bind(routed.area)
+        .bind(routed.address)
+        .bind(long)
+        .bind(lat)
+        .bind(routed.department)
         .execute(tx)
         .await?;
     Ok(())
@@ -239,7 +295,7 @@ pub async fn set_status(
 ) -> Result<Option<IssueSummary>> {
     const SQL: &str = "update issue set status = $2, updated_at = $3, \
          closed_at = case when $4 = 1 then coalesce(closed_at, $3) else null end \
-         where issue_id = $1 returning issue_id, service_code, status";
+         where issue_id = $1 returning issue_id, service_code, status, due_at";
     let closed = i64::from(CLOSED_STATUSES.contains(&status));
     let updated = query(SQL)
         .bind(issue_id)

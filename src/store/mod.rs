@@ -35,6 +35,7 @@ pub mod messages;
 pub mod officials;
 pub mod open_data;
 pub mod outbox;
+pub mod places;
 pub mod query;
 pub mod queue;
 pub mod sessions;

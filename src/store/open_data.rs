@@ -12,8 +12,14 @@ pub struct PublicIssue {
     /// Empty when officials hid it.
     pub description: String,
     pub location: Option<String>,
+    /// The places found in the report's words ("Main St & 5th Ave"), when any were.
+    pub address: Option<String>,
+    pub area: Option<String>,
     pub lat: Option<f64>,
     pub long: Option<f64>,
+    /// `None`: Unrouted.
+    pub department: Option<String>,
+    pub due_at: Option<i64>,
     pub status: String,
     /// The last public note of a status change (`resolved: filled on Tuesday`).
     pub status_note: Option<String>,
@@ -23,7 +29,8 @@ pub struct PublicIssue {
 
 const SELECT: &str = "select i.issue_id, i.service_code, \
      case when i.hidden_at is null then i.description else '' end as description, \
-     case when i.hidden_at is null then i.location else null end as location, i.lat, i.long, i.status, \
+     case when i.hidden_at is null then i.location else null end as location, i.address, i.area, \
+     i.lat, i.long, i.department, i.due_at, i.status, \
      (select e.body from issue_event e where e.issue_id = i.issue_id and e.kind = 'status' \
       order by e.issue_event_id desc limit 1) as status_note, i.created_at, i.updated_at from issue i";
 

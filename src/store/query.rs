@@ -4,7 +4,7 @@
 //! The statements of the inbound path are written with [`query`] so that the writer lane can run
 //! a whole batch of webhooks on SQLite without a thread hop per statement, while Postgres and
 //! every other caller keep using sqlx. Arguments are the two kinds those statements bind
-//! (integers and text, each nullable); rows are read by column position through [`Row`].
+//! (integers, reals and text, each nullable); rows are read by column position through [`Row`].
 //!
 //! A [`Query`] runs on anything that is [`Exec`]: the plain [`super::Tx`] and the lane's
 //! [`super::LaneTx`]. A statement written with sqlx itself (`on_tx!`) takes a `Tx` only, so it
@@ -38,7 +38,14 @@ pub enum Target<'a> {
 #[derive(Debug, Clone, Copy)]
 pub enum Arg<'a> {
     Int(Option<i64>),
+    Real(Option<f64>),
     Text(Option<&'a str>),
+}
+
+impl From<Option<f64>> for Arg<'_> {
+    fn from(v: Option<f64>) -> Self {
+        Arg::Real(v)
+    }
 }
 
 impl From<i64> for Arg<'_> {
@@ -87,6 +94,7 @@ macro_rules! bound {
         for arg in &$query.args {
             q = match *arg {
                 Arg::Int(v) => q.bind(v),
+                Arg::Real(v) => q.bind(v),
                 Arg::Text(v) => q.bind(v),
             };
         }
@@ -162,6 +170,7 @@ fn not_found() -> StoreError {
 /// A row of any of the three, read by column position.
 pub trait Columns {
     fn int(&self, i: usize) -> Result<Option<i64>>;
+    fn real(&self, i: usize) -> Result<Option<f64>>;
     fn text(&self, i: usize) -> Result<Option<String>>;
 }
 
@@ -169,6 +178,9 @@ macro_rules! sqlx_columns {
     ($row:ty) => {
         impl Columns for $row {
             fn int(&self, i: usize) -> Result<Option<i64>> {
+                Ok(self.try_get(i)?)
+            }
+            fn real(&self, i: usize) -> Result<Option<f64>> {
                 Ok(self.try_get(i)?)
             }
             fn text(&self, i: usize) -> Result<Option<String>> {
@@ -182,6 +194,9 @@ sqlx_columns!(sqlx::postgres::PgRow);
 
 impl Columns for rusqlite::Row<'_> {
     fn int(&self, i: usize) -> Result<Option<i64>> {
+        Ok(self.get(i)?)
+    }
+    fn real(&self, i: usize) -> Result<Option<f64>> {
         Ok(self.get(i)?)
     }
     fn text(&self, i: usize) -> Result<Option<String>> {
@@ -215,6 +230,12 @@ impl Column for i64 {
     }
 }
 
+impl Column for Option<f64> {
+    fn read(row: &impl Columns, i: usize) -> Result<Self> {
+        row.real(i)
+    }
+}
+
 impl Column for Option<String> {
     fn read(row: &impl Columns, i: usize) -> Result<Self> {
         row.text(i)
@@ -234,6 +255,13 @@ pub trait Row: Sized {
 
 /// A single-column result.
 impl Row for i64 {
+    fn read(row: &impl Columns) -> Result<Self> {
+        Column::read(row, 0)
+    }
+}
+
+/// A single nullable text column.
+impl Row for Option<String> {
     fn read(row: &impl Columns) -> Result<Self> {
         Column::read(row, 0)
     }

@@ -17,7 +17,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/exports/issues.csv", get(issues))
 }
 
-const HEADER: &str = "service_request_id,status,status_notes,service_code,service_name,description,address,lat,long,requested_datetime,updated_datetime\r\n";
+const HEADER: &str = "service_request_id,status,status_notes,service_code,service_name,description,address,lat,long,requested_datetime,updated_datetime,area,agency_responsible,expected_datetime\r\n";
 const PAGE: i64 = 1000;
 
 /// One CSV field (RFC 4180), safe to open in a spreadsheet: text that a spreadsheet would run as
@@ -29,6 +29,15 @@ pub fn field(text: &str) -> String {
         text.to_owned()
     };
     format!("\"{}\"", guarded.replace('"', "\"\""))
+}
+
+/// The places found in the report's words, or else where the citizen said it is.
+fn address(issue: &PublicIssue) -> &str {
+    issue
+        .address
+        .as_deref()
+        .or(issue.location.as_deref())
+        .unwrap_or_default()
 }
 
 fn row(state: &AppState, issue: &PublicIssue) -> String {
@@ -44,18 +53,21 @@ fn row(state: &AppState, issue: &PublicIssue) -> String {
         .map_or("", |(_, n)| n);
     let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     format!(
-        "{},{},{},{},{},{},{},{},{},{},{}\r\n",
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
         issue.issue_id,
         wire_status(&issue.status),
         field(notes),
         field(issue.service_code.as_deref().unwrap_or_default()),
         field(name),
         field(&issue.description),
-        field(issue.location.as_deref().unwrap_or_default()),
+        field(address(issue)),
         number(issue.lat),
         number(issue.long),
         iso8601(issue.created_at),
         iso8601(issue.updated_at),
+        field(issue.area.as_deref().unwrap_or_default()),
+        field(issue.department.as_deref().unwrap_or_default()),
+        issue.due_at.map(iso8601).unwrap_or_default(),
     )
 }
 

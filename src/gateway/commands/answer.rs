@@ -47,7 +47,9 @@ impl Answer {
         citizens::set_pending(ctx.tx, ctx.citizen.citizen_id, None).await?;
         let (issue_id, key) = match self {
             Answer::Location { issue_id, place } => {
-                issues::set_location(ctx.tx, issue_id, &place, ctx.now).await?;
+                let code = issues::service_code_of(ctx.tx, issue_id).await?;
+                let route = ctx.route(code.as_deref(), &place);
+                issues::set_location(ctx.tx, issue_id, &place, route.routed(), ctx.now).await?;
                 issues::append_message(ctx.tx, issue_id, ctx.message_id, &place, ctx.now).await?;
                 (issue_id, ReplyKey::LocationSaved)
             }

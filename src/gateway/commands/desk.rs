@@ -5,6 +5,8 @@
 use super::{Command, Context, Outcome};
 use crate::gateway::catalog::Catalog;
 use crate::gateway::replies::Replies;
+use crate::gateway::routing::Routing;
+use crate::places::{DEMO_CITY, Places};
 use crate::sms::{PhoneNumber, Provider};
 use crate::store::{self, LaneTx, LaneWork, Scratch, Store, citizens, messages};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -13,6 +15,8 @@ pub struct Desk {
     pub store: Store,
     catalog: Catalog,
     replies: Replies,
+    places: Places,
+    pub routing: Routing,
     /// Keeps the database's files until the desk is dropped.
     _scratch: Scratch,
 }
@@ -24,6 +28,8 @@ impl Desk {
             store: scratch.store.clone(),
             catalog: Catalog::builtin(),
             replies: Replies::builtin(),
+            places: Places::from_geojson(DEMO_CITY).unwrap(),
+            routing: Routing::default(),
             _scratch: scratch,
         }
     }
@@ -114,6 +120,8 @@ impl LaneWork for One<'_> {
             now,
             catalog: &self.desk.catalog,
             replies: &self.desk.replies,
+            places: &self.desk.places,
+            routing: &self.desk.routing,
             followup_window_ms: 3_600_000,
             question_timeout_ms: 600_000,
         };

@@ -37,6 +37,7 @@ impl FreeText {
                 ..Outcome::default()
             });
         }
+        let route = ctx.route(None, &self.text);
         let issue_id = issues::create(
             ctx.tx,
             issues::NewIssue {
@@ -46,6 +47,8 @@ impl FreeText {
                 language: &ctx.language,
                 message_id: ctx.message_id,
                 now: ctx.now,
+                routed: route.routed(),
+                due_at: None,
             },
         )
         .await?;

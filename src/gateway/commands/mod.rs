@@ -30,7 +30,10 @@ pub use status::Status;
 
 use super::catalog::{Catalog, CommandWord, Meaning, fold};
 use super::replies::{Replies, ReplyKey};
+use super::routing::Routing;
+use crate::places::{Located, Places};
 use crate::store::citizens::{Citizen, Pending};
+use crate::store::issues::Routed;
 use crate::store::{self, LaneTx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,13 +74,53 @@ pub struct Context<'a> {
     pub now: i64,
     pub catalog: &'a Catalog,
     pub replies: &'a Replies,
+    /// The city's places, where a report's words are looked up.
+    pub places: &'a Places,
+    /// Who takes a report, by when.
+    pub routing: &'a Routing,
     /// Free text within this window after a report is a follow-up on it.
     pub followup_window_ms: i64,
     /// How long a question waits for its answer.
     pub question_timeout_ms: i64,
 }
 
+/// Where a report is and who takes it.
+#[derive(Debug, Default)]
+pub struct Route {
+    pub located: Located,
+    pub department: Option<String>,
+}
+
+impl Route {
+    pub fn routed(&self) -> Routed<'_> {
+        Routed {
+            area: self.located.area.as_deref(),
+            address: self.located.address.as_deref(),
+            point: self.located.point,
+            department: self.department.as_deref(),
+        }
+    }
+
+    /// The words named a place we know.
+    pub fn found_a_place(&self) -> bool {
+        self.located.address.is_some() || self.located.area.is_some()
+    }
+}
+
 impl Context<'_> {
+    /// Where `text` puts a report of `service_code`, and the department that takes it.
+    pub fn route(&self, service_code: Option<&str>, text: &str) -> Route {
+        let located = self.places.locate(text);
+        let department = self
+            .routing
+            .department_for(service_code, located.area.as_deref())
+            .map(|d| d.name.clone());
+        Route {
+            located,
+            department,
+        }
+    }
+
     pub fn reply(&self, key: ReplyKey, args: &[(&str, &str)]) -> Option<String> {
         Some(self.replies.render(&self.language, key, args))
     }

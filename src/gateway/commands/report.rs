@@ -21,20 +21,26 @@ impl Report {
     }
 
     pub async fn apply(self, ctx: &mut Context<'_>) -> store::Result<Outcome> {
+        let code = self.service_code.as_deref();
+        let route = ctx.route(code, &self.description);
         let issue_id = issues::create(
             ctx.tx,
             issues::NewIssue {
                 citizen_id: ctx.citizen.citizen_id,
-                service_code: self.service_code.as_deref(),
+                service_code: code,
                 description: &self.description,
                 language: &ctx.language,
                 message_id: ctx.message_id,
                 now: ctx.now,
+                routed: route.routed(),
+                due_at: ctx.routing.due_at(code, ctx.now),
             },
         )
         .await?;
         // One question when the report does not say where: the next message answers it.
-        let reply = if ctx.catalog.mentions_a_place(&self.description) {
+        let says_where =
+            route.found_a_place() || ctx.catalog.mentions_a_place(&self.description);
+        let reply = if says_where {
             logged_reply(ctx, issue_id, self.service_code.as_deref())
         } else {
             let until = ctx.now + ctx.question_timeout_ms;

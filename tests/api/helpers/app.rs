@@ -217,6 +217,8 @@ impl TestApp {
             Replies::builtin(),
             self.settings.gateway.clone(),
             routing,
+            civicline::places::Places::none(),
+            civicline::gateway::routing::Routing::default(),
         )
         .await
         .unwrap()
