@@ -24,7 +24,11 @@ pub async fn import(store: &Store, source: &str) -> anyhow::Result<(Places, i64)
 /// The places the server starts with: `places.file` imported when it differs from the newest
 /// import, else the newest import; with none, the demo city for a console trial (so a newcomer
 /// sees routing at once) and no places otherwise. Returns them and the import's id (0: none).
-pub async fn load(store: &Store, settings: &Settings, trial: bool) -> anyhow::Result<(Places, i64)> {
+pub async fn load(
+    store: &Store,
+    settings: &Settings,
+    trial: bool,
+) -> anyhow::Result<(Places, i64)> {
     let newest = store::places::newest(store).await?;
     if !settings.places.file.is_empty() {
         let path = &settings.places.file;

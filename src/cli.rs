@@ -39,6 +39,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ApikeyCommand,
     },
+    /// The city's places (areas, streets, landmarks) that reports are routed by.
+    Places {
+        #[command(subcommand)]
+        command: PlacesCommand,
+    },
     /// Text a running server: each stdin line is sent as a signed Twilio webhook; replies are printed.
     Simulate {
         /// The citizen's number.
@@ -63,6 +68,17 @@ pub enum UserCommand {
         email: String,
         #[arg(long, value_parser = ["admin", "agent", "viewer"])]
         role: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlacesCommand {
+    /// Import a GeoJSON FeatureCollection (README: "Places"). It is checked whole first: a
+    /// refused file changes nothing. Running servers put it in force within seconds; reports
+    /// already filed keep where they were routed.
+    Import {
+        /// The FeatureCollection.
+        file: PathBuf,
     },
 }
 
@@ -144,6 +160,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     .await?;
             println!("{key}");
             eprintln!("API key for {name:?}: shown once, keep it safe.");
+            Ok(())
+        }
+        Command::Places {
+            command: PlacesCommand::Import { file },
+        } => {
+            let source = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let store = Store::connect(&settings.database.url, 1)
+                .await
+                .context("connecting to the database")?;
+            store.migrate().await.context("applying migrations")?;
+            let (places, id) = crate::city::import(&store, &source)
+                .await
+                .with_context(|| format!("{} was not imported", file.display()))?;
+            let (areas, streets, landmarks) = places.counts();
+            println!(
+                "places {id}: {areas} areas, {streets} streets, {landmarks} landmarks from {}",
+                file.display()
+            );
             Ok(())
         }
         Command::Config { defaults: true } => {

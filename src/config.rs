@@ -35,6 +35,8 @@ pub struct PlacesSettings {
     /// A GeoJSON FeatureCollection imported at start (as `civicline places import FILE`);
     /// empty: the places imported last (none: the demo city with the console provider).
     pub file: String,
+    /// How often a server looks for places imported by another process, in seconds.
+    pub check_interval_secs: u64,
 }
 
 /// A department: the reports it takes, by category and area; the first department (in the

@@ -25,7 +25,7 @@ pub struct Application {
     /// `None` when `delivery.enabled` is false (another process drains the outbox).
     worker: Option<Worker>,
     /// The gateway, and the import of places it started with: newer ones are put in force.
-    follow: (Gateway, i64),
+    follow: (Gateway, i64, Duration),
     shutdown_grace: Duration,
 }
 
@@ -123,7 +123,8 @@ impl Application {
         )
         .await
         .context("starting the gateway")?;
-        let follow = (gateway.clone(), places_id);
+        let every = Duration::from_secs(settings.places.check_interval_secs.max(1));
+        let follow = (gateway.clone(), places_id, every);
         let worker = settings.delivery.enabled.then(|| {
             Worker::new(
                 store.clone(),
@@ -235,9 +236,9 @@ impl Application {
 }
 
 /// What the server does in the background while it serves, until dropped: histogram samples
-/// folded into their histograms; every ten seconds, a newer import of places put in force;
+/// folded into their histograms; a newer import of places put in force (`places.check_interval_secs`);
 /// hourly, expired officials' sessions and login attempts older than an hour deleted.
-async fn housekeeping(store: Store, (gateway, places_id): (Gateway, i64)) {
+async fn housekeeping(store: Store, (gateway, places_id, every): (Gateway, i64, Duration)) {
     let hourly = async {
         let sessions = crate::store::sessions::SessionStore::new(store.clone());
         let mut every = tokio::time::interval(Duration::from_secs(3600));
@@ -254,12 +255,9 @@ async fn housekeeping(store: Store, (gateway, places_id): (Gateway, i64)) {
             }
         }
     };
-    let places = crate::city::follow_imports(gateway, places_id, PLACES_CHECK);
+    let places = crate::city::follow_imports(gateway, places_id, every);
     tokio::join!(crate::metrics::upkeep(), hourly, places);
 }
-
-/// How often the server looks for places imported by another process.
-const PLACES_CHECK: Duration = Duration::from_secs(10);
 
 async fn shutdown_signal() {
     let ctrl_c = async {

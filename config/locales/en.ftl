@@ -15,6 +15,13 @@ status-report = Report #{ $number } ({ $category }): { $status ->
         [resolved] resolved
        *[other] closed
     }. Reply with more details anytime.
+status-report-due = Report #{ $number } ({ $category }): { $status ->
+        [open] received, waiting for review
+        [acknowledged] seen by the city
+        [in_progress] work in progress
+        [resolved] resolved
+       *[other] closed
+    }. The city aims to fix it by { $due }.
 status-not-found = We found no report #{ $number } from this number. Text STATUS to see your latest report.
 status-none = You have no reports yet. Text the problem and where it is, e.g. POTHOLE Main St & 5th.
 help = Text a problem and where, e.g. POTHOLE Main St & 5th. Words: { $keywords }. STATUS 12 checks report 12. STOP to opt out.

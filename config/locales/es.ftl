@@ -15,6 +15,13 @@ status-report = Reporte #{ $number } ({ $category }): { $status ->
         [resolved] resuelto
        *[other] cerrado
     }. Puede responder con mas detalles.
+status-report-due = Reporte #{ $number } ({ $category }): { $status ->
+        [open] recibido, en espera de revision
+        [acknowledged] visto por la ciudad
+        [in_progress] en proceso
+        [resolved] resuelto
+       *[other] cerrado
+    }. Plazo para arreglarlo: { $due }.
 status-not-found = No encontramos el reporte #{ $number } de este numero. Envie ESTADO para ver su ultimo reporte.
 status-none = Aun no tiene reportes. Envie el problema y el lugar, p. ej. BACHE Calle 5 y Av 3.
 help = Envie el problema y el lugar, p. ej. BACHE Calle 5 y Av 3. Palabras: { $keywords }. ESTADO 12 = reporte 12. PARAR = baja.

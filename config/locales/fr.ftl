@@ -15,6 +15,13 @@ status-report = Signalement #{ $number } ({ $category }) : { $status ->
         [resolved] résolu
        *[other] clos
     }. Répondez pour ajouter des détails.
+status-report-due = Signalement #{ $number } ({ $category }) : { $status ->
+        [open] enregistré, en attente
+        [acknowledged] vu par la ville
+        [in_progress] travaux en cours
+        [resolved] résolu
+       *[other] clos
+    }. Réparation prévue d'ici le { $due }.
 status-not-found = Aucun signalement #{ $number } de ce numéro. Envoyez SUIVI pour voir votre dernier signalement.
 status-none = Aucun signalement pour l'instant. Envoyez le problème et le lieu, ex. TROU rue de la Paix.
 help = Envoyez le problème et le lieu, ex. TROU rue de la Paix. Mots : { $keywords }. SUIVI 12 = suivi du 12. ARRET = fin des SMS.

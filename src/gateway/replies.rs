@@ -23,6 +23,8 @@ pub enum ReplyKey {
     LocationSkipped,
     FollowupAdded,
     StatusReport,
+    /// STATUS of an open report with a promise: the due date instead of the invitation.
+    StatusReportDue,
     StatusNotFound,
     StatusNone,
     Help,
@@ -43,7 +45,7 @@ pub enum ReplyKey {
 }
 
 impl ReplyKey {
-    pub const ALL: [ReplyKey; 23] = [
+    pub const ALL: [ReplyKey; 24] = [
         ReplyKey::ReportLogged,
         ReplyKey::ReportLoggedUncategorized,
         ReplyKey::ReportAskLocation,
@@ -51,6 +53,7 @@ impl ReplyKey {
         ReplyKey::LocationSkipped,
         ReplyKey::FollowupAdded,
         ReplyKey::StatusReport,
+        ReplyKey::StatusReportDue,
         ReplyKey::StatusNotFound,
         ReplyKey::StatusNone,
         ReplyKey::Help,
@@ -78,6 +81,7 @@ impl ReplyKey {
             ReplyKey::LocationSkipped => "location-skipped",
             ReplyKey::FollowupAdded => "followup-added",
             ReplyKey::StatusReport => "status-report",
+            ReplyKey::StatusReportDue => "status-report-due",
             ReplyKey::StatusNotFound => "status-not-found",
             ReplyKey::StatusNone => "status-none",
             ReplyKey::Help => "help",
@@ -234,6 +238,7 @@ mod tests {
                 ("topics", topics.clone()),
                 ("example", "ROADS".to_owned()),
                 ("languages", "EN, ES, FR".to_owned()),
+                ("due", "2026-12-31".to_owned()),
                 ("keywords", keywords.clone()),
             ]
         })

@@ -164,11 +164,21 @@ mod tests {
     fn the_first_department_whose_rules_match_takes_the_report() {
         let routing = routing(CITY).unwrap();
         let taken = |code, area| routing.department_for(code, area).map(|d| d.name.as_str());
-        assert_eq!(taken(Some("pothole"), Some("Northside")), Some("Roads North"));
+        assert_eq!(
+            taken(Some("pothole"), Some("Northside")),
+            Some("Roads North")
+        );
         assert_eq!(taken(Some("pothole"), Some("Harbor")), Some("Roads"));
-        assert_eq!(taken(Some("pothole"), None), Some("Roads"), "no area: the city-wide one");
+        assert_eq!(
+            taken(Some("pothole"), None),
+            Some("Roads"),
+            "no area: the city-wide one"
+        );
         assert_eq!(taken(Some("streetlight"), Some("Old Town")), Some("Roads"));
-        assert_eq!(taken(Some("graffiti"), Some("Old Town")), Some("Old Town Office"));
+        assert_eq!(
+            taken(Some("graffiti"), Some("Old Town")),
+            Some("Old Town Office")
+        );
         assert_eq!(taken(None, Some("Old Town")), Some("Old Town Office"));
         assert_eq!(taken(Some("graffiti"), Some("Harbor")), None, "Unrouted");
         assert_eq!(taken(None, None), None, "Unrouted");
@@ -177,7 +187,10 @@ mod tests {
     #[test]
     fn the_promise_is_hours_by_category() {
         let routing = routing(CITY).unwrap();
-        assert_eq!(routing.due_at(Some("pothole"), 1_000), Some(1_000 + 72 * 3_600_000));
+        assert_eq!(
+            routing.due_at(Some("pothole"), 1_000),
+            Some(1_000 + 72 * 3_600_000)
+        );
         assert_eq!(routing.due_at(Some("streetlight"), 0), Some(1_800_000));
         assert_eq!(routing.due_at(Some("graffiti"), 0), None);
         assert_eq!(routing.due_at(None, 0), None);
@@ -187,7 +200,11 @@ mod tests {
     fn a_rule_naming_what_does_not_exist_is_refused() {
         let refused = |toml: &str| routing(toml).unwrap_err().to_string();
         let unknown_area = "[[department]]\nname = \"Parks\"\nareas = [\"Uptown\"]";
-        assert!(refused(unknown_area).contains("\"Uptown\""), "{}", refused(unknown_area));
+        assert!(
+            refused(unknown_area).contains("\"Uptown\""),
+            "{}",
+            refused(unknown_area)
+        );
         let unknown_code = "[[department]]\nname = \"Parks\"\ncategories = [\"trees\"]";
         assert!(refused(unknown_code).contains("\"trees\""));
         let twice = "[[department]]\nname = \"A\"\n[[department]]\nname = \"A\"";

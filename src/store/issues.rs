@@ -223,8 +223,7 @@ pub async fn find_own(
     citizen_id: i64,
     issue_id: i64,
 ) -> Result<Option<IssueSummary>> {
-    const SQL: &str =
-        "select issue_id, service_code, status, due_at from issue where issue_id = $1 and citizen_id = $2";
+    const SQL: &str = "select issue_id, service_code, status, due_at from issue where issue_id = $1 and citizen_id = $2";
     let found = query(SQL)
         .bind(issue_id)
         .bind(citizen_id)

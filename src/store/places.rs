@@ -13,7 +13,8 @@ pub async fn newest(store: &Store) -> Result<Option<(i64, String)>> {
 /// The id of the newest import, to see whether another replica imported since.
 pub async fn newest_id(store: &Store) -> Result<Option<i64>> {
     const SQL: &str = "select max(place_set_id) from place_set";
-    let id = on_pool!(store, pool => sqlx::query_scalar::<_, Option<i64>>(SQL).fetch_one(pool).await?);
+    let id =
+        on_pool!(store, pool => sqlx::query_scalar::<_, Option<i64>>(SQL).fetch_one(pool).await?);
     Ok(id)
 }
 

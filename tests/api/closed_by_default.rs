@@ -71,6 +71,7 @@ fn setups() -> Vec<Setup> {
                 auth_token: Some(AUTH_TOKEN),
                 provider: "console",
                 env: Vec::new(),
+                tune: None,
             },
             unsigned: [403, 403, 404, 404],
         },
@@ -80,6 +81,7 @@ fn setups() -> Vec<Setup> {
                 auth_token: None,
                 provider: "console",
                 env: Vec::new(),
+                tune: None,
             },
             // /sms/twilio takes unsigned requests in the trial: not in this table.
             unsigned: [0, 0, 404, 404],

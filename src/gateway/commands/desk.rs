@@ -52,6 +52,17 @@ impl Desk {
         self.text(phone, body).await.reply.unwrap()
     }
 
+    /// Changes the database behind the commands' back (to set up a case).
+    pub async fn execute(&self, sql: &str) {
+        let mut tx = self.store.begin().await.unwrap();
+        let store::Tx::Sqlite(conn) = &mut tx else {
+            unreachable!("a desk is SQLite")
+        };
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        sqlx::query(sql).execute(&mut **conn).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
     /// One number from the database.
     pub async fn scalar(&self, sql: &str) -> i64 {
         let store::Pools::Sqlite(pool) = self.store.pools() else {

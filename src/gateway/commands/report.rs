@@ -38,8 +38,7 @@ impl Report {
         )
         .await?;
         // One question when the report does not say where: the next message answers it.
-        let says_where =
-            route.found_a_place() || ctx.catalog.mentions_a_place(&self.description);
+        let says_where = route.found_a_place() || ctx.catalog.mentions_a_place(&self.description);
         let reply = if says_where {
             logged_reply(ctx, issue_id, self.service_code.as_deref())
         } else {

@@ -38,12 +38,20 @@ impl Status {
             (Some(issue), _) => {
                 let number = issue.issue_id.to_string();
                 let category = ctx.category_name(issue.service_code.as_deref());
+                let closed = store::issues::CLOSED_STATUSES.contains(&issue.status.as_str());
+                let due = issue.due_at.filter(|_| !closed).map(date);
+                let key = match due {
+                    Some(_) => ReplyKey::StatusReportDue,
+                    None => ReplyKey::StatusReport,
+                };
+                let due = due.unwrap_or_default();
                 ctx.reply(
-                    ReplyKey::StatusReport,
+                    key,
                     &[
                         ("number", &number),
                         ("category", &category),
                         ("status", &issue.status),
+                        ("due", &due),
                     ],
                 )
             }
@@ -55,6 +63,13 @@ impl Status {
             ..Outcome::default()
         })
     }
+}
+
+/// A due date as every language reads it: `2026-12-31` (UTC).
+fn date(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .map(|t| t.date().to_string())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -102,5 +117,29 @@ mod tests {
         );
         let issues = desk.scalar("select count(*) from issue").await;
         assert_eq!(issues, 1, "STATUS files nothing");
+    }
+
+    #[tokio::test]
+    async fn status_says_when_an_open_report_is_due() {
+        let desk = Desk::new().await;
+        let id = desk
+            .text("+14155550101", "POTHOLE Main St")
+            .await
+            .issue_id
+            .unwrap();
+        let due: i64 = 1_798_718_400_000; // 2026-12-31T12:00:00Z
+        let sql = format!("update issue set due_at = {due} where issue_id = {id}");
+        desk.execute(&sql).await;
+        let en = desk.reply("+14155550101", "STATUS").await;
+        assert!(en.contains("fix it by 2026-12-31"), "{en}");
+        let es = desk.reply("+14155550101", "ESTADO").await;
+        assert!(es.contains("Plazo para arreglarlo: 2026-12-31"), "{es}");
+        let closed = format!("update issue set status = 'resolved' where issue_id = {id}");
+        desk.execute(&closed).await;
+        let done = desk.reply("+14155550101", "STATUS").await;
+        assert!(
+            !done.contains("2026-12-31"),
+            "a closed report has no due date: {done}"
+        );
     }
 }

@@ -23,6 +23,8 @@ pub struct Options {
     pub provider: &'static str,
     /// More settings, as environment pairs.
     pub env: Vec<(&'static str, String)>,
+    /// Settings the environment cannot hold (`[[department]]` tables), set last.
+    pub tune: Option<fn(&mut Settings)>,
 }
 
 impl Default for Options {
@@ -31,6 +33,7 @@ impl Default for Options {
             auth_token: Some(AUTH_TOKEN),
             provider: "twilio",
             env: Vec::new(),
+            tune: None,
         }
     }
 }
@@ -53,6 +56,7 @@ impl Options {
             auth_token: None,
             provider: "africastalking",
             env: Vec::new(),
+            tune: None,
         }
         .with("CIVICLINE_AFRICASTALKING__API_BASE", &fake.url)
         .with(
@@ -104,8 +108,12 @@ pub fn settings_for(db: &TestDb, options: &Options) -> Settings {
     if let Some(token) = options.auth_token {
         pairs.push(("CIVICLINE_TWILIO__AUTH_TOKEN", token.to_owned()));
     }
-    Settings::from_env_pairs(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)))
-        .expect("test settings")
+    let mut settings = Settings::from_env_pairs(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)))
+        .expect("test settings");
+    if let Some(tune) = options.tune {
+        tune(&mut settings);
+    }
+    settings
 }
 
 /// A fresh app on `backend`, or `None` when Postgres is not reachable and not required.

@@ -1,0 +1,303 @@
+//! From a text to the right desk: the city's places, its departments and their promises (issue
+//! 17), on both backends.
+
+use crate::each_backend;
+use crate::helpers::{Backend, Options, TestApp, TestDb, eventually, settings_for, spawn_app_with};
+use civicline::config::{DepartmentSettings, Settings};
+use serde_json::Value;
+
+each_backend!(
+    reports_in_three_languages_reach_the_department_of_their_place_with_a_promise,
+    the_answer_to_where_routes_a_report_that_did_not_say,
+    a_burst_of_reports_is_routed_as_each_alone,
+    a_refused_import_changes_nothing_and_a_newer_one_reaches_the_running_server,
+    a_rule_naming_an_unknown_area_stops_the_server,
+);
+
+fn department(name: &str, categories: &[&str], areas: &[&str]) -> DepartmentSettings {
+    DepartmentSettings {
+        name: name.to_owned(),
+        email: format!("{}@riverton.example", name.to_lowercase().replace(' ', "-")),
+        categories: categories.iter().map(|c| c.to_string()).collect(),
+        areas: areas.iter().map(|a| a.to_string()).collect(),
+        default_assignee: String::new(),
+    }
+}
+
+/// The demo city, three departments, promises for potholes (72 h) and trash (30 min).
+fn riverton(settings: &mut Settings) {
+    settings.places.file =
+        concat!(env!("CARGO_MANIFEST_DIR"), "/config/places/demo.geojson").into();
+    settings.places.check_interval_secs = 1;
+    settings.department = vec![
+        department("Roads North", &["pothole"], &["Northside"]),
+        department("Roads", &["pothole", "streetlight"], &[]),
+        department("Old Town Office", &[], &["Old Town"]),
+    ];
+    settings.sla.hours = [("pothole".to_owned(), 72.0), ("trash".to_owned(), 0.5)].into();
+}
+
+async fn app(backend: Backend) -> Option<TestApp> {
+    let options = Options {
+        tune: Some(riverton),
+        ..Options::default()
+    };
+    spawn_app_with(backend, options).await
+}
+
+/// A text and where it lands.
+struct Case {
+    from: &'static str,
+    text: &'static str,
+    area: Option<&'static str>,
+    department: Option<&'static str>,
+    /// (longitude, latitude)
+    point: Option<(f64, f64)>,
+    address: Option<&'static str>,
+    /// Hours from filing to the due time.
+    due_hours: Option<f64>,
+}
+
+async fn reports_in_three_languages_reach_the_department_of_their_place_with_a_promise(
+    backend: Backend,
+) {
+    let Some(app) = app(backend).await else {
+        return;
+    };
+    let cases = [
+        Case {
+            from: "+14155550201",
+            text: "POTHOLE Main St & 5th",
+            area: Some("Northside"),
+            department: Some("Roads North"),
+            point: Some((-69.99, 40.03)),
+            address: Some("Main St & 5th Ave"),
+            due_hours: Some(72.0),
+        },
+        Case {
+            from: "+525512340202",
+            text: "BACHE enorme en calle Mian y Elm",
+            area: Some("Southside"),
+            department: Some("Roads"),
+            point: Some((-69.99, 40.01)),
+            address: Some("Main St & Elm St"),
+            due_hours: Some(72.0),
+        },
+        Case {
+            from: "+33612340203",
+            text: "ORDURES devant la Mairie",
+            area: Some("Old Town"),
+            department: Some("Old Town Office"),
+            point: Some((-69.975, 40.015)),
+            address: Some("City Hall"),
+            due_hours: Some(0.5),
+        },
+        Case {
+            from: "+525512340204",
+            text: "LUZ apagada en el Casco Viejo",
+            area: Some("Old Town"),
+            department: Some("Roads"),
+            point: None,
+            address: None,
+            due_hours: None,
+        },
+        Case {
+            from: "+14155550205",
+            text: "GRAFFITI all over the Fish Market",
+            area: Some("Harbor"),
+            department: None,
+            point: Some((-69.98, 39.995)),
+            address: Some("Fish Market"),
+            due_hours: None,
+        },
+    ];
+    for case in &cases {
+        let reply = app.text(case.from, case.text).await.reply();
+        assert!(!reply.contains("Where is it?"), "{}: {reply}", case.text);
+        let id = app.scalar("select max(issue_id) from issue").await;
+        let row = |column: &str| format!("select {column} from issue where issue_id = {id}");
+        assert_eq!(
+            app.text_value(&row("area")).await.as_deref(),
+            case.area,
+            "{}",
+            case.text
+        );
+        let department = app.text_value(&row("department")).await;
+        assert_eq!(department.as_deref(), case.department, "{}", case.text);
+        let address = app.text_value(&row("address")).await;
+        assert_eq!(address.as_deref(), case.address, "{}", case.text);
+        let due = app
+            .text_value(&row("cast(due_at - created_at as text)"))
+            .await;
+        let due = due.map(|ms| ms.parse::<f64>().unwrap() / 3_600_000.0);
+        assert_eq!(due, case.due_hours, "{}", case.text);
+
+        // Open311 says the same.
+        let (status, body) = app.get(&format!("/open311/v2/requests/{id}.json")).await;
+        assert_eq!(status, 200);
+        let request: Value = serde_json::from_str::<Value>(&body).unwrap()[0].clone();
+        assert_eq!(
+            request["agency_responsible"].as_str(),
+            case.department,
+            "{}",
+            case.text
+        );
+        let point = request["long"].as_f64().zip(request["lat"].as_f64());
+        let rounded = point.map(|(x, y)| ((x * 1e6).round() / 1e6, (y * 1e6).round() / 1e6));
+        assert_eq!(rounded, case.point, "{}", case.text);
+        if let Some(address) = case.address {
+            assert_eq!(request["address"].as_str(), Some(address), "{}", case.text);
+        }
+        let expected = request["expected_datetime"].as_str();
+        assert_eq!(
+            expected.is_some(),
+            case.due_hours.is_some(),
+            "{}: {request}",
+            case.text
+        );
+    }
+    // STATUS tells the promise.
+    let status = app.text("+14155550201", "STATUS").await.reply();
+    assert!(status.contains("The city aims to fix it by 20"), "{status}");
+    // The CSV carries area, department and due time.
+    let (_, csv) = app.get("/exports/issues.csv").await;
+    let header = csv.lines().next().unwrap();
+    assert!(
+        header.ends_with("area,agency_responsible,expected_datetime"),
+        "{header}"
+    );
+    assert!(csv.contains("\"Roads North\""), "{csv}");
+}
+
+async fn the_answer_to_where_routes_a_report_that_did_not_say(backend: Backend) {
+    let Some(app) = app(backend).await else {
+        return;
+    };
+    let asked = app.text("+14155550301", "POTHOLE").await.reply();
+    assert!(asked.contains("Where is it?"), "{asked}");
+    let department = "select department from issue where issue_id = 1";
+    assert_eq!(
+        app.text_value(department).await.as_deref(),
+        Some("Roads"),
+        "no place yet: the city-wide department"
+    );
+    app.text("+14155550301", "corner of main and 5th").await;
+    assert_eq!(
+        app.text_value(department).await.as_deref(),
+        Some("Roads North")
+    );
+    let area = app
+        .text_value("select area from issue where issue_id = 1")
+        .await;
+    assert_eq!(area.as_deref(), Some("Northside"));
+    let location = app
+        .text_value("select location from issue where issue_id = 1")
+        .await;
+    assert_eq!(
+        location.as_deref(),
+        Some("corner of main and 5th"),
+        "the citizen's words kept"
+    );
+}
+
+/// Many at once go through the writer's rounds (on Postgres, rows written together when a
+/// round ends): each is routed as it would be alone.
+async fn a_burst_of_reports_is_routed_as_each_alone(backend: Backend) {
+    let Some(app) = app(backend).await else {
+        return;
+    };
+    let texts = [
+        "POTHOLE Main St & 5th",
+        "ORDURES devant la Mairie",
+        "GRAFFITI on Elm",
+    ];
+    let sends = (0..30).map(|i| {
+        let app = &app;
+        async move {
+            let from = format!("+1415555{:04}", 1000 + i);
+            app.text(&from, texts[i % 3]).await.reply()
+        }
+    });
+    futures_util::future::join_all(sends).await;
+    let routed = "select count(*) from issue where \
+         (description = 'Main St & 5th' and area = 'Northside' and department = 'Roads North' \
+          and address = 'Main St & 5th Ave' and lat is not null and due_at - created_at = 259200000) \
+      or (description = 'devant la Mairie' and area = 'Old Town' \
+          and department = 'Old Town Office' and due_at - created_at = 1800000) \
+      or (description = 'on Elm' and area is null and department is null and due_at is null \
+          and address = 'Elm St')";
+    assert_eq!(app.scalar("select count(*) from issue").await, 30);
+    assert_eq!(app.scalar(routed).await, 30);
+}
+
+/// Uptown: one area and one street in it, far from Riverton.
+const UPTOWN: &str = r#"{"type":"FeatureCollection","features":[
+  {"type":"Feature","properties":{"name":"Uptown","kind":"area","aliases":{"es":["Barrio Alto"]}},
+   "geometry":{"type":"Polygon","coordinates":[[[10,10],[11,10],[11,11],[10,11],[10,10]]]}},
+  {"type":"Feature","properties":{"name":"Pine St","kind":"street"},
+   "geometry":{"type":"LineString","coordinates":[[10.2,10.5],[10.8,10.5]]}}]}"#;
+
+async fn a_refused_import_changes_nothing_and_a_newer_one_reaches_the_running_server(
+    backend: Backend,
+) {
+    let Some(app) = app(backend).await else {
+        return;
+    };
+    app.text("+14155550401", "POTHOLE Main St & 5th").await;
+    let store = civicline::store::Store::connect(&app.settings.database.url, 1)
+        .await
+        .unwrap();
+    let sets = "select count(*) from place_set";
+    assert_eq!(
+        app.scalar(sets).await,
+        1,
+        "the demo file, imported at start"
+    );
+    let bowtie = UPTOWN.replace("[10,10],[11,10],[11,11]", "[10,10],[11,11],[11,10]");
+    let refused = civicline::city::import(&store, &bowtie).await.unwrap_err();
+    assert!(format!("{refused:#}").contains("feature 0"), "{refused:#}");
+    assert!(civicline::city::import(&store, "{\"type\":").await.is_err());
+    assert_eq!(app.scalar(sets).await, 1, "a refused file stores nothing");
+
+    civicline::city::import(&store, UPTOWN).await.unwrap();
+    eventually("the running server routes by the new places", || async {
+        app.text("+14155550402", "TRASH on Pine Street").await;
+        let id = app.scalar("select max(issue_id) from issue").await;
+        let area = format!("select area from issue where issue_id = {id}");
+        app.text_value(&area).await.as_deref() == Some("Uptown")
+    })
+    .await;
+    let first = app
+        .text_value("select area from issue where issue_id = 1")
+        .await;
+    assert_eq!(
+        first.as_deref(),
+        Some("Northside"),
+        "what was routed stays routed"
+    );
+}
+
+async fn a_rule_naming_an_unknown_area_stops_the_server(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    let mut settings = settings_for(&db, &Options::default());
+    riverton(&mut settings);
+    settings
+        .department
+        .push(department("Parks", &[], &["Uptown"]));
+    let error = civicline::startup::Application::build(settings.clone())
+        .await
+        .err()
+        .expect("refuses to start");
+    assert!(format!("{error:#}").contains("\"Uptown\""), "{error:#}");
+    riverton(&mut settings);
+    settings
+        .department
+        .push(department("Trees", &["trees"], &[]));
+    let error = civicline::startup::Application::build(settings)
+        .await
+        .err()
+        .expect("refuses to start");
+    assert!(format!("{error:#}").contains("\"trees\""), "{error:#}");
+}
