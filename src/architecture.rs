@@ -21,6 +21,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     ("simulate", &["providers", "config", "secret", "sms"]),
     ("city", &["gateway", "places", "store", "config", "sms"]),
+    ("mail", &["store", "config", "secret"]),
     (
         "web",
         &[
@@ -43,6 +44,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "store",
             "places",
             "city",
+            "mail",
             "providers",
             "metrics",
             "config",

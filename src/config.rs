@@ -28,6 +28,20 @@ pub struct Settings {
     #[serde(default)]
     pub department: Vec<DepartmentSettings>,
     pub sla: SlaSettings,
+    pub smtp: SmtpSettings,
+}
+
+/// The mail server that escalations go through.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SmtpSettings {
+    /// `smtp://host:25` (plain), `smtp://host:587?tls=required` (STARTTLS), `smtps://host:465`,
+    /// credentials as `smtp://user:password@host`. Unset: escalations wait, unsent.
+    pub url: Option<Secret>,
+    /// The sender, e.g. `civicline <civicline@city.example>`.
+    pub from: String,
+    /// The first retry of an email that could not be sent waits this long; it doubles each
+    /// time, up to an hour, and never stops.
+    pub retry_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

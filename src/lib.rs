@@ -39,6 +39,7 @@ pub mod cli;
 pub mod config;
 pub mod delivery;
 pub mod gateway;
+pub mod mail;
 pub mod metrics;
 pub mod places;
 pub mod providers;

@@ -24,8 +24,7 @@ pub struct Application {
     store: Store,
     /// `None` when `delivery.enabled` is false (another process drains the outbox).
     worker: Option<Worker>,
-    /// The gateway, and the import of places it started with: newer ones are put in force.
-    follow: (Gateway, i64, Duration),
+    background: Background,
     shutdown_grace: Duration,
 }
 
@@ -123,8 +122,18 @@ impl Application {
         )
         .await
         .context("starting the gateway")?;
-        let every = Duration::from_secs(settings.places.check_interval_secs.max(1));
-        let follow = (gateway.clone(), places_id, every);
+        let mailer = crate::mail::Mailer::new(&settings.smtp)?;
+        if mailer.is_none() && !gateway.departments().departments().is_empty() {
+            tracing::warn!("smtp.url is not set: escalations are recorded and wait, unsent");
+        }
+        let background = Background {
+            gateway: gateway.clone(),
+            places_id,
+            places_every: Duration::from_secs(settings.places.check_interval_secs.max(1)),
+            sla_every: Duration::from_secs(settings.sla.check_interval_secs.max(1)),
+            public_url: settings.server.public_url.clone(),
+            mailer,
+        };
         let worker = settings.delivery.enabled.then(|| {
             Worker::new(
                 store.clone(),
@@ -166,7 +175,7 @@ impl Application {
             router,
             store,
             worker,
-            follow,
+            background,
             shutdown_grace: Duration::from_secs(settings.server.shutdown_grace_secs),
         })
     }
@@ -219,7 +228,7 @@ impl Application {
         tokio::select! {
             result = serve => result.context("serving HTTP")?,
             () = deadline => tracing::warn!("shutdown grace period over: dropping open connections"),
-            () = housekeeping(self.store.clone(), self.follow) => {
+            () = housekeeping(self.store.clone(), self.background) => {
                 unreachable!("housekeeping runs until dropped")
             }
         }
@@ -235,10 +244,24 @@ impl Application {
     }
 }
 
+/// What the housekeeping needs beside the store.
+struct Background {
+    gateway: Gateway,
+    /// The import of places the server started with: newer ones are put in force.
+    places_id: i64,
+    places_every: Duration,
+    sla_every: Duration,
+    public_url: String,
+    /// `None` without `smtp.url`: escalations wait, unsent.
+    mailer: Option<crate::mail::Mailer>,
+}
+
 /// What the server does in the background while it serves, until dropped: histogram samples
-/// folded into their histograms; a newer import of places put in force (`places.check_interval_secs`);
-/// hourly, expired officials' sessions and login attempts older than an hour deleted.
-async fn housekeeping(store: Store, (gateway, places_id, every): (Gateway, i64, Duration)) {
+/// folded into their histograms; a newer import of places put in force
+/// (`places.check_interval_secs`); overdue work escalated and escalation emails sent
+/// (`sla.check_interval_secs`); hourly, expired officials' sessions and login attempts older
+/// than an hour deleted.
+async fn housekeeping(store: Store, background: Background) {
     let hourly = async {
         let sessions = crate::store::sessions::SessionStore::new(store.clone());
         let mut every = tokio::time::interval(Duration::from_secs(3600));
@@ -255,8 +278,36 @@ async fn housekeeping(store: Store, (gateway, places_id, every): (Gateway, i64, 
             }
         }
     };
-    let places = crate::city::follow_imports(gateway, places_id, every);
-    tokio::join!(crate::metrics::upkeep(), hourly, places);
+    let Background {
+        gateway,
+        places_id,
+        places_every,
+        sla_every,
+        public_url,
+        mailer,
+    } = background;
+    let places = crate::city::follow_imports(gateway.clone(), places_id, places_every);
+    let promises = async {
+        let mut every = tokio::time::interval(sla_every);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let now = crate::store::now_ms();
+            if let Err(error) = gateway.escalate_overdue(&public_url, now).await {
+                tracing::warn!(%error, "escalating overdue work");
+            }
+            match crate::store::escalations::overdue_count(&store, now).await {
+                Ok(n) => metrics::gauge!("civicline_overdue_issues").set(n as f64),
+                Err(error) => tracing::debug!(%error, "counting overdue work"),
+            }
+            if let Some(mailer) = &mailer
+                && let Err(error) = mailer.send_due(&store).await
+            {
+                tracing::warn!(%error, "sending escalation emails");
+            }
+        }
+    };
+    tokio::join!(crate::metrics::upkeep(), hourly, places, promises);
 }
 
 async fn shutdown_signal() {

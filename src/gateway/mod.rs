@@ -21,6 +21,7 @@ mod actions;
 pub mod catalog;
 pub mod commands;
 pub mod delivery_status;
+mod escalations;
 mod lanes;
 mod notices;
 mod round;

@@ -22,6 +22,7 @@ pub mod batch;
 pub mod broadcasts;
 pub mod citizens;
 mod connect;
+pub mod escalations;
 #[cfg(test)]
 pub use connect::Scratch;
 #[allow(unsafe_code)] // the SQLite handle borrowed from sqlx: see the module's safety notes

@@ -2,7 +2,9 @@
 //! 17), on both backends.
 
 use crate::each_backend;
-use crate::helpers::{Backend, Options, TestApp, TestDb, eventually, settings_for, spawn_app_with};
+use crate::helpers::{
+    Backend, Options, SmtpServer, TestApp, TestDb, eventually, settings_for, spawn_app_with,
+};
 use civicline::config::{DepartmentSettings, Settings};
 use serde_json::Value;
 
@@ -300,4 +302,100 @@ async fn a_rule_naming_an_unknown_area_stops_the_server(backend: Backend) {
         .err()
         .expect("refuses to start");
     assert!(format!("{error:#}").contains("\"trees\""), "{error:#}");
+}
+
+each_backend!(
+    an_overdue_report_escalates_once_by_email_to_its_department,
+    an_email_the_mail_server_cannot_take_waits_and_goes_when_it_can,
+);
+
+/// Riverton with a pothole promise of about a second, checked every second, mail to `smtp`.
+fn with_mail(backend: Backend, smtp: String) -> Options {
+    let _ = backend;
+    Options {
+        tune: Some(|settings| {
+            riverton(settings);
+            settings
+                .sla
+                .hours
+                .insert("pothole".to_owned(), 1.0 / 3600.0);
+            settings.sla.check_interval_secs = 1;
+            settings.smtp.retry_secs = 1;
+        }),
+        ..Options::default()
+    }
+    .with("CIVICLINE_SMTP__URL", &smtp)
+    .with(
+        "CIVICLINE_SMTP__FROM",
+        "civicline <civicline@riverton.example>",
+    )
+}
+
+async fn an_overdue_report_escalates_once_by_email_to_its_department(backend: Backend) {
+    let smtp = SmtpServer::start().await;
+    let Some(app) = spawn_app_with(backend, with_mail(backend, smtp.url())).await else {
+        return;
+    };
+    app.text("+14155550501", "POTHOLE Main St & 5th").await;
+    app.text("+14155550502", "ORDURES devant la Mairie").await; // due in 30 minutes
+    eventually("the escalation email arrives", || async {
+        !smtp.messages().is_empty()
+    })
+    .await;
+    let mail = smtp.messages().remove(0);
+    assert!(mail.contains("To: roads-north@riverton.example"), "{mail}");
+    assert!(
+        mail.contains("From: civicline <civicline@riverton.example>"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("Subject: Overdue: report #1 (Pothole), Roads North"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("https://sms.civicline.test/reports/1"),
+        "{mail}"
+    );
+    assert!(mail.contains("Main St & 5th Ave (Northside)"), "{mail}");
+    let metrics = app.get("/metrics").await.1;
+    assert!(metrics.contains("civicline_overdue_issues 1"), "{metrics}");
+    // Three more checks: still one email, one trail entry.
+    tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
+    assert_eq!(smtp.messages().len(), 1, "escalated once");
+    let trail = "select count(*) from issue_event where kind = 'escalated' and issue_id = 1";
+    assert_eq!(app.scalar(trail).await, 1);
+    let sent = "select count(*) from escalation where sent_at is not null and attempts = 1";
+    assert_eq!(app.scalar(sent).await, 1);
+}
+
+async fn an_email_the_mail_server_cannot_take_waits_and_goes_when_it_can(backend: Backend) {
+    // Nothing listens on this port yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("smtp://127.0.0.1:{port}");
+    let Some(app) = spawn_app_with(backend, with_mail(backend, url)).await else {
+        return;
+    };
+    app.text("+14155550601", "POTHOLE Main St & 5th").await;
+    eventually("a failed attempt is recorded", || async {
+        let failed = "select count(*) from escalation where sent_at is null \
+             and attempts >= 1 and last_error is not null";
+        app.scalar(failed).await == 1
+    })
+    .await;
+    let smtp = SmtpServer::start_on(port).await;
+    eventually("the email goes once the server is up", || async {
+        smtp.messages().len() == 1
+    })
+    .await;
+    let mail = smtp.messages().remove(0);
+    assert!(mail.contains("report #1"), "{mail}");
+    let sent = "select count(*) from escalation where sent_at is not null";
+    eventually("it is recorded as sent", || async {
+        app.scalar(sent).await == 1
+    })
+    .await;
 }

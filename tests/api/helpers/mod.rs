@@ -5,6 +5,7 @@
 //! - `app`: settings, spawning the app, its teardown check, helpers that drive it;
 //! - `sms`: Twilio's webhook fields, signatures, what a webhook answered;
 //! - `pages`: officials' accounts, logins and pages;
+//! - `smtp`: a real local SMTP server (aiosmtpd) and the mail it received;
 //! - `macros`: `both_backends!` and `each_backend!`.
 
 mod app;
@@ -12,11 +13,13 @@ mod db;
 mod macros;
 mod pages;
 mod sms;
+mod smtp;
 
 pub use app::*;
 pub use db::*;
 pub use pages::*;
 pub use sms::*;
+pub use smtp::*;
 
 pub const AUTH_TOKEN: &str = "test-auth-token-12345";
 /// What the provider "sees": the app listens on a random loopback port behind it.
