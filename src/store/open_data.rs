@@ -76,6 +76,26 @@ pub async fn issue(store: &Store, issue_id: i64) -> Result<Option<PublicIssue>> 
     Ok(row)
 }
 
+/// A step of an issue's public history: filed, a status change with its public note,
+/// confirmed fixed by the citizen, escalated as overdue. Internal notes and assignments are
+/// officials' business and are not in it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PublicEvent {
+    pub kind: String,
+    /// For a status change, `status` or `status: public note`; empty otherwise.
+    pub body: String,
+    pub created_at: i64,
+}
+
+pub async fn public_events(store: &Store, issue_id: i64) -> Result<Vec<PublicEvent>> {
+    const SQL: &str = "select kind, case when kind = 'status' then body else '' end as body, \
+         created_at from issue_event \
+         where issue_id = $1 and kind in ('created', 'status', 'confirmed_fixed', 'escalated') \
+         order by created_at, issue_event_id";
+    let rows = on_pool!(store, pool => sqlx::query_as::<_, PublicEvent>(SQL).bind(issue_id).fetch_all(pool).await?);
+    Ok(rows)
+}
+
 /// Issues in id order after `after`, for streaming exports.
 pub async fn export_page(store: &Store, q: &Query, after: i64) -> Result<Vec<PublicIssue>> {
     let sql = format!(

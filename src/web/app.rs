@@ -2,7 +2,9 @@
 //! every module's routes behind the shared middleware. The application's life (build, serve,
 //! housekeeping, signals) is `startup`'s.
 
-use super::{console, dashboard, exports, health, input, open311, queue, simulator, webhooks};
+use super::{
+    console, dashboard, exports, health, input, open311, queue, reports, simulator, webhooks,
+};
 use crate::gateway::Gateway;
 use crate::secret::Secret;
 use axum::Router;
@@ -44,6 +46,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(open311::router())
         .merge(exports::router())
         .merge(dashboard::router())
+        .merge(reports::router())
         .merge(queue::router(state.gateway.store(), secure_cookies));
     if state.console {
         pages = pages.merge(console::router()).merge(simulator::router());

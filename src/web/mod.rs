@@ -11,6 +11,7 @@ pub mod input;
 pub mod open311;
 mod params;
 pub mod queue;
+pub mod reports;
 pub mod simulator;
 pub mod webhooks;
 

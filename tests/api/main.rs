@@ -14,6 +14,7 @@ mod health;
 mod languages;
 mod open_data;
 mod queue;
+mod reports;
 mod routing;
 mod simulate;
 mod startup;

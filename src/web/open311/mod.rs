@@ -7,7 +7,7 @@
 
 mod file;
 mod read;
-mod wire;
+pub(crate) mod wire;
 
 pub use wire::{iso8601, wire_status};
 

@@ -152,5 +152,10 @@ pub(super) fn request_record(state: &AppState, issue: PublicIssue) -> Record {
         ("lat", json!(issue.lat)),
         ("long", json!(issue.long)),
         ("media_url", Value::Null),
+        // Not GeoReport v2 (clients ignore fields they do not know): the report's public page.
+        (
+            "report_url",
+            json!(format!("{}/reports/{}", state.public_url, issue.issue_id)),
+        ),
     ]
 }
