@@ -68,6 +68,10 @@ pub enum UserCommand {
         email: String,
         #[arg(long, value_parser = ["admin", "agent", "viewer"])]
         role: String,
+        /// The department they work in (a `[[department]]` name): their queue opens on its
+        /// work. Without it, the whole city's.
+        #[arg(long)]
+        department: Option<String>,
     },
 }
 
@@ -110,8 +114,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User {
-            command: UserCommand::Add { email, role },
+            command:
+                UserCommand::Add {
+                    email,
+                    role,
+                    department,
+                },
         } => {
+            if let Some(department) = &department
+                && !settings.department.iter().any(|d| d.name == *department)
+            {
+                anyhow::bail!("no [[department]] is named {department:?} in the settings");
+            }
             let password = match std::env::var("CIVICLINE_USER_PASSWORD") {
                 Ok(password) => password,
                 Err(_) => {
@@ -141,6 +155,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 &email,
                 &hash,
                 &role,
+                department.as_deref(),
                 crate::store::now_ms(),
             )
             .await

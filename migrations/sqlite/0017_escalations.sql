@@ -18,3 +18,6 @@ create table escalation (
 create index escalation_due on escalation (next_attempt_at) where sent_at is null;
 -- Open issues with a promise, by due time: the overdue check reads the front of it.
 create index issue_due on issue (due_at) where closed_at is null and due_at is not null;
+
+-- The department an official works in: their queue opens on its work (admins see all).
+alter table official add column department text;

@@ -348,12 +348,18 @@ pub struct Detail {
     pub flagged_at: Option<i64>,
     /// Set when officials keep the description out of open data.
     pub hidden_at: Option<i64>,
+    pub area: Option<String>,
+    pub address: Option<String>,
+    pub department: Option<String>,
+    pub due_at: Option<i64>,
+    pub closed_at: Option<i64>,
 }
 
 pub async fn detail(store: &super::Store, issue_id: i64) -> Result<Option<Detail>> {
     const SQL: &str = "select i.issue_id, i.service_code, i.description, i.location, i.status, i.language, \
          i.assignee_id, i.created_at, i.updated_at, c.citizen_id, c.phone, c.language as citizen_language, \
-         c.opted_out_at, c.flagged_at, i.hidden_at \
+         c.opted_out_at, c.flagged_at, i.hidden_at, i.area, i.address, i.department, i.due_at, \
+         i.closed_at \
          from issue i left join citizen c on c.citizen_id = i.citizen_id where i.issue_id = $1";
     let found = super::on_pool!(store, pool => sqlx::query_as::<_, Detail>(SQL).bind(issue_id).fetch_optional(pool).await?);
     Ok(found)

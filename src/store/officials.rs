@@ -10,6 +10,9 @@ pub struct Official {
     pub password_hash: String,
     /// `admin`, `agent` or `viewer`.
     pub role: String,
+    /// The department they work in (`[[department]]` name); `None`: the whole city.
+    #[serde(default)]
+    pub department: Option<String>,
 }
 
 impl std::fmt::Debug for Official {
@@ -18,6 +21,7 @@ impl std::fmt::Debug for Official {
             .field("official_id", &self.official_id)
             .field("email", &self.email)
             .field("role", &self.role)
+            .field("department", &self.department)
             .finish_non_exhaustive()
     }
 }
@@ -38,32 +42,38 @@ impl Official {
     }
 }
 
-const COLUMNS: &str = "official_id, email, password_hash, role";
+const COLUMNS: &str = "official_id, email, password_hash, role, department";
 
-/// Creates an account, or replaces the password and role of the one with this email.
+/// Creates an account, or replaces the password, role and department of the one with this email.
 pub async fn upsert(
     store: &Store,
     email: &str,
     password_hash: &str,
     role: &str,
+    department: Option<&str>,
     now: i64,
 ) -> Result<i64> {
-    const SQL: &str = "insert into official (email, password_hash, role, created_at) values ($1, $2, $3, $4) \
+    const SQL: &str = "insert into official (email, password_hash, role, created_at, department) \
+         values ($1, $2, $3, $4, $5) \
          on conflict (email) do update set password_hash = excluded.password_hash, role = excluded.role, \
-         disabled_at = null returning official_id";
+         department = excluded.department, disabled_at = null returning official_id";
     let mut tx = store.begin().await?;
     let id = on_tx!(&mut tx, conn => sqlx::query_scalar::<_, i64>(SQL)
         .bind(email)
         .bind(password_hash)
         .bind(role)
         .bind(now)
+        .bind(department)
         .fetch_one(&mut *conn)
         .await?);
     audit_in(
         &mut tx,
         None,
         "official.saved",
-        &format!("{email} as {role}"),
+        &match department {
+            Some(department) => format!("{email} as {role} in {department}"),
+            None => format!("{email} as {role}"),
+        },
         now,
     )
     .await?;

@@ -165,7 +165,7 @@ async fn reports_in_three_languages_reach_the_department_of_their_place_with_a_p
     let (_, csv) = app.get("/exports/issues.csv").await;
     let header = csv.lines().next().unwrap();
     assert!(
-        header.ends_with("area,agency_responsible,expected_datetime"),
+        header.ends_with("area,agency_responsible,expected_datetime,report_url"),
         "{header}"
     );
     assert!(csv.contains("\"Roads North\""), "{csv}");
@@ -398,4 +398,74 @@ async fn an_email_the_mail_server_cannot_take_waits_and_goes_when_it_can(backend
         app.scalar(sent).await == 1
     })
     .await;
+}
+
+each_backend!(an_official_s_queue_opens_on_their_department_overdue_work_first);
+
+async fn an_official_s_queue_opens_on_their_department_overdue_work_first(backend: Backend) {
+    let options = Options {
+        tune: Some(|settings| {
+            riverton(settings);
+            // Potholes are due at once, trash in half an hour.
+            settings
+                .sla
+                .hours
+                .insert("pothole".to_owned(), 1.0 / 3_600_000.0);
+        }),
+        ..Options::default()
+    };
+    let Some(app) = spawn_app_with(backend, options).await else {
+        return;
+    };
+    app.text("+14155550901", "ORDURES devant la Mairie").await; // #1 Old Town Office
+    app.text("+14155550902", "LUZ apagada en el Casco Viejo")
+        .await; // #2 Roads, no promise
+    app.text("+14155550903", "POTHOLE Oak St and Elm St").await; // #3 Roads, overdue
+    app.text("+14155550904", "GRAFFITI at the Fish Market")
+        .await; // #4 Unrouted
+    let password = app
+        .add_official_in("roads@riverton.example", "agent", "Roads")
+        .await;
+    let agent = app.login("roads@riverton.example", &password).await;
+    let rows = |body: &str| -> Vec<String> {
+        body.split("<tr class=")
+            .skip(1)
+            .filter_map(|row| row.split("href=\"/issues/").nth(1))
+            .filter_map(|rest| rest.split('"').next().map(str::to_owned))
+            .collect()
+    };
+    let own = app.get_page("/queue", Some(&agent)).await.body;
+    assert_eq!(
+        rows(&own),
+        ["3", "2"],
+        "their department's, the overdue one first: {own}"
+    );
+    assert!(own.contains("badge overdue"), "{own}");
+    assert!(own.contains("Unrouted: <b>1</b>"), "{own}");
+    let all = app
+        .get_page("/queue?department=all", Some(&agent))
+        .await
+        .body;
+    assert_eq!(
+        rows(&all),
+        ["3", "1", "2", "4"],
+        "every department's: {all}"
+    );
+    let unrouted = app
+        .get_page("/queue?department=_unrouted", Some(&agent))
+        .await
+        .body;
+    assert_eq!(rows(&unrouted), ["4"]);
+    let other = app
+        .get_page("/queue?department=Old+Town+Office", Some(&agent))
+        .await
+        .body;
+    assert_eq!(rows(&other), ["1"]);
+    // The issue page says where it is, who has it and the promise.
+    let page = app.get_page("/issues/3", Some(&agent)).await.body;
+    assert!(page.contains("Oak St &#38; Elm St (Old Town)"), "{page}");
+    assert!(
+        page.contains("late") && page.contains("badge overdue"),
+        "{page}"
+    );
 }

@@ -40,6 +40,12 @@ pub struct IssuePage {
     pub category: String,
     pub description: String,
     pub location: String,
+    /// Where the places found put it: "Main St & 5th Ave (Northside)"; empty when none were.
+    pub place: String,
+    pub department: String,
+    /// The promise: "due in 5 h", "2 d late"; empty without one.
+    pub due: String,
+    pub overdue: bool,
     pub status: String,
     pub status_label: String,
     pub created: String,
@@ -136,6 +142,19 @@ pub async fn page(
         }
         None => String::new(),
     };
+    let place = match (&issue.address, &issue.area) {
+        (Some(address), Some(area)) => format!("{address} ({area})"),
+        (Some(place), None) | (None, Some(place)) => place.clone(),
+        (None, None) => String::new(),
+    };
+    let now = crate::store::now_ms();
+    let open = issue.closed_at.is_none();
+    let due = issue
+        .due_at
+        .filter(|_| open)
+        .map(|due| view::due(due, now))
+        .unwrap_or_default();
+    let overdue = open && issue.due_at.is_some_and(|due| due <= now);
     let notice_prefix = state.gateway.notice_text(
         &language,
         issue.service_code.as_deref(),
@@ -151,6 +170,10 @@ pub async fn page(
         category,
         description: issue.description,
         location,
+        place,
+        department: issue.department.unwrap_or_default(),
+        due,
+        overdue,
         status_label: view::status_label(&issue.status).to_owned(),
         status: issue.status,
         created: view::when(issue.created_at),

@@ -1,4 +1,6 @@
-//! `/queue`: issues waiting for an official, oldest first, with filters and keyset pages.
+//! `/queue`: issues waiting for an official, overdue first then oldest first, with filters and
+//! keyset pages. An official of a department opens on its work (`department=all` for the whole
+//! city); Unrouted work has its own filter and count.
 
 use super::auth::Signed;
 use super::view;
@@ -11,6 +13,10 @@ use axum::extract::{Query, State};
 use serde::Deserialize;
 
 const PAGE: i64 = 50;
+/// The `department` filter's value for work no department took.
+pub const UNROUTED: &str = "_unrouted";
+/// The `department` filter's value for every department's work.
+pub const ALL: &str = "all";
 
 #[derive(Deserialize, Default)]
 pub struct QueueQuery {
@@ -19,6 +25,8 @@ pub struct QueueQuery {
     language: Option<String>,
     /// `mine` or `unassigned`.
     assignee: Option<String>,
+    /// A department's name, [`UNROUTED`], or [`ALL`]; absent: the official's own department.
+    department: Option<String>,
     q: Option<String>,
     /// `created_at.issue_id` of the last row of the previous page.
     after: Option<String>,
@@ -36,6 +44,11 @@ pub struct RowView {
     pub waiting: String,
     pub last_message: String,
     pub answered: bool,
+    pub department: String,
+    /// Past its due time and still open.
+    pub overdue: bool,
+    /// When it is due, for people; empty without a promise.
+    pub due: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -51,6 +64,10 @@ pub struct QueuePage {
     pub categories: Vec<view::Choice>,
     pub languages: Vec<view::Choice>,
     pub assignees: Vec<view::Choice>,
+    pub departments: Vec<view::Choice>,
+    /// Open work no department took, and open work past its due time, in this view's scope.
+    pub unrouted: i64,
+    pub overdue: i64,
     pub q: String,
     pub next: Option<String>,
 }
@@ -73,16 +90,29 @@ pub async fn queue(
         _ => None,
     };
     let after = query.after.as_deref().and_then(|a| {
-        let (time, id) = a.split_once('.')?;
-        Some((time.parse().ok()?, id.parse().ok()?))
+        let mut keys = a.split('.').map(|k| k.parse::<i64>().ok());
+        Some((keys.next()??, keys.next()??, keys.next()??))
     });
+    // An official of a department opens on its work; any other choice is theirs to make.
+    let chosen = match query.department.as_deref().map(str::trim) {
+        None | Some("") => official.department.clone(),
+        Some(ALL) => None,
+        Some(name) => Some(name.to_owned()),
+    };
+    let department = chosen.as_deref().map(|name| match name {
+        UNROUTED => None,
+        name => Some(name.to_owned()),
+    });
+    let now = crate::store::now_ms();
     let filter = Filter {
         status: non_empty(query.status.clone()),
         service_code: non_empty(query.category.clone()),
         language: non_empty(query.language.clone()),
         assignee,
+        department,
         search: non_empty(query.q.clone()),
         after,
+        now,
         limit: PAGE + 1,
     };
     let mut rows = queue::page(store, &filter).await?;
@@ -95,16 +125,17 @@ pub async fn queue(
             ("category", &query.category),
             ("language", &query.language),
             ("assignee", &query.assignee),
+            ("department", &query.department),
             ("q", &query.q),
         ] {
             if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
                 params.append_pair(key, value);
             }
         }
-        params.append_pair("after", &format!("{}.{}", last.created_at, last.issue_id));
+        let after = format!("{}.{}.{}", last.rank, last.created_at, last.issue_id);
+        params.append_pair("after", &after);
         format!("/queue?{}", params.finish())
     });
-    let now = crate::store::now_ms();
     let rows = rows
         .into_iter()
         .map(|r| RowView {
@@ -123,6 +154,9 @@ pub async fn queue(
             waiting: view::age(r.created_at, now),
             last_message: r.last_message.unwrap_or_default(),
             answered: r.first_response_at.is_some(),
+            department: r.department.unwrap_or_default(),
+            overdue: r.rank == 0,
+            due: r.due_at.map(|due| view::due(due, now)).unwrap_or_default(),
         })
         .collect();
     let counts = queue::counts_by_status(store)
@@ -164,6 +198,32 @@ pub async fn queue(
             )
         })
         .collect();
+    let by_department = queue::open_by_department(store, now).await?;
+    let unrouted = by_department
+        .iter()
+        .find(|(d, _, _)| d.is_none())
+        .map_or(0, |(_, n, _)| *n);
+    let overdue = by_department
+        .iter()
+        .filter(|(d, _, _)| chosen.is_none() || d.as_deref() == chosen.as_deref())
+        .map(|(_, _, late)| late)
+        .sum();
+    let open_of = |name: &str| {
+        by_department
+            .iter()
+            .find(|(d, _, _)| d.as_deref() == Some(name))
+            .map_or(0, |(_, n, _)| *n)
+    };
+    let mut department_labels: Vec<(String, String)> =
+        vec![(UNROUTED.to_owned(), format!("Unrouted ({unrouted})"))];
+    department_labels.extend(
+        state
+            .gateway
+            .departments()
+            .departments()
+            .iter()
+            .map(|d| (d.name.clone(), format!("{} ({})", d.name, open_of(&d.name)))),
+    );
     Ok(QueuePage {
         admin: official.is_admin(),
         official: official.email,
@@ -195,6 +255,17 @@ pub async fn queue(
             [("mine", "Assigned to me"), ("unassigned", "Unassigned")],
             query.assignee.as_deref().unwrap_or(""),
         ),
+        departments: view::choices(
+            None,
+            std::iter::once((ALL, "Every department")).chain(
+                department_labels
+                    .iter()
+                    .map(|(v, l)| (v.as_str(), l.as_str())),
+            ),
+            chosen.as_deref().unwrap_or(ALL),
+        ),
+        unrouted,
+        overdue,
         q: query.q.unwrap_or_default(),
         next,
     })

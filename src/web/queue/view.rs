@@ -27,6 +27,15 @@ pub fn age(since_ms: i64, now_ms: i64) -> String {
     }
 }
 
+/// A due time from now: "due in 5 h", "2 d late".
+pub fn due(due_ms: i64, now_ms: i64) -> String {
+    if due_ms > now_ms {
+        format!("due in {}", age(now_ms, due_ms))
+    } else {
+        format!("{} late", age(due_ms, now_ms))
+    }
+}
+
 /// The number as this official may see it: whole for admins, masked for everyone else.
 pub fn phone_for(e164: &str, admin: bool) -> String {
     match PhoneNumber::parse(e164, None) {

@@ -19,6 +19,21 @@ impl TestApp {
         add_official(&self.settings.database.url, email, role).await
     }
 
+    /// Creates an account working in `department` and returns its password.
+    pub async fn add_official_in(&self, email: &str, role: &str, department: &str) -> String {
+        let password = format!("pw-{email}-long-enough");
+        let hash = password_auth::generate_hash(&password);
+        let store = civicline::store::Store::connect(&self.settings.database.url, 1)
+            .await
+            .unwrap();
+        let now = civicline::store::now_ms();
+        civicline::store::officials::upsert(&store, email, &hash, role, Some(department), now)
+            .await
+            .unwrap();
+        store.close().await;
+        password
+    }
+
     /// Logs in and returns the session cookie (`name=value`).
     pub async fn login(&self, email: &str, password: &str) -> String {
         let page = self
@@ -83,9 +98,16 @@ pub async fn add_official(url: &civicline::config::DatabaseUrl, email: &str, rol
     let password = format!("pw-{email}-long-enough");
     let hash = password_auth::generate_hash(&password);
     let store = civicline::store::Store::connect(url, 1).await.unwrap();
-    civicline::store::officials::upsert(&store, email, &hash, role, civicline::store::now_ms())
-        .await
-        .unwrap();
+    civicline::store::officials::upsert(
+        &store,
+        email,
+        &hash,
+        role,
+        None,
+        civicline::store::now_ms(),
+    )
+    .await
+    .unwrap();
     store.close().await;
     password
 }
