@@ -7,10 +7,14 @@
 #   bash benches/load.sh                  # 10 s per point; SECONDS_PER_POINT=30 for longer
 #   CONCURRENCY="64" STORES="sqlite" bash benches/load.sh
 #   NUMBERS="50000 1000 10" CONCURRENCY=64 STORES=sqlite bash benches/load.sh
+#   PLACES="none config/places/demo.geojson" CONCURRENCY=64 STORES=sqlite bash benches/load.sh
 #
 # NUMBERS: how many phone numbers the traffic comes from, one fresh store and server each (the
 # default 50,000; 1,000 numbers texting a few times a second each; 10 numbers flooding). The
 # ceiling is measured once per concurrency, with the first of them.
+#
+# PLACES: the places the server routes by, `none` (the default) or a GeoJSON file; with more
+# than one, each point is run once per value, interleaved, labelled `+places` with a file.
 #
 # Needs a local Postgres (trust auth) for the Postgres rows. Every line ends with the check that
 # each MessageSid answered 200 is stored exactly once.
@@ -20,6 +24,7 @@ seconds=${SECONDS_PER_POINT:-10}
 concurrency=${CONCURRENCY:-"1 16 64"}
 stores=${STORES:-"sqlite postgres"}
 numbers_list=${NUMBERS:-"50000"}
+places_list=${PLACES:-none}
 token=loadgen-auth-token
 ceiling_port=18490
 server_port=18491
@@ -51,6 +56,7 @@ echo "# $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xa
 for store in $stores; do
  first_numbers=${numbers_list%% *}
  for numbers in $numbers_list; do
+  for places in $places_list; do
   case $store in
     sqlite)
       db=/tmp/civicline-load.db
@@ -69,18 +75,20 @@ for store in $stores; do
   CIVICLINE_TWILIO__FROM=+18005551212 \
   CIVICLINE_TWILIO__API_BASE=http://127.0.0.1:9 \
   CIVICLINE_LOG__FILTER=warn \
+  CIVICLINE_PLACES__FILE=$([ "$places" = none ] || echo "$places") \
     "$bin" serve >/tmp/civicline-load-$store.log 2>&1 &
   server_pid=$!
   pids+=("$server_pid")
   wait_for $server_port
   label=$store
   [ "$numbers" = 50000 ] || label="$store/$numbers-numbers"
+  [ "$places" = none ] || label="$label+places"
   for c in $concurrency; do
-    if [ "$numbers" = "$first_numbers" ]; then
+    if [ "$numbers" = "$first_numbers" ] && [ "$places" = "${places_list%% *}" ]; then
       "$gen" run --label ceiling --url "http://127.0.0.1:$ceiling_port/sms/twilio" --token "$token" \
         --concurrency "$c" --seconds "$seconds" --server-pid "$ceiling_pid"
     fi
-    if [ "$store" = sqlite ]; then
+    if [ "$store" = sqlite ] && [ "$places" = "${places_list%% *}" ]; then
       # The floor: the bare handler plus four rows in SQLite, group committed (loadgen.rs).
       floor_db=/tmp/civicline-floor.db
       rm -f "$floor_db" "$floor_db-wal" "$floor_db-shm"
@@ -100,5 +108,6 @@ for store in $stores; do
       --numbers "$numbers"
   done
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+  done
  done
 done

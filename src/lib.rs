@@ -10,14 +10,20 @@
 //!   decode it into an [`sms::InboundSms`], and hands it to the gateway; a provider's routes
 //!   exist only when its secret is configured. [`web::input`] spells U+0000 as U+FFFD in every
 //!   other input; [`web::queue`] holds the officials' pages, [`web::open311`],
-//!   [`web::exports`] and [`web::dashboard`] the open data.
+//!   [`web::exports`], [`web::dashboard`] and [`web::reports`] (a report's public page) the
+//!   open data.
 //! - [`gateway`]: [`gateway::Gateway::receive`] hands a message to its number's writer lane,
 //!   which applies it in a round of one transaction: dedupe, citizen, message,
 //!   [`gateway::commands::Command`] parse and apply, reply. Keywords come from
 //!   [`gateway::catalog`], sentences from [`gateway::replies`] (Fluent). Officials' actions
 //!   (reply, status and its notice, assign, note, duplicate, hide, broadcast) and delivery
 //!   status callbacks ([`gateway::delivery_status`]) are gateway operations too, one
-//!   transaction each.
+//!   transaction each. [`gateway::routing`] says which department takes a report and by when;
+//!   the escalation of overdue work is a gateway operation too.
+//! - [`places`]: the city's areas, streets and landmarks (GeoJSON), and where a report's words
+//!   put it; a leaf. [`city`] loads them at start, imports new ones and follows other
+//!   replicas' imports.
+//! - [`mail`]: escalation emails through SMTP, kept until the mail server takes them.
 //! - [`store`]: one `Store` over SQLite or Postgres, one file per aggregate, SQL beside its
 //!   function; two kinds of transaction the compiler keeps apart: [`store::Tx`] for everything
 //!   but the inbound path, [`store::LaneTx`] for the writer lane ([`store::lane`]).
@@ -28,8 +34,8 @@
 //!
 //! Dependencies run one way: web -> gateway -> commands -> store; web reads from the store and
 //! writes only through the gateway (its own sessions and login attempts excepted); web ->
-//! providers to verify and decode; delivery -> providers, store; `providers` and `sms` import
-//! only leaves; nothing imports `web` but `startup`. A test (`architecture`) reads every
+//! providers to verify and decode; delivery -> providers, store; mail -> store; `providers`,
+//! `sms` and `places` import only leaves; nothing imports `web` but `startup`. A test (`architecture`) reads every
 //! `crate::` path and fails on an arrow against this rule.
 
 #[cfg(test)]

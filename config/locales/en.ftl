@@ -5,6 +5,7 @@
 report-logged = Thanks! Report #{ $number } ({ $category }) is logged. Text STATUS { $number } for updates.
 report-logged-uncategorized = Thanks! Report #{ $number } is logged. Text STATUS { $number } for updates.
 report-ask-location = Thanks! Report #{ $number } ({ $category }) is logged. Where is it? Reply with the street and cross street, or SKIP.
+report-ask-area = Thanks! Report #{ $number } ({ $category }) is logged. Which neighbourhood is it in? Reply with its name, or SKIP.
 location-saved = Thanks! We saved the place for report #{ $number }. Text STATUS { $number } for updates.
 location-skipped = OK. Report #{ $number } is logged without a place. Text STATUS { $number } for updates.
 followup-added = Thanks, we added this to report #{ $number }. Text STATUS { $number } for updates.

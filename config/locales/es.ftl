@@ -5,6 +5,7 @@
 report-logged = ¡Gracias! Reporte #{ $number } ({ $category }) registrado. Envie ESTADO { $number } para novedades.
 report-logged-uncategorized = ¡Gracias! Reporte #{ $number } registrado. Envie ESTADO { $number } para novedades.
 report-ask-location = ¡Gracias! Reporte #{ $number } ({ $category }) registrado. ¿Donde esta? Responda con la calle y la esquina, u OMITIR.
+report-ask-area = ¡Gracias! Reporte #{ $number } ({ $category }) registrado. ¿En que barrio esta? Responda con su nombre, u OMITIR.
 location-saved = ¡Gracias! Guardamos el lugar del reporte #{ $number }. Envie ESTADO { $number } para novedades.
 location-skipped = De acuerdo. Reporte #{ $number } registrado sin lugar. Envie ESTADO { $number } para novedades.
 followup-added = Gracias, lo agregamos al reporte #{ $number }. Envie ESTADO { $number } para novedades.

@@ -5,6 +5,7 @@
 report-logged = Merci ! Signalement #{ $number } ({ $category }) enregistré. Envoyez SUIVI { $number } pour les nouvelles.
 report-logged-uncategorized = Merci ! Signalement #{ $number } enregistré. Envoyez SUIVI { $number } pour les nouvelles.
 report-ask-location = Merci ! Signalement #{ $number } ({ $category }) enregistré. Où est-ce ? Répondez avec la rue et le croisement, ou PASSER.
+report-ask-area = Merci ! Signalement #{ $number } ({ $category }) enregistré. Dans quel quartier ? Répondez avec son nom, ou PASSER.
 location-saved = Merci ! Le lieu du signalement #{ $number } est enregistré. Envoyez SUIVI { $number } pour les nouvelles.
 location-skipped = D'accord. Signalement #{ $number } enregistré sans lieu. Envoyez SUIVI { $number } pour les nouvelles.
 followup-added = Merci, c'est ajouté au signalement #{ $number }. Envoyez SUIVI { $number } pour les nouvelles.

@@ -19,6 +19,8 @@ pub enum ReplyKey {
     ReportLogged,
     ReportLoggedUncategorized,
     ReportAskLocation,
+    /// The report names a place no loaded area holds: which neighbourhood?
+    ReportAskArea,
     LocationSaved,
     LocationSkipped,
     FollowupAdded,
@@ -45,10 +47,11 @@ pub enum ReplyKey {
 }
 
 impl ReplyKey {
-    pub const ALL: [ReplyKey; 24] = [
+    pub const ALL: [ReplyKey; 25] = [
         ReplyKey::ReportLogged,
         ReplyKey::ReportLoggedUncategorized,
         ReplyKey::ReportAskLocation,
+        ReplyKey::ReportAskArea,
         ReplyKey::LocationSaved,
         ReplyKey::LocationSkipped,
         ReplyKey::FollowupAdded,
@@ -77,6 +80,7 @@ impl ReplyKey {
             ReplyKey::ReportLogged => "report-logged",
             ReplyKey::ReportLoggedUncategorized => "report-logged-uncategorized",
             ReplyKey::ReportAskLocation => "report-ask-location",
+            ReplyKey::ReportAskArea => "report-ask-area",
             ReplyKey::LocationSaved => "location-saved",
             ReplyKey::LocationSkipped => "location-skipped",
             ReplyKey::FollowupAdded => "followup-added",

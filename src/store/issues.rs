@@ -250,6 +250,27 @@ pub async fn service_code_of(tx: &mut LaneTx, issue_id: i64) -> Result<Option<St
     Ok(code.flatten())
 }
 
+/// Records the area a citizen named (the answer to "Which neighbourhood?") and the department
+/// routing gives it now.
+pub async fn set_area(
+    tx: &mut LaneTx,
+    issue_id: i64,
+    area: &str,
+    department: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    const SQL: &str =
+        "update issue set area = $2, department = $3, updated_at = $4 where issue_id = $1";
+    query(SQL)
+        .bind(issue_id)
+        .bind(area)
+        .bind(department)
+        .bind(now)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
 /// Records where the problem is (the answer to "Where is it?"), and where routing puts it now.
 pub async fn set_location(
     tx: &mut LaneTx,

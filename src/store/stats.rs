@@ -20,11 +20,21 @@ pub async fn backlog(store: &Store) -> Result<Vec<(String, i64)>> {
     Ok(rows)
 }
 
-/// The median of `end - created_at` (ms) for one category's issues since `from` that have an
+/// Whose issues a median is of.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// A service code's: read from the (service_code, created_at, first_response_at,
+    /// closed_at) index alone.
+    Category(&'a str),
+    /// A department's, through the (department, created_at) index.
+    Department(&'a str),
+}
+
+/// The median of `end - created_at` (ms) for the issues of `scope` since `from` that have an
 /// `end` (`first_response_at` or `closed_at`), and how many there are.
 pub async fn median_ms(
     store: &Store,
-    service_code: &str,
+    scope: Scope<'_>,
     end: Duration,
     from: i64,
 ) -> Result<Option<(i64, i64)>> {
@@ -32,21 +42,63 @@ pub async fn median_ms(
         Duration::FirstReply => "first_response_at",
         Duration::Resolution => "closed_at",
     };
-    // Both queries read only the (service_code, created_at, first_response_at, closed_at) index.
+    let (key, value) = match scope {
+        Scope::Category(code) => ("service_code", code),
+        Scope::Department(name) => ("department", name),
+    };
     let count_sql = format!(
-        "select count(*) from issue where service_code = $1 and created_at >= $2 and {column} is not null"
+        "select count(*) from issue where {key} = $1 and created_at >= $2 and {column} is not null"
     );
     let median_sql = format!(
-        "select {column} - created_at from issue where service_code = $1 and created_at >= $2 and {column} is not null \
+        "select {column} - created_at from issue where {key} = $1 and created_at >= $2 and {column} is not null \
          order by 1 limit 1 offset $3"
     );
-    let n: i64 = on_pool!(store, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone())).bind(service_code).bind(from).fetch_one(pool).await?);
+    let n: i64 = on_pool!(store, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone())).bind(value).bind(from).fetch_one(pool).await?);
     if n == 0 {
         return Ok(None);
     }
     let median: i64 = on_pool!(store, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(median_sql.clone()))
-        .bind(service_code).bind(from).bind(n / 2).fetch_one(pool).await?);
+        .bind(value).bind(from).bind(n / 2).fetch_one(pool).await?);
     Ok(Some((median, n)))
+}
+
+/// A department's promises since `from`: how many came due (closed, or open past their due
+/// time), how many of those were kept (closed by their due time), and the citizens' answers to
+/// "Is it fixed?" (confirmed, and not fixed).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Promises {
+    pub department: String,
+    pub came_due: i64,
+    pub kept: i64,
+    pub confirmed: i64,
+    pub not_fixed: i64,
+}
+
+pub async fn promises(store: &Store, from: i64, now: i64) -> Result<Vec<Promises>> {
+    const SQL: &str = "select i.department, \
+         coalesce(sum(case when i.due_at is not null \
+             and (i.closed_at is not null or i.due_at <= $2) then 1 else 0 end), 0) as came_due, \
+         coalesce(sum(case when i.due_at is not null and i.closed_at is not null \
+             and i.closed_at <= i.due_at then 1 else 0 end), 0) as kept, \
+         coalesce(sum(case when exists (select 1 \
+             from issue_event e where e.issue_id = i.issue_id and e.kind = 'confirmed_fixed') \
+             then 1 else 0 end), 0) as confirmed, \
+         coalesce(sum(case when exists (select 1 \
+             from issue_event e where e.issue_id = i.issue_id and e.kind = 'status' \
+             and e.actor = 'citizen') then 1 else 0 end), 0) as not_fixed \
+         from issue i where i.department is not null and i.created_at >= $1 \
+         group by i.department order by i.department";
+    let rows = on_pool!(store, pool => sqlx::query_as::<_, Promises>(SQL).bind(from).bind(now).fetch_all(pool).await?);
+    Ok(rows)
+}
+
+/// Open issues per area.
+pub async fn open_by_area(store: &Store) -> Result<Vec<(String, i64)>> {
+    const SQL: &str = "select area, count(*) from issue where closed_at is null \
+         and area is not null group by area";
+    let rows =
+        on_pool!(store, pool => sqlx::query_as::<_, (String, i64)>(SQL).fetch_all(pool).await?);
+    Ok(rows)
 }
 
 #[derive(Debug, Clone, Copy)]

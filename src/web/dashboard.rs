@@ -5,7 +5,8 @@
 use super::error::ApiError;
 use super::queue::{view_status_label, view_when};
 use crate::gateway::catalog::Meaning;
-use crate::store::stats::{self, Duration};
+use crate::places::Places;
+use crate::store::stats::{self, Duration, Scope};
 use crate::web::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -55,6 +56,31 @@ pub struct DashboardPage {
     pub opted_out: i64,
     pub opted_out_week: i64,
     pub total_90_days: i64,
+    pub departments: Vec<DepartmentRow>,
+    /// The areas shaded by their open reports; empty without places.
+    pub map_svg: String,
+}
+
+/// A department's record, in public.
+pub struct DepartmentRow {
+    pub name: String,
+    /// "83 % (24 of 29)", or "no promise due yet".
+    pub on_time: String,
+    pub first_reply: String,
+    pub resolution: String,
+    /// "90 % (9 of 10 answers)", or "no answers yet".
+    pub confirmed: String,
+}
+
+fn share(part: i64, whole: i64, of: &str, none: &str) -> String {
+    if whole == 0 {
+        none.to_owned()
+    } else {
+        format!(
+            "{} % ({part} of {whole}{of})",
+            (part * 100 + whole / 2) / whole
+        )
+    }
 }
 
 fn hours(ms: Option<(i64, i64)>) -> (String, i64) {
@@ -267,8 +293,9 @@ async fn render(state: &AppState) -> Result<DashboardPage, ApiError> {
     let medians = futures_util::future::try_join_all(catalog.categories().iter().map(
         |category| async move {
             let code = &category.service_code;
-            let first_reply = stats::median_ms(store, code, Duration::FirstReply, from).await?;
-            let resolution = stats::median_ms(store, code, Duration::Resolution, from).await?;
+            let scope = Scope::Category(code);
+            let first_reply = stats::median_ms(store, scope, Duration::FirstReply, from).await?;
+            let resolution = stats::median_ms(store, scope, Duration::Resolution, from).await?;
             Ok::<_, crate::store::StoreError>((category, first_reply, resolution))
         },
     ))
@@ -307,6 +334,33 @@ async fn render(state: &AppState) -> Result<DashboardPage, ApiError> {
     keywords.truncate(10);
     let (opted_out, opted_out_week) = stats::opt_outs(store, week).await?;
 
+    // Each department's promises kept, how fast it answers and fixes, what citizens say.
+    let promises = stats::promises(store, from, now).await?;
+    let mut departments = Vec::new();
+    for d in state.gateway.departments().departments() {
+        let kept = promises.iter().find(|p| p.department == d.name);
+        let (came_due, on_time, confirmed, not_fixed) = kept.map_or((0, 0, 0, 0), |p| {
+            (p.came_due, p.kept, p.confirmed, p.not_fixed)
+        });
+        let scope = Scope::Department(&d.name);
+        let first_reply = stats::median_ms(store, scope, Duration::FirstReply, from).await?;
+        let resolution = stats::median_ms(store, scope, Duration::Resolution, from).await?;
+        departments.push(DepartmentRow {
+            name: d.name.clone(),
+            on_time: share(on_time, came_due, "", "no promise due yet"),
+            first_reply: hours(first_reply).0,
+            resolution: hours(resolution).0,
+            confirmed: share(
+                confirmed,
+                confirmed + not_fixed,
+                " answers",
+                "no answers yet",
+            ),
+        });
+    }
+    let open_by_area = stats::open_by_area(store).await?;
+    let map_svg = area_map(&state.gateway.places(), &open_by_area).map_err(chart_error)?;
+
     Ok(DashboardPage {
         per_day_svg,
         legend,
@@ -317,5 +371,88 @@ async fn render(state: &AppState) -> Result<DashboardPage, ApiError> {
         opted_out,
         opted_out_week,
         total_90_days,
+        departments,
+        map_svg,
     })
+}
+
+/// The city's areas, each shaded by its open reports (white: none, darkest: the most) and
+/// labelled with its name and count; longitude scaled by the cosine of the latitude so the
+/// shapes keep their proportions. Nothing without areas.
+fn area_map(places: &Places, open: &[(String, i64)]) -> Result<String, String> {
+    use geo::{BoundingRect, Centroid};
+    let areas: Vec<_> = places.areas().collect();
+    let mut svg = String::new();
+    let Some(bounds) = areas
+        .iter()
+        .filter_map(|(_, shape)| shape.bounding_rect())
+        .reduce(|a, b| {
+            geo::Rect::new(
+                (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
+                (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
+            )
+        })
+    else {
+        return Ok(svg);
+    };
+    let count = |name: &str| open.iter().find(|(a, _)| a == name).map_or(0, |(_, n)| *n);
+    let most = areas
+        .iter()
+        .map(|(name, _)| count(name))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let squeeze = bounds.center().y.to_radians().cos().max(0.1);
+    let (w, h) = (bounds.width() * squeeze, bounds.height());
+    let width = 640u32;
+    let height = ((width as f64) * h / w.max(f64::EPSILON)).clamp(160.0, 900.0) as u32;
+    {
+        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(6)
+            .build_cartesian_2d(
+                bounds.min().x..bounds.max().x,
+                bounds.min().y..bounds.max().y,
+            )
+            .map_err(|e| e.to_string())?;
+        for (name, shape) in &areas {
+            let n = count(name);
+            // From white to the palette's blue, by the share of the busiest area.
+            let t = n as f64 / most as f64;
+            let mix = |full: u8| (255.0 - (255.0 - f64::from(full)) * t).round() as u8;
+            let fill = RGBColor(mix(PALETTE[0].0), mix(PALETTE[0].1), mix(PALETTE[0].2));
+            for polygon in shape.iter() {
+                let ring: Vec<(f64, f64)> =
+                    polygon.exterior().coords().map(|c| (c.x, c.y)).collect();
+                chart
+                    .draw_series(std::iter::once(Polygon::new(ring.clone(), fill.filled())))
+                    .map_err(|e| e.to_string())?;
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        ring,
+                        BLACK.stroke_width(1),
+                    )))
+                    .map_err(|e| e.to_string())?;
+            }
+            if let Some(middle) = shape.centroid() {
+                let color = if t > 0.6 { WHITE } else { BLACK };
+                let style = ("sans-serif", 14).into_font().color(&color).pos(
+                    plotters::style::text_anchor::Pos::new(
+                        plotters::style::text_anchor::HPos::Center,
+                        plotters::style::text_anchor::VPos::Center,
+                    ),
+                );
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        format!("{name}: {n}"),
+                        (middle.x(), middle.y()),
+                        style,
+                    )))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
 }

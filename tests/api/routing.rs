@@ -169,6 +169,20 @@ async fn reports_in_three_languages_reach_the_department_of_their_place_with_a_p
         "{header}"
     );
     assert!(csv.contains("\"Roads North\""), "{csv}");
+    // The dashboard: each department's record, and the map of open reports by area.
+    let (_, dashboard) = app.get("/dashboard").await;
+    assert!(
+        dashboard.contains("Promises kept, by department"),
+        "{dashboard}"
+    );
+    assert!(
+        dashboard.contains("<td>Roads North</td><td>no promise due yet</td>"),
+        "{dashboard}"
+    );
+    assert!(dashboard.contains("Open reports by area"), "{dashboard}");
+    for label in ["Northside: 1", "Southside: 1", "Old Town: 2", "Harbor: 1"] {
+        assert!(dashboard.contains(label), "{label} on the map: {dashboard}");
+    }
 }
 
 async fn the_answer_to_where_routes_a_report_that_did_not_say(backend: Backend) {

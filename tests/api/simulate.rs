@@ -89,7 +89,7 @@ async fn simulate_prints_messages_that_come_later_through_the_outbox() {
     let app = spawn_app_with(Backend::Sqlite, options).await.unwrap();
     let address = app.address.clone();
     let phone = tokio::task::spawn_blocking(move || {
-        spawn_simulate(&address, &["--wait", "4"], b"POTHOLE on Elm St\n")
+        spawn_simulate(&address, &["--wait", "4"], b"POTHOLE on Elm St at Oak\n")
     })
     .await
     .unwrap();

@@ -1,5 +1,6 @@
 //! The answer to the one question we asked: where a new report is ("Where is it? ... or SKIP"),
-//! or whether a resolved report is fixed ("Reply 1 for yes, 2 for no"; 2 reopens it).
+//! which neighbourhood a place we do not know is in ("Which neighbourhood? ... or SKIP"), or
+//! whether a resolved report is fixed ("Reply 1 for yes, 2 for no"; 2 reopens it).
 
 use super::{Context, Outcome};
 use crate::gateway::replies::ReplyKey;
@@ -8,12 +9,14 @@ use crate::store::{self, issues};
 
 /// Questions we ask, as stored in `citizen.pending_question`.
 pub const LOCATION: &str = "location";
+pub const AREA: &str = "area";
 pub const FIXED: &str = "fixed";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
     Location { issue_id: i64, place: String },
     SkipLocation { issue_id: i64 },
+    Area { issue_id: i64, text: String },
     Fixed { issue_id: i64, fixed: bool },
 }
 
@@ -23,7 +26,11 @@ impl Answer {
     pub fn parse(pending: &Pending, text: &str, skip: bool) -> Option<Answer> {
         let issue_id = pending.issue_id;
         match pending.question.as_str() {
-            LOCATION if skip => Some(Answer::SkipLocation { issue_id }),
+            LOCATION | AREA if skip => Some(Answer::SkipLocation { issue_id }),
+            AREA if !text.trim().is_empty() => Some(Answer::Area {
+                issue_id,
+                text: text.trim().to_owned(),
+            }),
             LOCATION if !text.trim().is_empty() => Some(Answer::Location {
                 issue_id,
                 place: text.trim().to_owned(),
@@ -54,6 +61,17 @@ impl Answer {
                 (issue_id, ReplyKey::LocationSaved)
             }
             Answer::SkipLocation { issue_id } => (issue_id, ReplyKey::LocationSkipped),
+            Answer::Area { issue_id, text } => {
+                // One question only: a name we still do not know leaves the report as it was.
+                let code = issues::service_code_of(ctx.tx, issue_id).await?;
+                let route = ctx.route(code.as_deref(), &text);
+                if let Some(area) = route.located.area.as_deref() {
+                    let department = route.department.as_deref();
+                    issues::set_area(ctx.tx, issue_id, area, department, ctx.now).await?;
+                }
+                issues::append_message(ctx.tx, issue_id, ctx.message_id, &text, ctx.now).await?;
+                (issue_id, ReplyKey::LocationSaved)
+            }
             Answer::Fixed {
                 issue_id,
                 fixed: true,
@@ -120,6 +138,17 @@ mod tests {
             Some(Answer::SkipLocation { issue_id: 3 })
         );
         assert_eq!(Answer::parse(&pending(LOCATION), "  ", false), None);
+        assert_eq!(
+            Answer::parse(&pending(AREA), "Old Town", false),
+            Some(Answer::Area {
+                issue_id: 3,
+                text: "Old Town".into()
+            })
+        );
+        assert_eq!(
+            Answer::parse(&pending(AREA), "SKIP", true),
+            Some(Answer::SkipLocation { issue_id: 3 })
+        );
     }
 
     #[test]

@@ -39,8 +39,26 @@ impl Report {
         .await?;
         // One question when the report does not say where: the next message answers it.
         let says_where = route.found_a_place() || ctx.catalog.mentions_a_place(&self.description);
-        let reply = if says_where {
+        let knows_areas = ctx.places.areas().next().is_some();
+        let reply = if says_where && (route.located.area.is_some() || !knows_areas) {
             logged_reply(ctx, issue_id, self.service_code.as_deref())
+        } else if says_where {
+            // A place we cannot put in an area: one question, then routing.
+            let until = ctx.now + ctx.question_timeout_ms;
+            citizens::set_pending(
+                ctx.tx,
+                ctx.citizen.citizen_id,
+                Some((super::answer::AREA, issue_id, until)),
+            )
+            .await?;
+            let (number, category) = (
+                issue_id.to_string(),
+                ctx.category_name(self.service_code.as_deref()),
+            );
+            ctx.reply(
+                ReplyKey::ReportAskArea,
+                &[("number", &number), ("category", &category)],
+            )
         } else {
             let until = ctx.now + ctx.question_timeout_ms;
             citizens::set_pending(
@@ -109,6 +127,39 @@ mod tests {
         assert_eq!(desk.scalar(&created).await, 1, "the trail starts");
         let asked = desk.text_of("select pending_question from citizen").await;
         assert_eq!(asked, None, "a report that says where gets no question");
+    }
+
+    #[tokio::test]
+    async fn a_place_no_area_holds_gets_one_question_then_routing() {
+        let desk = Desk::new().await;
+        let outcome = desk
+            .text("+14155550101", "POTHOLE deep one at 125 Birch Ave")
+            .await;
+        let id = outcome.issue_id.unwrap();
+        assert!(outcome.reply.unwrap().contains("Which neighbourhood"));
+        let asked = desk.text_of("select pending_question from citizen").await;
+        assert_eq!(asked.as_deref(), Some("area"));
+        let answer = desk.text("+14155550101", "casco viejo").await;
+        assert_eq!(answer.issue_id, Some(id));
+        let area = format!("select area from issue where issue_id = {id}");
+        assert_eq!(desk.text_of(&area).await.as_deref(), Some("Old Town"));
+        assert_eq!(
+            desk.text_of("select pending_question from citizen").await,
+            None
+        );
+        // A name we do not know either: asked once, left as it was.
+        let other = desk
+            .text("+14155550102", "TRASH at 9 Birch Ave")
+            .await
+            .issue_id
+            .unwrap();
+        desk.text("+14155550102", "the blue house").await;
+        let area = format!("select area from issue where issue_id = {other}");
+        assert_eq!(desk.text_of(&area).await, None);
+        assert_eq!(
+            desk.text_of("select pending_question from citizen").await,
+            None
+        );
     }
 
     #[tokio::test]
