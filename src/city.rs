@@ -1,11 +1,8 @@
 //! The city as the server knows it: its places (imported with `civicline places import FILE`
-//! or from `places.file` at start, kept in the database so every replica has the same) and who
-//! takes a report (`[[department]]`, `[sla]`).
+//! or from `places.file` at start, kept in the database so every replica has the same).
 
 use crate::config::Settings;
 use crate::gateway::Gateway;
-use crate::gateway::catalog::Catalog;
-use crate::gateway::routing::Routing;
 use crate::places::{DEMO_CITY, Places};
 use crate::store::{self, Store};
 use anyhow::Context as _;
@@ -55,12 +52,6 @@ pub async fn load(
         }
         None => Ok((Places::none(), 0)),
     }
-}
-
-/// The departments and promises of `settings`, every name checked against the catalog and
-/// the places: a rule naming what does not exist stops the server.
-pub fn routing(settings: &Settings, catalog: &Catalog, places: &Places) -> anyhow::Result<Routing> {
-    Ok(Routing::new(settings, catalog, places)?)
 }
 
 /// Puts a newer import in force when another process (a replica, `civicline places import`)

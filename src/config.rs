@@ -67,9 +67,6 @@ pub struct DepartmentSettings {
     /// Area names, as in the places file; empty: everywhere.
     #[serde(default)]
     pub areas: Vec<String>,
-    /// An official's email: new reports of the department are assigned to them.
-    #[serde(default)]
-    pub default_assignee: String,
 }
 
 /// `[sla]`: the hours to fix a report, by service code (`pothole = 72`; fractions allowed),

@@ -5,6 +5,7 @@ use crate::config::Settings;
 use crate::delivery::Worker;
 use crate::gateway::catalog::Catalog;
 use crate::gateway::replies::Replies;
+use crate::gateway::routing::Routing;
 use crate::gateway::{Gateway, ReplyRouting};
 use crate::providers::{self, Sender};
 use crate::sms::Provider;
@@ -105,7 +106,8 @@ impl Application {
         };
         let trial = provider == Provider::Console;
         let (places, places_id) = crate::city::load(&store, &settings, trial).await?;
-        let departments = crate::city::routing(&settings, &catalog, &places)?;
+        // A rule naming a category or an area that does not exist stops the server here.
+        let departments = Routing::new(&settings, &catalog, &places)?;
         tracing::info!(
             places = ?places,
             departments = departments.departments().len(),

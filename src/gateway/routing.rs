@@ -14,8 +14,6 @@ pub struct Department {
     pub email: String,
     categories: Vec<String>,
     areas: Vec<String>,
-    /// The official (by email) its new reports are assigned to.
-    pub default_assignee: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -76,8 +74,6 @@ impl Routing {
                 email: d.email.trim().to_owned(),
                 categories: d.categories.clone(),
                 areas: d.areas.clone(),
-                default_assignee: Some(d.default_assignee.trim().to_owned())
-                    .filter(|email| !email.is_empty()),
             });
         }
         let mut promise_ms = HashMap::new();

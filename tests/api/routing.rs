@@ -22,7 +22,6 @@ fn department(name: &str, categories: &[&str], areas: &[&str]) -> DepartmentSett
         email: format!("{}@riverton.example", name.to_lowercase().replace(' ', "-")),
         categories: categories.iter().map(|c| c.to_string()).collect(),
         areas: areas.iter().map(|a| a.to_string()).collect(),
-        default_assignee: String::new(),
     }
 }
 
@@ -335,6 +334,8 @@ fn with_mail(backend: Backend, smtp: String) -> Options {
                 .insert("pothole".to_owned(), 1.0 / 3600.0);
             settings.sla.check_interval_secs = 1;
             settings.smtp.retry_secs = 1;
+            // "Roads" has no email: its overdue work is escalated, with nobody to write to.
+            settings.department[1].email = String::new();
         }),
         ..Options::default()
     }
@@ -352,6 +353,7 @@ async fn an_overdue_report_escalates_once_by_email_to_its_department(backend: Ba
     };
     app.text("+14155550501", "POTHOLE Main St & 5th").await;
     app.text("+14155550502", "ORDURES devant la Mairie").await; // due in 30 minutes
+    app.text("+14155550503", "BACHE calle Main y Elm").await; // #3, Roads, due at once
     eventually("the escalation email arrives", || async {
         !smtp.messages().is_empty()
     })
@@ -371,8 +373,13 @@ async fn an_overdue_report_escalates_once_by_email_to_its_department(backend: Ba
         "{mail}"
     );
     assert!(mail.contains("Main St & 5th Ave (Northside)"), "{mail}");
-    let metrics = app.get("/metrics").await.1;
-    assert!(metrics.contains("civicline_overdue_issues 1"), "{metrics}");
+    eventually("both overdue reports are counted", || async {
+        app.get("/metrics")
+            .await
+            .1
+            .contains("civicline_overdue_issues 2")
+    })
+    .await;
     // Three more checks: still one email, one trail entry.
     tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
     assert_eq!(smtp.messages().len(), 1, "escalated once");
@@ -380,6 +387,23 @@ async fn an_overdue_report_escalates_once_by_email_to_its_department(backend: Ba
     assert_eq!(app.scalar(trail).await, 1);
     let sent = "select count(*) from escalation where sent_at is not null and attempts = 1";
     assert_eq!(app.scalar(sent).await, 1);
+    let unsendable = "select count(*) from escalation where issue_id = 3 and recipient = '' \
+         and sent_at is not null and attempts = 0 and last_error = 'the department has no email'";
+    assert_eq!(
+        app.scalar(unsendable).await,
+        1,
+        "recorded, nothing to send, not retried"
+    );
+    let note = app
+        .text_value("select body from issue_event where issue_id = 3 and kind = 'escalated'")
+        .await;
+    assert_eq!(note.as_deref(), Some("overdue; Roads has no email"));
+    // The dashboard counts the promise as not kept.
+    let (_, dashboard) = app.get("/dashboard").await;
+    assert!(
+        dashboard.contains("<td>Roads North</td><td>0 % (0 of 1)</td>"),
+        "{dashboard}"
+    );
 }
 
 async fn an_email_the_mail_server_cannot_take_waits_and_goes_when_it_can(backend: Backend) {

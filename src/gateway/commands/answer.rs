@@ -2,7 +2,7 @@
 //! which neighbourhood a place we do not know is in ("Which neighbourhood? ... or SKIP"), or
 //! whether a resolved report is fixed ("Reply 1 for yes, 2 for no"; 2 reopens it).
 
-use super::{Context, Outcome};
+use super::{Context, Outcome, Route};
 use crate::gateway::replies::ReplyKey;
 use crate::store::citizens::{self, Pending};
 use crate::store::{self, issues};
@@ -54,8 +54,7 @@ impl Answer {
         citizens::set_pending(ctx.tx, ctx.citizen.citizen_id, None).await?;
         let (issue_id, key) = match self {
             Answer::Location { issue_id, place } => {
-                let code = issues::service_code_of(ctx.tx, issue_id).await?;
-                let route = ctx.route(code.as_deref(), &place);
+                let route = route_answer(ctx, issue_id, &place).await?;
                 issues::set_location(ctx.tx, issue_id, &place, route.routed(), ctx.now).await?;
                 issues::append_message(ctx.tx, issue_id, ctx.message_id, &place, ctx.now).await?;
                 (issue_id, ReplyKey::LocationSaved)
@@ -63,8 +62,7 @@ impl Answer {
             Answer::SkipLocation { issue_id } => (issue_id, ReplyKey::LocationSkipped),
             Answer::Area { issue_id, text } => {
                 // One question only: a name we still do not know leaves the report as it was.
-                let code = issues::service_code_of(ctx.tx, issue_id).await?;
-                let route = ctx.route(code.as_deref(), &text);
+                let route = route_answer(ctx, issue_id, &text).await?;
                 if let Some(area) = route.located.area.as_deref() {
                     let department = route.department.as_deref();
                     issues::set_area(ctx.tx, issue_id, area, department, ctx.now).await?;
@@ -111,6 +109,12 @@ impl Answer {
             consent: false,
         })
     }
+}
+
+/// Where the answer about `issue_id` puts it, and the department that takes it now.
+async fn route_answer(ctx: &mut Context<'_>, issue_id: i64, text: &str) -> store::Result<Route> {
+    let code = issues::service_code_of(ctx.tx, issue_id).await?;
+    Ok(ctx.route(code.as_deref(), text))
 }
 
 #[cfg(test)]

@@ -65,17 +65,18 @@ impl Desk {
 
     /// One number from the database.
     pub async fn scalar(&self, sql: &str) -> i64 {
-        let store::Pools::Sqlite(pool) = self.store.pools() else {
-            unreachable!("a desk is SQLite")
-        };
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-            .fetch_one(pool)
-            .await
-            .unwrap()
+        self.fetch(sql).await
     }
 
     /// One text from the database.
     pub async fn text_of(&self, sql: &str) -> Option<String> {
+        self.fetch(sql).await
+    }
+
+    async fn fetch<T>(&self, sql: &str) -> T
+    where
+        T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+    {
         let store::Pools::Sqlite(pool) = self.store.pools() else {
             unreachable!("a desk is SQLite")
         };

@@ -41,40 +41,26 @@ impl Report {
         let says_where = route.found_a_place() || ctx.catalog.mentions_a_place(&self.description);
         let knows_areas = ctx.places.areas().next().is_some();
         let reply = if says_where && (route.located.area.is_some() || !knows_areas) {
-            logged_reply(ctx, issue_id, self.service_code.as_deref())
+            logged_reply(ctx, issue_id, code)
         } else if says_where {
             // A place we cannot put in an area: one question, then routing.
-            let until = ctx.now + ctx.question_timeout_ms;
-            citizens::set_pending(
-                ctx.tx,
-                ctx.citizen.citizen_id,
-                Some((super::answer::AREA, issue_id, until)),
-            )
-            .await?;
-            let (number, category) = (
-                issue_id.to_string(),
-                ctx.category_name(self.service_code.as_deref()),
-            );
-            ctx.reply(
+            ask(
+                ctx,
+                issue_id,
+                code,
+                super::answer::AREA,
                 ReplyKey::ReportAskArea,
-                &[("number", &number), ("category", &category)],
             )
+            .await?
         } else {
-            let until = ctx.now + ctx.question_timeout_ms;
-            citizens::set_pending(
-                ctx.tx,
-                ctx.citizen.citizen_id,
-                Some((super::answer::LOCATION, issue_id, until)),
-            )
-            .await?;
-            let (number, category) = (
-                issue_id.to_string(),
-                ctx.category_name(self.service_code.as_deref()),
-            );
-            ctx.reply(
+            ask(
+                ctx,
+                issue_id,
+                code,
+                super::answer::LOCATION,
                 ReplyKey::ReportAskLocation,
-                &[("number", &number), ("category", &category)],
             )
+            .await?
         };
         Ok(Outcome {
             reply,
@@ -82,6 +68,22 @@ impl Report {
             ..Outcome::default()
         })
     }
+}
+
+/// Asks the one question about a new report (`question`, answered by the next message) and
+/// says so (`key`: "... is logged. Where is it? ..."), within the question's timeout.
+async fn ask(
+    ctx: &mut Context<'_>,
+    issue_id: i64,
+    service_code: Option<&str>,
+    question: &str,
+    key: ReplyKey,
+) -> store::Result<Option<String>> {
+    let until = ctx.now + ctx.question_timeout_ms;
+    let pending = Some((question, issue_id, until));
+    citizens::set_pending(ctx.tx, ctx.citizen.citizen_id, pending).await?;
+    let (number, category) = (issue_id.to_string(), ctx.category_name(service_code));
+    Ok(ctx.reply(key, &[("number", &number), ("category", &category)]))
 }
 
 /// "Thanks! Report #12 (Pothole) is logged. ...", shared with free text that opens an issue.
