@@ -27,7 +27,7 @@ RUN cargo build --release --locked && strip target/release/civicline
 
 FROM debian:bookworm-slim
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates curl \
+    && apt-get install -y --no-install-recommends ca-certificates curl tzdata \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /var/lib/civicline --create-home civicline
 COPY --from=build /src/target/release/civicline /usr/local/bin/civicline

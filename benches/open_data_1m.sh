@@ -5,7 +5,10 @@
 #   bash benches/open_data_1m.sh            # needs sqlite3 and a local Postgres (trust auth)
 #
 # The million issues span the last 365 days over the six categories and uncategorized; seven in
-# ten are closed, with a first answer and a closing time.
+# ten are closed, with a first answer and a closing time. Each is in one of the demo city's four
+# areas and, but for the uncategorized, taken by one of four departments (config below) with a
+# promise of 72 hours; one in ten has a citizen's "Is it fixed?" answer, so the dashboard's
+# promises panel reads the trail too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -15,7 +18,7 @@ runs=5
 
 seed_sql() { # $1: the row-number source, $2: the row-number column
 cat <<SQL
-insert into issue (citizen_id, service_code, description, location, status, language, first_response_at, closed_at, created_at, updated_at)
+insert into issue (citizen_id, service_code, description, location, status, language, first_response_at, closed_at, created_at, updated_at, area, department, due_at)
 select null,
   case $2 % 7 when 0 then 'pothole' when 1 then 'streetlight' when 2 then 'trash' when 3 then 'graffiti' when 4 then 'water' when 5 then 'noise' else null end,
   'report number ' || $2 || ' near Main St', null,
@@ -24,10 +27,55 @@ select null,
   case when $2 % 10 < 9 then $now - ($2 % 365) * 86400000 + 3600000 * (1 + $2 % 48) else null end,
   case when $2 % 10 < 7 then $now - ($2 % 365) * 86400000 + 86400000 * (1 + $2 % 9) else null end,
   $now - ($2 % 365) * 86400000 - ($2 % 86400) * 1000,
-  $now - ($2 % 365) * 86400000
+  $now - ($2 % 365) * 86400000,
+  case $2 % 4 when 0 then 'Northside' when 1 then 'Southside' when 2 then 'Old Town' else 'Harbor' end,
+  case $2 % 7 when 0 then 'Roads' when 1 then 'Roads' when 2 then 'Sanitation' when 3 then 'Sanitation' when 4 then 'Water' when 5 then 'Parks' else null end,
+  case when $2 % 7 < 6 then $now - ($2 % 365) * 86400000 - ($2 % 86400) * 1000 + 259200000 else null end
 from $1;
+insert into issue_event (issue_id, kind, actor, body, created_at)
+select issue_id, case when issue_id % 3 = 0 then 'status' else 'confirmed_fixed' end,
+  'citizen', '', closed_at + 3600000
+from issue where issue_id % 10 = 0 and closed_at is not null;
+-- Overdue work was escalated long ago (steady state), so the server's first overdue check
+-- finds nothing new to send while the pages are timed.
+insert into escalation (issue_id, department, recipient, subject, body, created_at, next_attempt_at, sent_at)
+select issue_id, department, 'dept@city.example', 'overdue', '', due_at, due_at, due_at
+from issue where closed_at is null and due_at is not null and due_at <= $now;
 SQL
 }
+
+# The departments of the seeded issues, by category and area of the demo city.
+config=/tmp/civicline-1m.toml
+cat >"$config" <<TOML
+[sla]
+pothole = 72
+streetlight = 72
+trash = 72
+graffiti = 72
+water = 72
+noise = 72
+
+[[department]]
+name = "Roads"
+email = "roads@city.example"
+categories = ["pothole", "streetlight"]
+
+[[department]]
+name = "Sanitation"
+email = "sanitation@city.example"
+categories = ["trash", "graffiti"]
+
+[[department]]
+name = "Water"
+email = "water@city.example"
+categories = ["water"]
+
+[[department]]
+name = "Parks"
+email = "parks@city.example"
+categories = ["noise"]
+TOML
+export CIVICLINE_CONFIG=$config
 
 measure() { # $1: label
   if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then echo "port $port is taken" >&2; exit 1; fi

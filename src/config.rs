@@ -7,6 +7,7 @@ use crate::sms::Provider;
 use figment::Figment;
 use figment::providers::{Format, Toml};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -29,6 +30,9 @@ pub struct Settings {
     pub department: Vec<DepartmentSettings>,
     pub sla: SlaSettings,
     pub smtp: SmtpSettings,
+    /// The file these settings were read from, if any (a refusal names its line).
+    #[serde(skip)]
+    pub file: Option<PathBuf>,
 }
 
 /// The mail server that escalations go through.
@@ -67,39 +71,140 @@ pub struct DepartmentSettings {
     /// Area names, as in the places file; empty: everywhere.
     #[serde(default)]
     pub areas: Vec<String>,
+    /// The email of the agent or admin its new reports are assigned to; empty: nobody.
+    #[serde(default)]
+    pub default_assignee: String,
 }
 
 /// `[sla]`: the hours to fix a report, by service code (`pothole = 72`; fractions allowed),
-/// and `check_interval_secs`, how often overdue work is looked for.
+/// counted in working time when `business_hours` is set, and `check_interval_secs`, how often
+/// overdue work is looked for. One flat table, so the service codes sit beside the calendar
+/// keys as the contract has them; read through [`SlaValue`] so an environment value (always a
+/// string, `CIVICLINE_SLA__POTHOLE=72`) counts as the number it spells.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(from = "std::collections::BTreeMap<String, f64>")]
-#[serde(into = "std::collections::BTreeMap<String, f64>")]
+#[serde(
+    try_from = "BTreeMap<String, SlaValue>",
+    into = "BTreeMap<String, SlaValue>"
+)]
 pub struct SlaSettings {
     pub check_interval_secs: u64,
-    pub hours: std::collections::BTreeMap<String, f64>,
+    /// `"08:00-17:00"`: promises count only these hours of working days; empty: every hour.
+    pub business_hours: String,
+    /// The working days (`mon` ... `sun`) when `business_hours` is set.
+    pub business_days: Vec<String>,
+    /// Days off (`2026-12-25`) when `business_hours` is set.
+    pub holidays: Vec<String>,
+    /// The city's time zone (IANA name) for business hours and holidays.
+    pub timezone: String,
+    /// Every other key: a service code and its hours.
+    pub hours: BTreeMap<String, f64>,
 }
 
-impl From<std::collections::BTreeMap<String, f64>> for SlaSettings {
-    fn from(mut hours: std::collections::BTreeMap<String, f64>) -> Self {
-        let interval = hours.remove("check_interval_secs").unwrap_or(60.0);
-        SlaSettings {
-            check_interval_secs: if interval.is_finite() && interval >= 1.0 {
-                interval as u64
-            } else {
-                60
-            },
-            hours,
+/// A value of `[sla]` as written: a number, a list, or a string (which may spell either).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SlaValue {
+    Number(f64),
+    List(Vec<String>),
+    Text(String),
+}
+
+impl SlaValue {
+    fn number(&self) -> Option<f64> {
+        match self {
+            SlaValue::Number(n) => Some(*n),
+            SlaValue::Text(text) => text.trim().parse().ok(),
+            SlaValue::List(_) => None,
+        }
+    }
+
+    fn text(self) -> String {
+        match self {
+            SlaValue::Number(n) => n.to_string(),
+            SlaValue::Text(text) => text,
+            SlaValue::List(list) => list.join(","),
+        }
+    }
+
+    /// A list, or a string of comma-separated items (`CIVICLINE_SLA__HOLIDAYS=2026-12-25,...`).
+    fn list(self) -> Vec<String> {
+        match self {
+            SlaValue::List(list) => list,
+            other => other
+                .text()
+                .split(',')
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(str::to_owned)
+                .collect(),
         }
     }
 }
 
-impl From<SlaSettings> for std::collections::BTreeMap<String, f64> {
+impl TryFrom<BTreeMap<String, SlaValue>> for SlaSettings {
+    type Error = String;
+
+    fn try_from(mut map: BTreeMap<String, SlaValue>) -> Result<Self, String> {
+        let interval = map.remove("check_interval_secs").and_then(|v| v.number());
+        let text = |map: &mut BTreeMap<String, SlaValue>, key: &str| {
+            map.remove(key).map(SlaValue::text).unwrap_or_default()
+        };
+        let list = |map: &mut BTreeMap<String, SlaValue>, key: &str| {
+            map.remove(key).map(SlaValue::list).unwrap_or_default()
+        };
+        let business_hours = text(&mut map, "business_hours");
+        let timezone = text(&mut map, "timezone");
+        let business_days = list(&mut map, "business_days");
+        let holidays = list(&mut map, "holidays");
+        let mut hours = BTreeMap::new();
+        for (code, value) in map {
+            let Some(n) = value.number() else {
+                return Err(format!(
+                    "[sla] {code}: expected the hours to fix a report of service code {code:?}, \
+                     a number (or one of check_interval_secs, business_hours, business_days, \
+                     holidays, timezone)"
+                ));
+            };
+            hours.insert(code, n);
+        }
+        Ok(SlaSettings {
+            check_interval_secs: match interval {
+                Some(secs) if secs.is_finite() && secs >= 1.0 => secs as u64,
+                _ => 60,
+            },
+            business_hours,
+            business_days,
+            holidays,
+            timezone: if timezone.trim().is_empty() {
+                "UTC".to_owned()
+            } else {
+                timezone
+            },
+            hours,
+        })
+    }
+}
+
+impl From<SlaSettings> for BTreeMap<String, SlaValue> {
     fn from(sla: SlaSettings) -> Self {
-        let mut map = sla.hours;
-        map.insert(
-            "check_interval_secs".to_owned(),
-            sla.check_interval_secs as f64,
-        );
+        let mut map: BTreeMap<String, SlaValue> = sla
+            .hours
+            .into_iter()
+            .map(|(code, hours)| (code, SlaValue::Number(hours)))
+            .collect();
+        let entries = [
+            (
+                "check_interval_secs",
+                SlaValue::Number(sla.check_interval_secs as f64),
+            ),
+            ("business_hours", SlaValue::Text(sla.business_hours)),
+            ("business_days", SlaValue::List(sla.business_days)),
+            ("holidays", SlaValue::List(sla.holidays)),
+            ("timezone", SlaValue::Text(sla.timezone)),
+        ];
+        for (key, value) in entries {
+            map.insert(key.to_owned(), value);
+        }
         map
     }
 }
@@ -216,7 +321,9 @@ impl Settings {
         if let Some(file) = file {
             figment = figment.merge(Toml::file_exact(file));
         }
-        Self::from_figment(figment.merge(env_provider(std::env::vars())))
+        let mut settings = Self::from_figment(figment.merge(env_provider(std::env::vars())))?;
+        settings.file = file.map(Path::to_path_buf);
+        Ok(settings)
     }
 
     /// The defaults overridden by the given `CIVICLINE_*` pairs only: for tests.
@@ -245,6 +352,40 @@ impl Settings {
     pub fn to_redacted_toml(&self) -> String {
         toml::to_string_pretty(self).expect("settings serialize to TOML")
     }
+}
+
+/// The line of a config file's `text` where the `[[department]]` named `department` names
+/// `value` (one of its categories or areas, or its default assignee), for a refusal to point at.
+pub fn department_line(text: &str, department: &str, value: &str) -> Option<usize> {
+    use toml::Spanned;
+    #[derive(Deserialize)]
+    struct File {
+        #[serde(default)]
+        department: Vec<Department>,
+    }
+    #[derive(Deserialize)]
+    struct Department {
+        #[serde(default)]
+        name: String,
+        #[serde(default)]
+        categories: Vec<Spanned<String>>,
+        #[serde(default)]
+        areas: Vec<Spanned<String>>,
+        default_assignee: Option<Spanned<String>>,
+    }
+    let file: File = toml::from_str(text).ok()?;
+    let found = file
+        .department
+        .iter()
+        .find(|d| d.name.trim() == department)?;
+    let span = found
+        .categories
+        .iter()
+        .chain(&found.areas)
+        .chain(&found.default_assignee)
+        .find(|v| v.get_ref().trim() == value)?
+        .span();
+    Some(text[..span.start].matches('\n').count() + 1)
 }
 
 /// `CIVICLINE_TWILIO__AUTH_TOKEN=x` becomes `twilio.auth_token = "x"`. Values stay strings
@@ -325,6 +466,44 @@ mod tests {
         assert!(!secret.matches(Some("s3cret ")));
         assert!(!secret.matches(None));
         assert!(!Secret::new("").matches(Some("")));
+    }
+
+    #[test]
+    fn a_department_s_value_is_found_at_its_line() {
+        let text = "[server]\nbind = \"0.0.0.0:80\"\n\n[[department]]\nname = \"Roads\"\n\
+            categories = [\"pothole\"]\n\n[[department]]\nname = \"Parks\"\ncategories = [\n  \
+            \"noise\",\n  \"trees\",\n]\nareas = [\"Uptown\"]\ndefault_assignee = \"ana@x\"\n";
+        assert_eq!(department_line(text, "Parks", "trees"), Some(12));
+        assert_eq!(department_line(text, "Parks", "Uptown"), Some(14));
+        assert_eq!(department_line(text, "Parks", "ana@x"), Some(15));
+        assert_eq!(department_line(text, "Roads", "pothole"), Some(6));
+        assert_eq!(department_line(text, "Roads", "trees"), None);
+        assert_eq!(department_line("not toml [", "Roads", "x"), None);
+    }
+
+    #[test]
+    fn sla_reads_hours_and_its_calendar_from_the_environment_too() {
+        let settings = env(&[
+            ("CIVICLINE_SLA__POTHOLE", "72"),
+            ("CIVICLINE_SLA__TRASH", "0.5"),
+            ("CIVICLINE_SLA__BUSINESS_HOURS", "08:00-17:00"),
+            ("CIVICLINE_SLA__HOLIDAYS", "2026-12-25, 2027-01-01"),
+            ("CIVICLINE_SLA__TIMEZONE", "Europe/Paris"),
+        ]);
+        let sla = &settings.sla;
+        assert_eq!(sla.hours.get("pothole"), Some(&72.0));
+        assert_eq!(sla.hours.get("trash"), Some(&0.5));
+        assert_eq!(sla.hours.len(), 2, "{:?}", sla.hours);
+        assert_eq!(sla.business_hours, "08:00-17:00");
+        assert_eq!(sla.business_days, ["mon", "tue", "wed", "thu", "fri"]);
+        assert_eq!(sla.holidays, ["2026-12-25", "2027-01-01"]);
+        assert_eq!(sla.timezone, "Europe/Paris");
+        assert_eq!(sla.check_interval_secs, 60);
+        let refused = Settings::from_env_pairs([(
+            "CIVICLINE_SLA__POTHOLE".to_owned(),
+            "three days".to_owned(),
+        )]);
+        assert!(refused.unwrap_err().to_string().contains("pothole"));
     }
 
     fn env(pairs: &[(&str, &str)]) -> Settings {

@@ -18,7 +18,8 @@
 //!   [`gateway::catalog`], sentences from [`gateway::replies`] (Fluent). Officials' actions
 //!   (reply, status and its notice, assign, note, duplicate, hide, broadcast) and delivery
 //!   status callbacks ([`gateway::delivery_status`]) are gateway operations too, one
-//!   transaction each. [`gateway::routing`] says which department takes a report and by when;
+//!   transaction each. [`gateway::routing`] says which department takes a report and by when
+//!   ([`gateway::calendar`]: the promise in working time);
 //!   the escalation of overdue work is a gateway operation too.
 //! - [`places`]: the city's areas, streets and landmarks (GeoJSON), and where a report's words
 //!   put it; a leaf. [`city`] loads them at start, imports new ones and follows other

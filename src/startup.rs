@@ -106,8 +106,23 @@ impl Application {
         };
         let trial = provider == Provider::Console;
         let (places, places_id) = crate::city::load(&store, &settings, trial).await?;
-        // A rule naming a category or an area that does not exist stops the server here.
-        let departments = Routing::new(&settings, &catalog, &places)?;
+        // A rule naming a category, an area or an assignee that does not exist stops the
+        // server here, naming the line of the config file.
+        let officials = crate::store::officials::all(&store).await?;
+        let departments =
+            Routing::new(&settings, &catalog, &places, &officials).map_err(|error| {
+                let at = error.names().zip(settings.file.as_deref()).and_then(
+                    |((department, value), path)| {
+                        let text = std::fs::read_to_string(path).ok()?;
+                        let line = crate::config::department_line(&text, department, value)?;
+                        Some(format!("{}:{line}", path.display()))
+                    },
+                );
+                match at {
+                    Some(at) => anyhow::anyhow!("{at}: {error}"),
+                    None => anyhow::anyhow!(error),
+                }
+            })?;
         tracing::info!(
             places = ?places,
             departments = departments.departments().len(),

@@ -18,6 +18,7 @@
 //! `actions`, one transaction each.
 
 mod actions;
+pub mod calendar;
 pub mod catalog;
 pub mod commands;
 pub mod delivery_status;

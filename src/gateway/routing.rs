@@ -1,10 +1,13 @@
 //! Who takes a report, and by when: the departments of `[[department]]`, tried in order (the
 //! first whose categories and areas both match takes it; an empty list matches everything), and
-//! the public promise of `[sla]`, hours to fix by category.
+//! the public promise of `[sla]`, hours to fix by category, counted in the city's working
+//! time when it has business hours ([`Calendar`]).
 
+use super::calendar::{Calendar, CalendarError};
 use super::catalog::Catalog;
 use crate::config::Settings;
 use crate::places::Places;
+use crate::store::officials::Official;
 use std::collections::HashMap;
 
 /// A department as routing sees it.
@@ -12,6 +15,8 @@ use std::collections::HashMap;
 pub struct Department {
     pub name: String,
     pub email: String,
+    /// The official a new report of this department is assigned to, if any.
+    pub assignee: Option<i64>,
     categories: Vec<String>,
     areas: Vec<String>,
 }
@@ -21,6 +26,8 @@ pub struct Routing {
     departments: Vec<Department>,
     /// Milliseconds to fix, by service code.
     promise_ms: HashMap<String, i64>,
+    /// `None`: promises run around the clock.
+    calendar: Option<Calendar>,
 }
 
 /// A rule that names what does not exist: the server does not start.
@@ -38,14 +45,35 @@ pub enum RoutingError {
     UnknownPromise { code: String },
     #[error("[sla] {code:?}: {hours} is not a number of hours above zero")]
     BadPromise { code: String, hours: f64 },
+    #[error(
+        "[[department]] {department:?}: default_assignee {email:?} is not an agent or admin \
+         (add them with `civicline user add --email {email} --role agent`)"
+    )]
+    UnknownAssignee { department: String, email: String },
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
+}
+
+impl RoutingError {
+    /// The department and the value this refusal is about, to find its line in the config.
+    pub fn names(&self) -> Option<(&str, &str)> {
+        match self {
+            RoutingError::UnknownCategory { department, code } => Some((department, code)),
+            RoutingError::UnknownArea { department, area } => Some((department, area)),
+            RoutingError::UnknownAssignee { department, email } => Some((department, email)),
+            _ => None,
+        }
+    }
 }
 
 impl Routing {
-    /// The routing of `settings`, every name checked against the catalog and the places.
+    /// The routing of `settings`, every name checked against the catalog, the places and the
+    /// `officials` who can be a department's default assignee.
     pub fn new(
         settings: &Settings,
         catalog: &Catalog,
         places: &Places,
+        officials: &[Official],
     ) -> Result<Routing, RoutingError> {
         let known = |code: &str| catalog.category_by_code(code).is_some();
         let mut departments: Vec<Department> = Vec::new();
@@ -69,9 +97,23 @@ impl Routing {
                     area: area.clone(),
                 });
             }
+            let assignee = match d.default_assignee.trim() {
+                "" => None,
+                email => Some(
+                    officials
+                        .iter()
+                        .find(|o| o.email.eq_ignore_ascii_case(email) && o.can_act())
+                        .map(|o| o.official_id)
+                        .ok_or_else(|| RoutingError::UnknownAssignee {
+                            department: name.clone(),
+                            email: email.to_owned(),
+                        })?,
+                ),
+            };
             departments.push(Department {
                 name,
                 email: d.email.trim().to_owned(),
+                assignee,
                 categories: d.categories.clone(),
                 areas: d.areas.clone(),
             });
@@ -92,6 +134,7 @@ impl Routing {
         Ok(Routing {
             departments,
             promise_ms,
+            calendar: Calendar::from_settings(&settings.sla)?,
         })
     }
 
@@ -110,11 +153,13 @@ impl Routing {
     }
 
     /// When a report of `service_code` filed at `created_at` is due, if its category has a
-    /// promise.
+    /// promise: its hours later, or that much working time later with business hours.
     pub fn due_at(&self, service_code: Option<&str>, created_at: i64) -> Option<i64> {
-        service_code
-            .and_then(|code| self.promise_ms.get(code))
-            .map(|ms| created_at + ms)
+        let ms = *self.promise_ms.get(service_code?)?;
+        Some(match &self.calendar {
+            Some(calendar) => calendar.add(created_at, ms),
+            None => created_at + ms,
+        })
     }
 
     pub fn departments(&self) -> &[Department] {
@@ -137,7 +182,21 @@ mod tests {
             settings.sla = sla.clone().try_into().unwrap();
         }
         let places = Places::from_geojson(DEMO_CITY).unwrap();
-        Routing::new(&settings, &Catalog::builtin(), &places)
+        let officials = [
+            ("ana@city.example", "agent"),
+            ("val@city.example", "viewer"),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, (email, role))| Official {
+            official_id: i as i64 + 1,
+            email: email.to_string(),
+            password_hash: String::new(),
+            role: role.to_string(),
+            department: None,
+        })
+        .collect::<Vec<_>>();
+        Routing::new(&settings, &Catalog::builtin(), &places, &officials)
     }
 
     const CITY: &str = r#"
@@ -193,6 +252,34 @@ mod tests {
     }
 
     #[test]
+    fn a_department_s_default_assignee_takes_its_new_reports() {
+        let routing = routing(
+            "[[department]]\nname = \"Parks\"\ndefault_assignee = \"ANA@city.example\"\n\
+             [[department]]\nname = \"Roads\"",
+        )
+        .unwrap();
+        assert_eq!(
+            routing.departments()[0].assignee,
+            Some(1),
+            "email case-blind"
+        );
+        assert_eq!(routing.departments()[1].assignee, None);
+    }
+
+    #[test]
+    fn with_business_hours_the_promise_counts_working_time() {
+        let routing = routing(
+            "[sla]\npothole = 2\nbusiness_hours = \"08:00-17:00\"\n\
+             business_days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\ntimezone = \"UTC\"",
+        )
+        .unwrap();
+        // Friday 2026-12-04 16:00 UTC: one hour on Friday, one on Monday.
+        let friday = 1_796_400_000_000;
+        let monday_nine = friday + 3 * 86_400_000 - 7 * 3_600_000;
+        assert_eq!(routing.due_at(Some("pothole"), friday), Some(monday_nine));
+    }
+
+    #[test]
     fn a_rule_naming_what_does_not_exist_is_refused() {
         let refused = |toml: &str| routing(toml).unwrap_err().to_string();
         let unknown_area = "[[department]]\nname = \"Parks\"\nareas = [\"Uptown\"]";
@@ -206,6 +293,10 @@ mod tests {
         let twice = "[[department]]\nname = \"A\"\n[[department]]\nname = \"A\"";
         assert!(refused(twice).contains("twice"));
         assert!(refused("[sla]\ntrees = 3").contains("\"trees\""));
+        let viewer = "[[department]]\nname = \"Parks\"\ndefault_assignee = \"val@city.example\"";
+        assert!(refused(viewer).contains("not an agent or admin"));
+        let stranger = "[[department]]\nname = \"Parks\"\ndefault_assignee = \"who@x.example\"";
+        assert!(refused(stranger).contains("\"who@x.example\""));
         assert!(refused("[sla]\npothole = -1").contains("above zero"));
     }
 }

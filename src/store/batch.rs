@@ -93,6 +93,7 @@ pub(crate) struct Issue {
     pub lat: Option<f64>,
     pub department: Option<String>,
     pub due_at: Option<i64>,
+    pub assignee_id: Option<i64>,
 }
 
 /// A row of `issue_event`.
@@ -282,15 +283,16 @@ impl PgBatch {
                  as m(message_id, citizen_id, issue_id, provider, provider_message_id, body, \
                  segments, encoding, flag, created_at)), \
              new_issue as (insert into issue (issue_id, citizen_id, service_code, description, \
-                 language, created_at, updated_at, area, address, long, lat, department, due_at) \
+                 language, created_at, updated_at, area, address, long, lat, department, due_at, \
+                 assignee_id) \
                  overriding system value \
                  select issue_id, citizen_id, service_code, description, language, created_at, \
-                 created_at, area, address, long, lat, department, due_at \
+                 created_at, area, address, long, lat, department, due_at, assignee_id \
                  from unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], \
                  $5::text[], $6::bigint[], $43::text[], $44::text[], $45::float8[], $46::float8[], \
-                 $47::text[], $48::bigint[]) \
+                 $47::text[], $48::bigint[], $49::bigint[]) \
                  as i(issue_id, citizen_id, service_code, description, language, created_at, \
-                 area, address, long, lat, department, due_at)), \
+                 area, address, long, lat, department, due_at, assignee_id)), \
              touch as (update issue i set updated_at = v.updated_at \
                  from unnest($7::bigint[], $8::bigint[]) as v(issue_id, updated_at) \
                  where i.issue_id = v.issue_id), \
@@ -375,6 +377,7 @@ impl PgBatch {
             .bind(column(&issues, |i| i.lat))
             .bind(column(&issues, |i| i.department.as_deref()))
             .bind(column(&issues, |i| i.due_at))
+            .bind(column(&issues, |i| i.assignee_id))
             .fetch_all(&mut *self.tx)
             .await?;
         Ok(ids

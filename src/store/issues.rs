@@ -29,6 +29,8 @@ pub struct Routed<'a> {
     pub point: Option<(f64, f64)>,
     /// `None`: Unrouted.
     pub department: Option<&'a str>,
+    /// The department's default assignee, if it has one.
+    pub assignee: Option<i64>,
 }
 
 pub struct NewIssue<'a> {
@@ -48,8 +50,8 @@ pub struct NewIssue<'a> {
 /// Postgres transaction, under a number [`reserve_numbers`] took, written when the round ends.
 pub async fn create(tx: &mut LaneTx, new: NewIssue<'_>) -> Result<i64> {
     const ISSUE: &str = "insert into issue (citizen_id, service_code, description, language, \
-         created_at, updated_at, area, address, long, lat, department, due_at) \
-         values ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11) returning issue_id";
+         created_at, updated_at, area, address, long, lat, department, due_at, assignee_id) \
+         values ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, $12) returning issue_id";
     let routed = new.routed;
     let (long, lat) = routed.point.unzip();
     let reserved = tx.deferred().and_then(|deferred| {
@@ -66,6 +68,7 @@ pub async fn create(tx: &mut LaneTx, new: NewIssue<'_>) -> Result<i64> {
             lat,
             department: routed.department.map(str::to_owned),
             due_at: new.due_at,
+            assignee_id: routed.assignee,
         })
     });
     let issue_id = match reserved {
@@ -83,6 +86,7 @@ pub async fn create(tx: &mut LaneTx, new: NewIssue<'_>) -> Result<i64> {
                 .bind(lat)
                 .bind(routed.department)
                 .bind(new.due_at)
+                .bind(routed.assignee)
                 .fetch_new_id(tx)
                 .await?
         }
@@ -97,6 +101,10 @@ pub async fn create(tx: &mut LaneTx, new: NewIssue<'_>) -> Result<i64> {
         new.now,
     )
     .await?;
+    if let Some(official_id) = routed.assignee {
+        let body = format!("official:{official_id}");
+        add_event(tx, issue_id, "assigned", "system", &body, None, new.now).await?;
+    }
     Ok(issue_id)
 }
 
@@ -268,6 +276,32 @@ pub async fn set_area(
         .bind(now)
         .execute(tx)
         .await?;
+    Ok(())
+}
+
+/// Gives an issue nobody has yet to the default assignee of the department it was routed to
+/// now (after an answer placed it), in its trail.
+pub async fn assign_if_nobody(
+    tx: &mut LaneTx,
+    issue_id: i64,
+    assignee: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    const SQL: &str = "update issue set assignee_id = $2, updated_at = $3 \
+         where issue_id = $1 and assignee_id is null";
+    let Some(official_id) = assignee else {
+        return Ok(());
+    };
+    let n = query(SQL)
+        .bind(issue_id)
+        .bind(official_id)
+        .bind(now)
+        .execute(tx)
+        .await?;
+    if n == 1 {
+        let body = format!("official:{official_id}");
+        add_event(tx, issue_id, "assigned", "system", &body, None, now).await?;
+    }
     Ok(())
 }
 

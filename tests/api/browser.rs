@@ -335,7 +335,7 @@ async fn the_simulator_shows_the_whole_loop_on_one_screen() {
         auth_token: None,
         provider: "console",
         env: Vec::new(),
-        tune: None,
+        ..Options::default()
     };
     let app = spawn_app_with(Backend::Sqlite, options).await.unwrap();
     app.text("+14155550111", "LIGHT out on Elm St between 2nd and 3rd")

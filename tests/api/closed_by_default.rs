@@ -71,7 +71,7 @@ fn setups() -> Vec<Setup> {
                 auth_token: Some(AUTH_TOKEN),
                 provider: "console",
                 env: Vec::new(),
-                tune: None,
+                ..Options::default()
             },
             unsigned: [403, 403, 404, 404],
         },
@@ -81,7 +81,7 @@ fn setups() -> Vec<Setup> {
                 auth_token: None,
                 provider: "console",
                 env: Vec::new(),
-                tune: None,
+                ..Options::default()
             },
             // /sms/twilio takes unsigned requests in the trial: not in this table.
             unsigned: [0, 0, 404, 404],

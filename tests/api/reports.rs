@@ -17,6 +17,7 @@ fn riverton(settings: &mut civicline::config::Settings) {
         email: "roads@riverton.example".to_owned(),
         categories: vec!["pothole".to_owned()],
         areas: Vec::new(),
+        default_assignee: String::new(),
     }];
     settings.sla.hours = [("pothole".to_owned(), 72.0)].into();
 }

@@ -14,6 +14,7 @@ each_backend!(
     a_burst_of_reports_is_routed_as_each_alone,
     a_refused_import_changes_nothing_and_a_newer_one_reaches_the_running_server,
     a_rule_naming_an_unknown_area_stops_the_server,
+    a_department_s_default_assignee_takes_its_reports_when_they_are_filed_or_placed,
 );
 
 fn department(name: &str, categories: &[&str], areas: &[&str]) -> DepartmentSettings {
@@ -22,6 +23,7 @@ fn department(name: &str, categories: &[&str], areas: &[&str]) -> DepartmentSett
         email: format!("{}@riverton.example", name.to_lowercase().replace(' ', "-")),
         categories: categories.iter().map(|c| c.to_string()).collect(),
         areas: areas.iter().map(|a| a.to_string()).collect(),
+        default_assignee: String::new(),
     }
 }
 
@@ -310,11 +312,102 @@ async fn a_rule_naming_an_unknown_area_stops_the_server(backend: Backend) {
     settings
         .department
         .push(department("Trees", &["trees"], &[]));
-    let error = civicline::startup::Application::build(settings)
+    let error = civicline::startup::Application::build(settings.clone())
         .await
         .err()
         .expect("refuses to start");
     assert!(format!("{error:#}").contains("\"trees\""), "{error:#}");
+
+    // From a config file, the refusal names the file and the line.
+    let path =
+        std::env::temp_dir().join(format!("civicline-city-{:08x}.toml", rand::random::<u32>()));
+    std::fs::write(
+        &path,
+        "[sla]\npothole = 72\n\n[[department]]\nname = \"Parks\"\nareas = [\n  \"Old Town\",\n  \"Uptown\",\n]\n",
+    )
+    .unwrap();
+    let from_file = Settings::load(Some(&path)).unwrap();
+    riverton(&mut settings);
+    settings.department = from_file.department;
+    settings.file = from_file.file;
+    let error = civicline::startup::Application::build(settings)
+        .await
+        .err()
+        .expect("refuses to start");
+    let _ = std::fs::remove_file(&path);
+    let expected = format!("{}:8: [[department]] \"Parks\"", path.display());
+    assert!(format!("{error:#}").contains(&expected), "{error:#}");
+}
+
+/// Roads North hands its new work to its dispatcher; other departments' work stays with nobody.
+async fn a_department_s_default_assignee_takes_its_reports_when_they_are_filed_or_placed(
+    backend: Backend,
+) {
+    let options = Options {
+        tune: Some(|settings| {
+            riverton(settings);
+            settings.department[0].default_assignee = "Dispatch@Riverton.example".into();
+        }),
+        officials: vec![("dispatch@riverton.example", "agent")],
+        ..Options::default()
+    };
+    let Some(app) = spawn_app_with(backend, options).await else {
+        return;
+    };
+    let dispatcher = app
+        .scalar("select official_id from official where email = 'dispatch@riverton.example'")
+        .await;
+    // A burst: on Postgres these are written together when the writer's round ends.
+    let sends = (0..10).map(|i| {
+        let app = &app;
+        async move {
+            let text = if i % 2 == 0 {
+                "POTHOLE Main St & 5th"
+            } else {
+                "POTHOLE on Elm St"
+            };
+            app.text(&format!("+1415555{:04}", 2000 + i), text).await
+        }
+    });
+    futures_util::future::join_all(sends).await;
+    let assigned = format!(
+        "select count(*) from issue i where department = 'Roads North' and assignee_id = {dispatcher} \
+         and exists (select 1 from issue_event e where e.issue_id = i.issue_id \
+             and e.kind = 'assigned' and e.actor = 'system' and e.body = 'official:{dispatcher}')"
+    );
+    assert_eq!(
+        app.scalar(&assigned).await,
+        5,
+        "Main St & 5th is Northside's"
+    );
+    let nobody = "select count(*) from issue where department = 'Roads' and assignee_id is null \
+         and not exists (select 1 from issue_event e where e.issue_id = issue.issue_id \
+             and e.kind = 'assigned')";
+    assert_eq!(
+        app.scalar(nobody).await,
+        5,
+        "Elm St alone: the city-wide Roads"
+    );
+
+    // A report placed by its answer to "Where is it?" goes to the dispatcher then.
+    let reply = app.text("+14155552100", "POTHOLE").await.reply();
+    assert!(reply.contains("Where is it?"), "{reply}");
+    let id = app.scalar("select max(issue_id) from issue").await;
+    let assignee = format!("select coalesce(assignee_id, 0) from issue where issue_id = {id}");
+    assert_eq!(
+        app.scalar(&assignee).await,
+        0,
+        "no place yet: Roads, nobody"
+    );
+    app.text("+14155552100", "Main St and 5th Ave").await;
+    assert_eq!(app.scalar(&assignee).await, dispatcher);
+    let password = app.add_official("admin@riverton.example", "admin").await;
+    let cookie = app.login("admin@riverton.example", &password).await;
+    let page = app.get_page(&format!("/issues/{id}"), Some(&cookie)).await;
+    assert!(
+        page.body.contains("dispatch@riverton.example"),
+        "the issue page names the assignee"
+    );
 }
 
 each_backend!(

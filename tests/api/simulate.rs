@@ -84,7 +84,7 @@ async fn simulate_prints_messages_that_come_later_through_the_outbox() {
         auth_token: Some(AUTH_TOKEN),
         provider: "console",
         env: Vec::new(),
-        tune: None,
+        ..Options::default()
     };
     let app = spawn_app_with(Backend::Sqlite, options).await.unwrap();
     let address = app.address.clone();

@@ -14,7 +14,7 @@ async fn twilio_provider_without_an_auth_token_refuses_to_start() {
             auth_token: None,
             provider: "twilio",
             env: Vec::new(),
-            tune: None,
+            ..Options::default()
         },
     );
     let error = Application::build(settings)
@@ -32,7 +32,7 @@ async fn console_provider_without_a_token_accepts_unsigned_webhooks() {
             auth_token: None,
             provider: "console",
             env: Vec::new(),
-            tune: None,
+            ..Options::default()
         },
     )
     .await
@@ -50,7 +50,7 @@ async fn console_provider_with_a_token_still_verifies() {
             auth_token: Some(crate::helpers::AUTH_TOKEN),
             provider: "console",
             env: Vec::new(),
-            tune: None,
+            ..Options::default()
         },
     )
     .await

@@ -56,6 +56,7 @@ impl Answer {
             Answer::Location { issue_id, place } => {
                 let route = route_answer(ctx, issue_id, &place).await?;
                 issues::set_location(ctx.tx, issue_id, &place, route.routed(), ctx.now).await?;
+                issues::assign_if_nobody(ctx.tx, issue_id, route.assignee, ctx.now).await?;
                 issues::append_message(ctx.tx, issue_id, ctx.message_id, &place, ctx.now).await?;
                 (issue_id, ReplyKey::LocationSaved)
             }
@@ -66,6 +67,7 @@ impl Answer {
                 if let Some(area) = route.located.area.as_deref() {
                     let department = route.department.as_deref();
                     issues::set_area(ctx.tx, issue_id, area, department, ctx.now).await?;
+                    issues::assign_if_nobody(ctx.tx, issue_id, route.assignee, ctx.now).await?;
                 }
                 issues::append_message(ctx.tx, issue_id, ctx.message_id, &text, ctx.now).await?;
                 (issue_id, ReplyKey::LocationSaved)

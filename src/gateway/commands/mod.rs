@@ -89,6 +89,8 @@ pub struct Context<'a> {
 pub struct Route {
     pub located: Located,
     pub department: Option<String>,
+    /// The department's default assignee.
+    pub assignee: Option<i64>,
 }
 
 impl Route {
@@ -98,6 +100,7 @@ impl Route {
             address: self.located.address.as_deref(),
             point: self.located.point,
             department: self.department.as_deref(),
+            assignee: self.assignee,
         }
     }
 
@@ -113,11 +116,11 @@ impl Context<'_> {
         let located = self.places.locate(text);
         let department = self
             .routing
-            .department_for(service_code, located.area.as_deref())
-            .map(|d| d.name.clone());
+            .department_for(service_code, located.area.as_deref());
         Route {
+            department: department.map(|d| d.name.clone()),
+            assignee: department.and_then(|d| d.assignee),
             located,
-            department,
         }
     }
 

@@ -25,6 +25,9 @@ pub struct Options {
     pub env: Vec<(&'static str, String)>,
     /// Settings the environment cannot hold (`[[department]]` tables), set last.
     pub tune: Option<fn(&mut Settings)>,
+    /// Officials' accounts (email, role) made before the server starts; password as
+    /// `add_official` gives it.
+    pub officials: Vec<(&'static str, &'static str)>,
 }
 
 impl Default for Options {
@@ -34,6 +37,7 @@ impl Default for Options {
             provider: "twilio",
             env: Vec::new(),
             tune: None,
+            officials: Vec::new(),
         }
     }
 }
@@ -57,6 +61,7 @@ impl Options {
             provider: "africastalking",
             env: Vec::new(),
             tune: None,
+            officials: Vec::new(),
         }
         .with("CIVICLINE_AFRICASTALKING__API_BASE", &fake.url)
         .with(
@@ -124,6 +129,16 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 pub async fn spawn_app_with(backend: Backend, options: Options) -> Option<TestApp> {
     let db = TestDb::create(backend).await?;
     let settings = settings_for(&db, &options);
+    if !options.officials.is_empty() {
+        let store = civicline::store::Store::connect(&settings.database.url, 1)
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        store.close().await;
+        for (email, role) in &options.officials {
+            super::pages::add_official(&settings.database.url, email, role).await;
+        }
+    }
     let app = Application::build(settings.clone())
         .await
         .expect("app builds");
