@@ -36,6 +36,8 @@ insert into issue_event (issue_id, kind, actor, body, created_at)
 select issue_id, case when issue_id % 3 = 0 then 'status' else 'confirmed_fixed' end,
   'citizen', '', closed_at + 3600000
 from issue where issue_id % 10 = 0 and closed_at is not null;
+update issue set fixed_answer = case when issue_id % 3 = 0 then 0 else 1 end
+where issue_id % 10 = 0 and closed_at is not null;
 -- Overdue work was escalated long ago (steady state), so the server's first overdue check
 -- finds nothing new to send while the pages are timed.
 insert into escalation (issue_id, department, recipient, subject, body, created_at, next_attempt_at, sent_at)

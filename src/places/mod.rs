@@ -69,6 +69,9 @@ pub struct Places {
     by_first: HashMap<String, Vec<usize>>,
     /// A first word with one letter left out (and the word itself) -> those first words.
     by_deletion: HashMap<String, Vec<String>>,
+    /// By place: the area a street lies in whole, found once at load (a containment test of
+    /// a line in a polygon costs more than all the rest of a lookup).
+    street_area: Vec<Option<String>>,
 }
 
 /// Where a report is, as far as its words tell.
@@ -140,12 +143,22 @@ impl Places {
             entry.push(all.len());
             all.push(Name { place, words });
         }
-        Places {
+        let mut built = Places {
             places,
             names: all,
             by_first,
             by_deletion,
-        }
+            street_area: Vec::new(),
+        };
+        built.street_area = built
+            .places
+            .iter()
+            .map(|p| match &p.shape {
+                Shape::Street(lines) => built.area_holding(lines),
+                _ => None,
+            })
+            .collect();
+        built
     }
 
     /// Where `text` puts a report: see the module's notes. Nothing found is `Located::default()`.
@@ -241,12 +254,15 @@ impl Places {
         {
             located.address = Some(street.name.clone());
         }
-        located.area = match (areas.first(), at, streets.first().map(|s| &s.shape)) {
+        let first_street = found
+            .iter()
+            .find(|&&i| self.places[i].kind() == Kind::Street);
+        located.area = match (areas.first(), at, first_street) {
             (Some(area), _, _) => Some(area.name.clone()),
             (None, Some(point), _) => self.area_holding(&point),
             // A street alone says its area only when it lies in one.
-            (None, None, Some(Shape::Street(lines))) => self.area_holding(lines),
-            (None, None, _) => None,
+            (None, None, Some(&street)) => self.street_area[street].clone(),
+            (None, None, None) => None,
         };
         located.point = at.map(|p| (p.x(), p.y()));
         located

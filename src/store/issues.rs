@@ -279,6 +279,23 @@ pub async fn set_area(
     Ok(())
 }
 
+/// Keeps the citizen's last answer to "Is it fixed?" on the issue, for the dashboard.
+pub async fn record_fixed_answer(
+    tx: &mut LaneTx,
+    issue_id: i64,
+    fixed: bool,
+    now: i64,
+) -> Result<()> {
+    const SQL: &str = "update issue set fixed_answer = $2, updated_at = $3 where issue_id = $1";
+    query(SQL)
+        .bind(issue_id)
+        .bind(i64::from(fixed))
+        .bind(now)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
 /// Gives an issue nobody has yet to the default assignee of the department it was routed to
 /// now (after an answer placed it), in its trail.
 pub async fn assign_if_nobody(

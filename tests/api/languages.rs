@@ -604,6 +604,13 @@ async fn resolving_asks_is_it_fixed_and_two_reopens() {
             ))
             .await;
         assert_eq!(now.as_deref(), Some(status));
+        let kept = format!("select fixed_answer from issue where issue_id = {issue_id}");
+        let fixed = i64::from(answer == "1");
+        assert_eq!(
+            app.scalar(&kept).await,
+            fixed,
+            "the dashboard counts the answer"
+        );
     }
     // A status notice carries the official's public note when it fits.
     gateway

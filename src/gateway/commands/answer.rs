@@ -72,36 +72,32 @@ impl Answer {
                 issues::append_message(ctx.tx, issue_id, ctx.message_id, &text, ctx.now).await?;
                 (issue_id, ReplyKey::LocationSaved)
             }
-            Answer::Fixed {
-                issue_id,
-                fixed: true,
-            } => {
-                issues::add_event(
-                    ctx.tx,
-                    issue_id,
-                    "confirmed_fixed",
-                    "citizen",
-                    "",
-                    Some(ctx.message_id),
-                    ctx.now,
-                )
-                .await?;
-                (issue_id, ReplyKey::FixedConfirmed)
-            }
-            Answer::Fixed {
-                issue_id,
-                fixed: false,
-            } => {
-                issues::set_status(
-                    ctx.tx,
-                    issue_id,
-                    "open",
-                    "citizen",
-                    "not fixed, says the citizen",
-                    ctx.now,
-                )
-                .await?;
-                (issue_id, ReplyKey::Reopened)
+            Answer::Fixed { issue_id, fixed } => {
+                issues::record_fixed_answer(ctx.tx, issue_id, fixed, ctx.now).await?;
+                if fixed {
+                    issues::add_event(
+                        ctx.tx,
+                        issue_id,
+                        "confirmed_fixed",
+                        "citizen",
+                        "",
+                        Some(ctx.message_id),
+                        ctx.now,
+                    )
+                    .await?;
+                    (issue_id, ReplyKey::FixedConfirmed)
+                } else {
+                    issues::set_status(
+                        ctx.tx,
+                        issue_id,
+                        "open",
+                        "citizen",
+                        "not fixed, says the citizen",
+                        ctx.now,
+                    )
+                    .await?;
+                    (issue_id, ReplyKey::Reopened)
+                }
             }
         };
         let number = issue_id.to_string();
