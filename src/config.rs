@@ -30,9 +30,19 @@ pub struct Settings {
     pub department: Vec<DepartmentSettings>,
     pub sla: SlaSettings,
     pub smtp: SmtpSettings,
+    pub privacy: PrivacySettings,
     /// The file these settings were read from, if any (a refusal names its line).
     #[serde(skip)]
     pub file: Option<PathBuf>,
+}
+
+/// What open data leaves out of what citizens type.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PrivacySettings {
+    /// Words (names, say) shown as `[redacted]` in public outputs, besides phone numbers and
+    /// email addresses, which always are.
+    #[serde(default)]
+    pub scrub_words: Vec<String>,
 }
 
 /// The mail server that escalations go through.

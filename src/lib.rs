@@ -2,7 +2,8 @@
 //!
 //! A tour in reading order, following one text message:
 //! - [`cli`] and [`config`]: the command line and the layered settings (file + `CIVICLINE_*`);
-//!   [`secret`], the leaf type every secret is held in.
+//!   [`secret`], the leaf type every secret is held in; [`scrub`], the leaf that keeps phone
+//!   numbers, emails and listed names out of open data.
 //! - [`startup`]: the application's life: builds the [`startup::Application`] (store,
 //!   migrations, catalog, gateway, listener), serves it with its housekeeping until SIGTERM.
 //! - [`web`]: HTTP. [`web::AppState`] and [`web::router`] put every module's routes behind the
@@ -50,6 +51,7 @@ pub mod mail;
 pub mod metrics;
 pub mod places;
 pub mod providers;
+pub mod scrub;
 pub mod secret;
 pub mod simulate;
 pub mod sms;

@@ -172,6 +172,7 @@ impl Application {
                 settings.server.dashboard_cache_secs,
             ))),
             metrics_token: settings.server.metrics_token.clone().map(Arc::new),
+            scrubber: Arc::new(crate::scrub::Scrubber::new(&settings.privacy.scrub_words)),
         };
         let listener = TcpListener::bind(&settings.server.bind)
             .await

@@ -1,7 +1,9 @@
 //! Public reads for Open311 and exports. Nothing here selects a phone number: the citizen table
-//! is never joined. A hidden issue keeps its row (it is counted) but not its description.
+//! is never joined. A hidden issue keeps its row (it is counted) but not its description, and
+//! what citizens typed comes out scrubbed ([`Scrubber`]): every public read takes one.
 
 use super::{Result, Store, Tx, on_pool, on_tx};
+use crate::scrub::Scrubber;
 use sha2::{Digest, Sha256};
 
 /// An issue as open data.
@@ -27,6 +29,16 @@ pub struct PublicIssue {
     pub updated_at: i64,
 }
 
+impl PublicIssue {
+    /// The citizen's words (description, location) and the public note, scrubbed.
+    fn scrubbed(mut self, scrub: &Scrubber) -> PublicIssue {
+        self.description = scrub.scrub(&self.description).into_owned();
+        self.location = self.location.map(|l| scrub.scrub(&l).into_owned());
+        self.status_note = self.status_note.map(|n| scrub.scrub(&n).into_owned());
+        self
+    }
+}
+
 const SELECT: &str = "select i.issue_id, i.service_code, \
      case when i.hidden_at is null then i.description else '' end as description, \
      case when i.hidden_at is null then i.location else null end as location, i.address, i.area, \
@@ -47,7 +59,7 @@ pub struct Query {
     pub offset: i64,
 }
 
-pub async fn issues(store: &Store, q: &Query) -> Result<Vec<PublicIssue>> {
+pub async fn issues(store: &Store, scrub: &Scrubber, q: &Query) -> Result<Vec<PublicIssue>> {
     let sql = format!(
         "{SELECT} where ($1 is null or i.service_code = $1) and i.created_at >= $2 and i.created_at <= $3 \
          and ($4 = 0 or ($4 = 1 and i.closed_at is null) or ($4 = 2 and i.closed_at is not null)) \
@@ -67,13 +79,13 @@ pub async fn issues(store: &Store, q: &Query) -> Result<Vec<PublicIssue>> {
         .bind(q.offset)
         .fetch_all(pool)
         .await?);
-    Ok(rows)
+    Ok(rows.into_iter().map(|i| i.scrubbed(scrub)).collect())
 }
 
-pub async fn issue(store: &Store, issue_id: i64) -> Result<Option<PublicIssue>> {
+pub async fn issue(store: &Store, scrub: &Scrubber, issue_id: i64) -> Result<Option<PublicIssue>> {
     let sql = format!("{SELECT} where i.issue_id = $1");
     let row = on_pool!(store, pool => sqlx::query_as::<_, PublicIssue>(sqlx::AssertSqlSafe(sql.clone())).bind(issue_id).fetch_optional(pool).await?);
-    Ok(row)
+    Ok(row.map(|i| i.scrubbed(scrub)))
 }
 
 /// A step of an issue's public history: filed, a status change with its public note,
@@ -87,17 +99,32 @@ pub struct PublicEvent {
     pub created_at: i64,
 }
 
-pub async fn public_events(store: &Store, issue_id: i64) -> Result<Vec<PublicEvent>> {
+pub async fn public_events(
+    store: &Store,
+    scrub: &Scrubber,
+    issue_id: i64,
+) -> Result<Vec<PublicEvent>> {
     const SQL: &str = "select kind, case when kind = 'status' then body else '' end as body, \
          created_at from issue_event \
          where issue_id = $1 and kind in ('created', 'status', 'confirmed_fixed', 'escalated') \
          order by created_at, issue_event_id";
     let rows = on_pool!(store, pool => sqlx::query_as::<_, PublicEvent>(SQL).bind(issue_id).fetch_all(pool).await?);
-    Ok(rows)
+    Ok(rows
+        .into_iter()
+        .map(|e| PublicEvent {
+            body: scrub.scrub(&e.body).into_owned(),
+            ..e
+        })
+        .collect())
 }
 
 /// Issues in id order after `after`, for streaming exports.
-pub async fn export_page(store: &Store, q: &Query, after: i64) -> Result<Vec<PublicIssue>> {
+pub async fn export_page(
+    store: &Store,
+    scrub: &Scrubber,
+    q: &Query,
+    after: i64,
+) -> Result<Vec<PublicIssue>> {
     let sql = format!(
         "{SELECT} where i.issue_id > $1 and ($2 is null or i.service_code = $2) and i.created_at >= $3 \
          and i.created_at <= $4 and ($5 = 0 or ($5 = 1 and i.closed_at is null) or ($5 = 2 and i.closed_at is not null)) \
@@ -117,7 +144,7 @@ pub async fn export_page(store: &Store, q: &Query, after: i64) -> Result<Vec<Pub
         .bind(q.limit)
         .fetch_all(pool)
         .await?);
-    Ok(rows)
+    Ok(rows.into_iter().map(|i| i.scrubbed(scrub)).collect())
 }
 
 /// Hides (or shows again) an issue's description in public output.

@@ -37,6 +37,8 @@ pub struct AppState {
     pub dashboard: Arc<dashboard::Cache>,
     /// `server.metrics_token`: when set, `/metrics` needs it as a bearer token.
     pub metrics_token: Option<Arc<Secret>>,
+    /// What public outputs leave out of citizens' words (`privacy.scrub_words` and more).
+    pub scrubber: Arc<crate::scrub::Scrubber>,
 }
 
 pub fn router(state: AppState, request_timeout: Duration) -> Router {

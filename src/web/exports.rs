@@ -98,13 +98,16 @@ async fn issues(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Respo
     let stream =
         futures_util::stream::unfold(Some((state, query, 0i64, true)), |step| async move {
             let (state, query, after, first) = step?;
-            let rows = match open_data::export_page(state.gateway.store(), &query, after).await {
-                Ok(rows) => rows,
-                Err(e) => {
-                    tracing::error!(error = %e, "export stopped");
-                    return Some((Err(std::io::Error::other("export stopped")), None));
-                }
-            };
+            let rows =
+                match open_data::export_page(state.gateway.store(), &state.scrubber, &query, after)
+                    .await
+                {
+                    Ok(rows) => rows,
+                    Err(e) => {
+                        tracing::error!(error = %e, "export stopped");
+                        return Some((Err(std::io::Error::other("export stopped")), None));
+                    }
+                };
             let mut chunk = if first {
                 HEADER.to_owned()
             } else {

@@ -207,7 +207,7 @@ async fn report(
         .map_or(&EN, |l| l.2);
     let store = state.gateway.store();
     let issue = match id.parse::<i64>() {
-        Ok(id) => open_data::issue(store, id).await?,
+        Ok(id) => open_data::issue(store, &state.scrubber, id).await?,
         Err(_) => None,
     };
     let Some(issue) = issue else {
@@ -217,7 +217,7 @@ async fn report(
             w.not_found,
         ));
     };
-    let events = open_data::public_events(store, issue.issue_id).await?;
+    let events = open_data::public_events(store, &state.scrubber, issue.issue_id).await?;
     let label = |status: &str| {
         w.statuses
             .iter()

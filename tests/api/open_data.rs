@@ -69,8 +69,50 @@ each_backend!(
     every_filter_and_every_error_case,
     post_requires_a_key_and_files_into_the_same_queue,
     the_csv_export_parses_and_round_trips_hard_text,
-    no_public_output_contains_a_phone_number
+    no_public_output_contains_a_phone_number,
+    what_citizens_type_about_themselves_is_scrubbed_from_every_public_output
 );
+
+/// A citizen who writes their own number, email and name in a report: open data shows
+/// `[phone]`, `[email]` and `[redacted]`; the official's page shows what was written.
+async fn what_citizens_type_about_themselves_is_scrubbed_from_every_public_output(
+    backend: Backend,
+) {
+    let options = Options {
+        tune: Some(|settings| settings.privacy.scrub_words = vec!["John Smith".into()]),
+        ..Options::default()
+    };
+    let Some(app) = spawn_app_with(backend, options).await else {
+        return;
+    };
+    app.text(
+        "+14155550199",
+        "NOISE john smith at 12 Oak St, call me (415) 555-0133 or jo@example.org since 2026-11-30",
+    )
+    .await;
+    let public = "NOISE [redacted] at 12 Oak St, call me [phone] or [email] since 2026-11-30";
+    let description = &public["NOISE ".len()..];
+    let (_, list) = json(&app, "/open311/v2/requests.json").await;
+    assert_eq!(list[0]["description"], description, "{list}");
+    let (_, one) = json(&app, "/open311/v2/requests/1.json").await;
+    assert_eq!(one[0]["description"], description, "{one}");
+    let (_, xml) = app.get("/open311/v2/requests.xml").await;
+    let (_, csv) = app.get("/exports/issues.csv").await;
+    let (_, page) = app.get("/reports/1").await;
+    assert!(page.contains(description), "{page}");
+    for (output, body) in [("XML", &xml), ("CSV", &csv), ("report page", &page)] {
+        for secret in ["555-0133", "jo@example.org", "john smith", "John Smith"] {
+            assert!(!body.contains(secret), "{secret} in the {output}: {body}");
+        }
+    }
+    let password = app.add_official("agent@city.example", "agent").await;
+    let cookie = app.login("agent@city.example", &password).await;
+    let issue = app.get_page("/issues/1", Some(&cookie)).await;
+    assert!(
+        issue.body.contains("(415) 555-0133") && issue.body.contains("jo@example.org"),
+        "officials see what was written"
+    );
+}
 
 async fn services_list_the_catalog_in_both_formats(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {

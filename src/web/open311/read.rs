@@ -55,7 +55,7 @@ pub(super) async fn requests(
                     "service_request_id must be numbers separated by commas",
                 );
             };
-            match open_data::issue(store, id).await {
+            match open_data::issue(store, &state.scrubber, id).await {
                 Ok(Some(issue)) => records.push(request_record(&state, issue)),
                 Ok(None) => {}
                 Err(e) => return store_error(format, e),
@@ -126,7 +126,7 @@ pub(super) async fn requests(
         limit: size,
         offset: (page - 1) * size,
     };
-    match open_data::issues(store, &query).await {
+    match open_data::issues(store, &state.scrubber, &query).await {
         Ok(rows) => {
             let records = rows
                 .into_iter()
@@ -163,7 +163,7 @@ pub(super) async fn request(State(state): State<AppState>, Path(file): Path<Stri
             "no service request with that id",
         );
     };
-    match open_data::issue(state.gateway.store(), id).await {
+    match open_data::issue(state.gateway.store(), &state.scrubber, id).await {
         Ok(Some(issue)) => respond(
             format,
             StatusCode::OK,
