@@ -76,7 +76,7 @@ async fn queue(store: &Store, n: usize, offset: usize) {
     let mut tx = store.begin().await.unwrap();
     for i in 0..n {
         let phone = PhoneNumber::parse(&format!("+1415{:07}", offset + i), None).unwrap();
-        let citizen = citizens::find_or_create(&mut tx, &phone, "p", now)
+        let citizen = citizens::find_or_create(&mut tx, store.seal(), &phone, "p", now)
             .await
             .unwrap();
         let message = messages::NewOutbound {

@@ -44,6 +44,11 @@ pub enum Command {
         #[command(subcommand)]
         command: PlacesCommand,
     },
+    /// Seal keys for citizens' numbers at rest (README: "Numbers sealed at rest").
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Text a running server: each stdin line is sent as a signed Twilio webhook; replies are printed.
     Simulate {
         /// The citizen's number.
@@ -73,6 +78,16 @@ pub enum UserCommand {
         #[arg(long)]
         department: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Print a new random key (base64 of 32 bytes) for CIVICLINE_PRIVACY__SEAL_KEY.
+    New,
+    /// Re-seal every number under CIVICLINE_PRIVACY__NEW_SEAL_KEY (the current key in
+    /// CIVICLINE_PRIVACY__SEAL_KEY), in batches, while servers run with both keys set. Safe to
+    /// run again after an interruption; when it has finished, servers need only the new key.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -193,6 +208,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "places {id}: {areas} areas, {streets} streets, {landmarks} landmarks from {}",
                 file.display()
+            );
+            Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::New,
+        } => {
+            println!("{}", crate::seal::SealKey::generate());
+            Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            telemetry::init(&settings.log);
+            let store = Store::connect(&settings.database.url, 1)
+                .await
+                .context("connecting to the database")?;
+            store.migrate().await.context("applying migrations")?;
+            let store = crate::startup::sealed(store, &settings).await?;
+            let moved = crate::store::seal::rotate(&store, store.seal()).await?;
+            let ids = store.seal().key_ids();
+            println!(
+                "{moved} numbers moved from key {} to key {}: set CIVICLINE_PRIVACY__SEAL_KEY to the new key and unset CIVICLINE_PRIVACY__NEW_SEAL_KEY on every server",
+                ids[0],
+                ids.get(1).copied().unwrap_or("?")
             );
             Ok(())
         }

@@ -36,13 +36,21 @@ pub struct Settings {
     pub file: Option<PathBuf>,
 }
 
-/// What open data leaves out of what citizens type.
+/// What open data leaves out of what citizens type, and how their numbers are kept.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PrivacySettings {
     /// Words (names, say) shown as `[redacted]` in public outputs, besides phone numbers and
     /// email addresses, which always are.
     #[serde(default)]
     pub scrub_words: Vec<String>,
+    /// Base64 of 32 random bytes (`civicline keys new`): citizens' numbers are sealed at rest
+    /// under it. Unset: numbers are kept in clear (a trial), and the server says so.
+    #[serde(default)]
+    pub seal_key: Option<Secret>,
+    /// The key a rotation moves to (`civicline keys rotate`); new rows are sealed under it
+    /// while it is set.
+    #[serde(default)]
+    pub new_seal_key: Option<Secret>,
 }
 
 /// The mail server that escalations go through.

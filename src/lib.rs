@@ -3,7 +3,8 @@
 //! A tour in reading order, following one text message:
 //! - [`cli`] and [`config`]: the command line and the layered settings (file + `CIVICLINE_*`);
 //!   [`secret`], the leaf type every secret is held in; [`scrub`], the leaf that keeps phone
-//!   numbers, emails and listed names out of open data.
+//!   numbers, emails and listed names out of open data; [`seal`], the leaf that seals
+//!   citizens' numbers at rest ([`store::seal`] checks, seals and rotates a database).
 //! - [`startup`]: the application's life: builds the [`startup::Application`] (store,
 //!   migrations, catalog, gateway, listener), serves it with its housekeeping until SIGTERM.
 //! - [`web`]: HTTP. [`web::AppState`] and [`web::router`] put every module's routes behind the
@@ -52,6 +53,7 @@ pub mod metrics;
 pub mod places;
 pub mod providers;
 pub mod scrub;
+pub mod seal;
 pub mod secret;
 pub mod simulate;
 pub mod sms;

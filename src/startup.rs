@@ -8,6 +8,8 @@ use crate::gateway::replies::Replies;
 use crate::gateway::routing::Routing;
 use crate::gateway::{Gateway, ReplyRouting};
 use crate::providers::{self, Sender};
+use crate::seal::Seal;
+use crate::secret::Secret;
 use crate::sms::Provider;
 use crate::store::Store;
 use crate::web;
@@ -88,6 +90,7 @@ impl Application {
             .await
             .with_context(|| format!("connecting to {}", settings.database.url.redacted()))?;
         store.migrate().await.context("applying migrations")?;
+        let store = sealed(store, &settings).await?;
 
         let catalog = match settings.gateway.keywords_path() {
             Some(path) => {
@@ -347,4 +350,27 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
+}
+
+/// The store with its numbers sealed as the settings say: a database kept in clear is sealed
+/// in place when a key is set, and a missing or wrong key stops the server here.
+pub async fn sealed(store: Store, settings: &Settings) -> anyhow::Result<Store> {
+    let privacy = &settings.privacy;
+    let seal = Seal::from_keys(
+        privacy.seal_key.as_ref().map(Secret::expose),
+        privacy.new_seal_key.as_ref().map(Secret::expose),
+    )?;
+    let checked = crate::store::seal::check(&store, &seal).await?;
+    match seal.writing_key() {
+        None => tracing::warn!(
+            "privacy.seal_key is not set: citizens' numbers are stored in clear (a trial; `civicline keys new` prints a key for CIVICLINE_PRIVACY__SEAL_KEY)"
+        ),
+        Some(key) => tracing::info!(
+            key = key.id(),
+            keys = seal.key_ids().join(","),
+            sealed_now = checked.sealed_now,
+            "citizens' numbers sealed at rest"
+        ),
+    }
+    Ok(store.with_seal(seal))
 }

@@ -54,13 +54,15 @@ async fn record(store: &Store, report: StatusReport<'_>) -> store::Result<Matche
     {
         matched = messages::find_outbound(&mut tx, report.provider, pmid).await?;
     }
+    // Kept as received, less the numbers in it (a Twilio callback names the citizen in `To`).
+    let payload = crate::seal::without_numbers(report.payload);
     let event = NewDeliveryEvent {
         message_id: matched,
         provider: report.provider,
         provider_message_id: report.provider_message_id,
         status: report.status,
         error_code: report.error_code,
-        payload: report.payload,
+        payload: &payload,
         now,
     };
     messages::insert_delivery_event(&mut tx, event).await?;

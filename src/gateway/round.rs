@@ -22,9 +22,15 @@ impl Inner {
     ) -> store::Result<Vec<(Received, Option<Stored>)>> {
         let now = store::now_ms();
         tx.start_round(round.len());
+        let seal = self.store.seal();
+        // Sealed, a pseudonym is random: one keyed by this database's own key could be tested
+        // against every number of a country by whoever holds a copy.
         let pseudonyms: Vec<String> = round
             .iter()
-            .map(|(sms, _)| sms.from().pseudonym(&self.pseudonym_key))
+            .map(|(sms, _)| match seal.is_sealed() {
+                true => store::seal::random_pseudonym(),
+                false => sms.from().pseudonym(&self.pseudonym_key),
+            })
             .collect();
         let numbers: Vec<_> = round
             .iter()
@@ -32,7 +38,7 @@ impl Inner {
             .map(|((sms, _), pseudonym)| (sms.from(), pseudonym.as_str()))
             .collect();
         let flood_limit = self.settings.flood_per_minute;
-        let citizens = citizens::find_or_create_all(tx, &numbers, now, flood_limit).await?;
+        let citizens = citizens::find_or_create_all(tx, seal, &numbers, now, flood_limit).await?;
         // A replay writes nothing (its number is known), and a batch of nothing but replays is
         // rolled back. On their own, messages are inserted with no lookup first (a replayed
         // webhook is rare, so the insert is the check: the unique key refuses it); on Postgres

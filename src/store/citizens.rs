@@ -2,6 +2,7 @@
 
 use super::query::{Row, query};
 use super::{Exec, LaneTx, Result, Tx, on_tx};
+use crate::seal::Seal;
 use crate::sms::PhoneNumber;
 use std::collections::HashMap;
 
@@ -178,8 +179,8 @@ pub async fn unsubscribe(tx: &mut LaneTx, citizen_id: i64, topic: &str) -> Resul
     Ok(n == 1)
 }
 
-/// The citizens matching a condition on `c`, as [`Citizen`] reads them, and each one's phone
-/// number after those columns. `$2` is the offset of the flood mark: the flood guard's limit
+/// The citizens matching a condition on `c`, as [`Citizen`] reads them, and each one's number
+/// key after those columns. `$2` is the offset of the flood mark: the flood guard's limit
 /// less one.
 ///
 /// The mark is read newest first through `message_citizen` (this number's messages) and stops
@@ -197,7 +198,7 @@ macro_rules! select_citizens {
              (select m.created_at from message m \
               where m.citizen_id = c.citizen_id and m.direction || '' = 'in' \
               order by m.created_at desc limit 1 offset $2), \
-             c.phone from citizen c where ",
+             c.number_key from citizen c where ",
             $condition
         )
     };
@@ -212,43 +213,49 @@ fn mark_offset(limit: u32) -> i64 {
 /// (its flood mark is read for a limit of one).
 pub async fn find_or_create(
     tx: &mut Tx,
+    seal: &Seal,
     phone: &PhoneNumber,
     pseudonym: &str,
     now: i64,
 ) -> Result<Citizen> {
-    find_or_create_marked(tx, phone, pseudonym, now, 1).await
+    find_or_create_marked(tx, seal, phone, pseudonym, now, 1).await
 }
 
 /// Finds the citizen with this number or creates one. Reading first writes nothing for a number
 /// we know (most messages). Concurrent first messages from one number (two replicas) meet on
-/// the unique `phone` key: one insert wins, the other does nothing and reads the winner's row.
+/// the unique `number_key`: one insert wins, the other does nothing and reads the winner's row.
+/// While a seal key rotates a number is looked up under both keys, the new one first.
 async fn find_or_create_marked(
     tx: &mut impl Exec,
+    seal: &Seal,
     phone: &PhoneNumber,
     pseudonym: &str,
     now: i64,
     flood_limit: u32,
 ) -> Result<Citizen> {
-    const FIND: &str = select_citizens!("c.phone = $1");
-    const INSERT: &str = "insert into citizen (phone, pseudonym, created_at) values ($1, $2, $3) \
-         on conflict (phone) do nothing returning citizen_id";
-    let find = || {
-        query(FIND)
-            .bind(phone.e164())
-            .bind(mark_offset(flood_limit))
-    };
-    if let Some(citizen) = find().fetch_optional(tx).await? {
-        return Ok(citizen);
+    const FIND: &str = select_citizens!("c.number_key = $1");
+    const INSERT: &str = "insert into citizen (number_key, number_sealed, pseudonym, created_at) \
+         values ($1, $2, $3, $4) on conflict (number_key) do nothing returning citizen_id";
+    fn find(key: &str, flood_limit: u32) -> super::query::Query<'_> {
+        query(FIND).bind(key).bind(mark_offset(flood_limit))
+    }
+    let keys = seal.lookup_keys(phone.e164());
+    for key in &keys {
+        if let Some(citizen) = find(key, flood_limit).fetch_optional(tx).await? {
+            return Ok(citizen);
+        }
     }
     // Inserted, or another replica's insert won: either way the row is there now, with the
     // columns' defaults.
+    let (key, sealed) = seal.store(phone.e164());
     query(INSERT)
-        .bind(phone.e164())
+        .bind(key.as_str())
+        .bind(sealed.as_deref())
         .bind(pseudonym)
         .bind(now)
         .fetch_inserted_id(tx)
         .await?;
-    find().fetch_one(tx).await
+    find(&key, flood_limit).fetch_one(tx).await
 }
 
 /// [`find_or_create`] for several numbers, each once, in their order. On the writer lane's
@@ -256,6 +263,7 @@ async fn find_or_create_marked(
 /// `store::batch`); elsewhere one number after the other.
 pub async fn find_or_create_all(
     tx: &mut LaneTx,
+    seal: &Seal,
     numbers: &[(&PhoneNumber, &str)],
     now: i64,
     flood_limit: u32,
@@ -264,20 +272,20 @@ pub async fn find_or_create_all(
     let (LaneTx::Round(batch), 2..) = (&mut *tx, numbers.len()) else {
         let mut found = Vec::with_capacity(numbers.len());
         for (phone, pseudonym) in numbers {
-            found.push(find_or_create_marked(tx, phone, pseudonym, now, flood_limit).await?);
+            found.push(find_or_create_marked(tx, seal, phone, pseudonym, now, flood_limit).await?);
         }
         return Ok(found);
     };
-    const FIND_ALL: &str = select_citizens!("c.phone = any($1)");
-    const INSERT_ALL: &str = "insert into citizen (phone, pseudonym, created_at) \
-         select phone, pseudonym, $3::bigint from unnest($1::text[], $2::text[]) as n(phone, pseudonym) \
-         on conflict (phone) do nothing";
+    const FIND_ALL: &str = select_citizens!("c.number_key = any($1)");
+    const INSERT_ALL: &str = "insert into citizen (number_key, number_sealed, pseudonym, created_at) \
+         select k, s, p, $4::bigint from unnest($1::text[], $2::text[], $3::text[]) as n(k, s, p) \
+         on conflict (number_key) do nothing";
     let read =
-        async |tx: &mut sqlx::PgConnection, phones: Vec<&str>| -> Result<Vec<(String, Citizen)>> {
+        async |tx: &mut sqlx::PgConnection, keys: Vec<&str>| -> Result<Vec<(String, Citizen)>> {
             // Planned for its arguments each time (see `store::batch`).
             let rows = sqlx::query(FIND_ALL)
                 .persistent(false)
-                .bind(phones)
+                .bind(keys)
                 .bind(mark_offset(flood_limit))
                 .fetch_all(tx)
                 .await?;
@@ -285,31 +293,44 @@ pub async fn find_or_create_all(
                 .map(|row| Ok((sqlx::Row::try_get(row, 9)?, <Citizen as Row>::read(row)?)))
                 .collect()
         };
-    let phones: Vec<&str> = numbers.iter().map(|(phone, _)| phone.e164()).collect();
-    let mut found: HashMap<String, Citizen> = read(&mut *batch.tx, phones.clone())
-        .await?
-        .into_iter()
-        .collect();
-    let new: Vec<&(&PhoneNumber, &str)> = numbers
+    // Each number's keys, the writing key's first (two while a seal key rotates).
+    let keys: Vec<Vec<String>> = numbers
         .iter()
-        .filter(|(phone, _)| !found.contains_key(phone.e164()))
+        .map(|(phone, _)| seal.lookup_keys(phone.e164()))
+        .collect();
+    let all: Vec<&str> = keys.iter().flatten().map(String::as_str).collect();
+    let mut found: HashMap<String, Citizen> =
+        read(&mut *batch.tx, all).await?.into_iter().collect();
+    let known = |found: &HashMap<String, Citizen>, keys: &[String]| {
+        keys.iter().any(|k| found.contains_key(k))
+    };
+    let new: Vec<(String, Option<String>, &str)> = numbers
+        .iter()
+        .zip(&keys)
+        .filter(|(_, keys)| !known(&found, keys))
+        .map(|((phone, pseudonym), _)| {
+            let (key, sealed) = seal.store(phone.e164());
+            (key, sealed, *pseudonym)
+        })
         .collect();
     if !new.is_empty() {
         // Inserted, or another replica's insert won: either way the rows are there now.
         sqlx::query(INSERT_ALL)
-            .bind(super::batch::column(&new, |(phone, _)| phone.e164()))
-            .bind(super::batch::column(&new, |(_, pseudonym)| *pseudonym))
+            .bind(super::batch::column(&new, |(key, _, _)| key.as_str()))
+            .bind(super::batch::column(&new, |(_, sealed, _)| {
+                sealed.as_deref()
+            }))
+            .bind(super::batch::column(&new, |(_, _, pseudonym)| *pseudonym))
             .bind(now)
             .execute(&mut *batch.tx)
             .await?;
-        let phones = new.iter().map(|(phone, _)| phone.e164()).collect();
-        found.extend(read(&mut *batch.tx, phones).await?);
+        let keys = new.iter().map(|(key, _, _)| key.as_str()).collect();
+        found.extend(read(&mut *batch.tx, keys).await?);
     }
-    phones
-        .iter()
-        .map(|phone| {
-            found
-                .remove(*phone)
+    keys.iter()
+        .map(|keys| {
+            keys.iter()
+                .find_map(|k| found.get(k).cloned())
                 .ok_or(super::StoreError::Database(sqlx::Error::RowNotFound))
         })
         .collect()

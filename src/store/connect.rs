@@ -3,6 +3,7 @@
 
 use super::{Backend, Result, Store};
 use crate::config::DatabaseUrl;
+use crate::seal::Seal;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection as _};
@@ -68,7 +69,10 @@ impl Store {
                 _checkpointer: Arc::new(checkpointer),
             }
         };
-        Ok(Store { backend })
+        Ok(Store {
+            backend,
+            seal: Seal::clear(),
+        })
     }
 
     /// Applies the migrations of this backend that the database has not seen yet.

@@ -15,6 +15,10 @@ pub enum StoreError {
     /// A direct transaction's work waited on something other than SQLite.
     #[error("a direct SQLite transaction's work did not finish synchronously")]
     Pending,
+    /// A citizen's number could not be opened (startup refuses a key the rows were not
+    /// sealed with, so this is an altered row or a key removed while running).
+    #[error("sealed number: {0}")]
+    Seal(#[from] crate::seal::SealError),
 }
 
 impl StoreError {

@@ -414,6 +414,10 @@ pub struct Detail {
     pub created_at: i64,
     pub updated_at: i64,
     pub citizen_id: Option<i64>,
+    number_key: Option<String>,
+    number_sealed: Option<String>,
+    /// The citizen's number, opened from their row (the issue page masks it for all but admins).
+    #[sqlx(skip)]
     pub phone: Option<String>,
     pub citizen_language: Option<String>,
     pub opted_out_at: Option<i64>,
@@ -429,11 +433,16 @@ pub struct Detail {
 
 pub async fn detail(store: &super::Store, issue_id: i64) -> Result<Option<Detail>> {
     const SQL: &str = "select i.issue_id, i.service_code, i.description, i.location, i.status, i.language, \
-         i.assignee_id, i.created_at, i.updated_at, c.citizen_id, c.phone, c.language as citizen_language, \
+         i.assignee_id, i.created_at, i.updated_at, c.citizen_id, c.number_key, c.number_sealed, c.language as citizen_language, \
          c.opted_out_at, c.flagged_at, i.hidden_at, i.area, i.address, i.department, i.due_at, \
          i.closed_at \
          from issue i left join citizen c on c.citizen_id = i.citizen_id where i.issue_id = $1";
-    let found = super::on_pool!(store, pool => sqlx::query_as::<_, Detail>(SQL).bind(issue_id).fetch_optional(pool).await?);
+    let mut found = super::on_pool!(store, pool => sqlx::query_as::<_, Detail>(SQL).bind(issue_id).fetch_optional(pool).await?);
+    if let Some(d) = &mut found
+        && let Some(key) = &d.number_key
+    {
+        d.phone = Some(store.seal().open(key, d.number_sealed.as_deref())?);
+    }
     Ok(found)
 }
 

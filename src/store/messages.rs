@@ -2,6 +2,7 @@
 
 use super::query::query;
 use super::{Exec, LaneTx, Result, Tx, on_tx};
+use crate::seal::Seal;
 use crate::sms::{Provider, Segments};
 
 /// An inbound message about to be stored.
@@ -287,6 +288,15 @@ pub struct ConsoleMessage {
     pub body: String,
 }
 
+/// The number keys `phone` may be stored under, as the two binds `number_key in ($a, $b)`
+/// takes (the same twice unless a seal key rotates).
+fn number_keys(seal: &Seal, phone: &str) -> (String, String) {
+    let mut keys = seal.lookup_keys(phone);
+    let first = keys.swap_remove(0);
+    let second = keys.pop().unwrap_or_else(|| first.clone());
+    (first, second)
+}
+
 /// What the console provider delivered to `phone` after message `after`, oldest first.
 pub async fn console_sent(
     store: &super::Store,
@@ -294,11 +304,13 @@ pub async fn console_sent(
     after: i64,
 ) -> Result<Vec<ConsoleMessage>> {
     const SQL: &str = "select m.message_id, m.body from message m join citizen c on c.citizen_id = m.citizen_id \
-         where c.phone = $1 and m.message_id > $2 and m.direction = 'out' and m.provider = 'console' \
+         where c.number_key in ($1, $3) and m.message_id > $2 and m.direction = 'out' and m.provider = 'console' \
          and m.status = 'delivered' order by m.message_id limit 100";
+    let (key, other) = number_keys(store.seal(), phone);
     let rows = super::on_pool!(store, pool => sqlx::query_as::<_, ConsoleMessage>(SQL)
-        .bind(phone)
+        .bind(&key)
         .bind(after)
+        .bind(&other)
         .fetch_all(pool)
         .await?);
     Ok(rows)
@@ -333,8 +345,14 @@ pub async fn conversation(
 ) -> Result<Vec<ThreadMessage>> {
     const SQL: &str = "select * from (select m.message_id, m.direction, m.body, m.status, m.error_code, m.error_detail, \
          m.segments, m.flag, m.created_at from message m join citizen c on c.citizen_id = m.citizen_id \
-         where c.phone = $1 order by m.message_id desc limit $2) latest order by message_id";
-    let rows = super::on_pool!(store, pool => sqlx::query_as::<_, ThreadMessage>(SQL).bind(phone).bind(limit).fetch_all(pool).await?);
+         where c.number_key in ($1, $3) order by m.message_id desc limit $2) latest order by message_id";
+    let (key, other) = number_keys(store.seal(), phone);
+    let rows = super::on_pool!(store, pool => sqlx::query_as::<_, ThreadMessage>(SQL)
+        .bind(&key)
+        .bind(limit)
+        .bind(&other)
+        .fetch_all(pool)
+        .await?);
     Ok(rows)
 }
 

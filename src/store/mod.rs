@@ -39,6 +39,7 @@ pub mod outbox;
 pub mod places;
 pub mod query;
 pub mod queue;
+pub mod seal;
 pub mod sessions;
 pub mod settings;
 pub mod stats;
@@ -47,6 +48,7 @@ pub use error::{Result, StoreError};
 pub use lane::{DIRECT_HOLD, LaneTx, LaneWork, at_once};
 pub use query::Exec;
 
+use crate::seal::Seal;
 use sqlx::postgres::PgPool;
 use sqlx::sqlite::SqlitePool;
 use sqlx::{Postgres, Sqlite, Transaction};
@@ -55,6 +57,9 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
+    /// How citizens' numbers are kept: in clear, or sealed (`crate::seal`). Set once at start
+    /// ([`Store::with_seal`]), after [`seal::check`] has found the rows open under it.
+    seal: Seal,
 }
 
 #[derive(Clone)]
@@ -114,6 +119,16 @@ pub enum Pools<'a> {
 }
 
 impl Store {
+    /// This store, keeping numbers as `seal` says.
+    pub fn with_seal(mut self, seal: Seal) -> Store {
+        self.seal = seal;
+        self
+    }
+
+    pub fn seal(&self) -> &Seal {
+        &self.seal
+    }
+
     pub fn backend_name(&self) -> &'static str {
         match self.backend {
             Backend::Sqlite { .. } => "sqlite",
@@ -141,6 +156,14 @@ impl Store {
             }
             Backend::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
+    }
+
+    /// SQLite's writer pool (for statements no transaction may hold, such as VACUUM).
+    fn sqlite_writer(&self) -> Option<&SqlitePool> {
+        match &self.backend {
+            Backend::Sqlite { writer, .. } => Some(writer),
+            Backend::Postgres(_) => None,
+        }
     }
 
     /// True when the database answers a trivial query.

@@ -126,6 +126,10 @@ pub struct Claimed {
     pub created_at: i64,
     pub lease_until: i64,
     pub citizen_id: i64,
+    number_key: String,
+    number_sealed: Option<String>,
+    /// The number to send to, opened from the citizen row.
+    #[sqlx(skip)]
     pub phone: String,
     pub body: String,
     /// Read at claim time: a STOP that arrived after queueing still wins.
@@ -139,7 +143,8 @@ pub struct Lease<'a> {
     pub until: i64,
 }
 
-/// Claims up to `limit` due rows, replies before bulk, for `lease_ms`.
+/// Claims up to `limit` due rows, replies before bulk, for `lease_ms`, each with its number
+/// opened (the delivery worker is one of the few paths that need it).
 pub async fn claim(
     store: &Store,
     owner: &str,
@@ -156,7 +161,7 @@ pub async fn claim(
          where next_attempt_at <= $3 and (lease_until is null or lease_until < $3) \
          order by priority, next_attempt_at limit $4 for update skip locked)";
     const DETAILS: &str = "select o.outbox_id, o.message_id, o.kind, o.attempts, o.created_at, \
-         o.lease_until, c.citizen_id, c.phone, m.body, c.opted_out_at \
+         o.lease_until, c.citizen_id, c.number_key, c.number_sealed, m.body, c.opted_out_at \
          from outbox o join message m on m.message_id = o.message_id \
          join citizen c on c.citizen_id = m.citizen_id \
          where o.lease_owner = $1 and o.lease_until = $2 \
@@ -178,12 +183,17 @@ pub async fn claim(
     if claimed == 0 {
         return Ok(Vec::new());
     }
-    let rows = on_tx!(&mut tx, conn => sqlx::query_as::<_, Claimed>(DETAILS)
+    let mut rows = on_tx!(&mut tx, conn => sqlx::query_as::<_, Claimed>(DETAILS)
         .bind(owner)
         .bind(until)
         .fetch_all(conn)
         .await?);
     tx.commit().await?;
+    for row in &mut rows {
+        row.phone = store
+            .seal()
+            .open(&row.number_key, row.number_sealed.as_deref())?;
+    }
     Ok(rows)
 }
 

@@ -83,7 +83,7 @@ async fn latest_issue(world: &World, phone: &str) -> Option<i64> {
         .app
         .scalar(&format!(
             "select coalesce(max(issue_id), 0) from issue where citizen_id = \
-             (select citizen_id from citizen where phone = '{phone}')"
+             (select citizen_id from citizen where number_key = '{phone}')"
         ))
         .await;
     (id > 0).then_some(id)

@@ -315,11 +315,11 @@ async fn follow_ups_arriving_together_each_mark_their_own_report_updated(app: Te
         let follow_up = app
             .scalar(&format!(
                 "select m.created_at from message m join citizen c using (citizen_id) \
-                where c.phone = '{n}' and m.direction = 'in' and m.body like 'it is%'"
+                where c.number_key = '{n}' and m.direction = 'in' and m.body like 'it is%'"
             ))
             .await;
         let updated = app
-            .scalar(&format!("select i.updated_at from issue i join citizen c using (citizen_id) where c.phone = '{n}'"))
+            .scalar(&format!("select i.updated_at from issue i join citizen c using (citizen_id) where c.number_key = '{n}'"))
             .await;
         assert_eq!(updated, follow_up, "the report of {n}");
     }
@@ -356,7 +356,9 @@ async fn phone_numbers_are_stored_in_e164(app: TestApp) {
         .await
         .reply();
     assert_eq!(
-        app.text_value("select phone from citizen").await.as_deref(),
+        app.text_value("select number_key from citizen")
+            .await
+            .as_deref(),
         Some(ANA)
     );
 }

@@ -367,7 +367,7 @@ async fn a_burst_of_reports_each_gets_its_own_reply_through_the_provider(backend
             text.strip_prefix("POTHOLE "),
             "{from} heard about report #{number}"
         );
-        let answered = app.text_value(&format!("select c.phone from message r \
+        let answered = app.text_value(&format!("select c.number_key from message r \
             join message m on m.message_id = r.in_reply_to join citizen c on c.citizen_id = m.citizen_id \
             where r.message_id = {}", reply.message_id().unwrap())).await;
         assert_eq!(
@@ -803,7 +803,7 @@ async fn queue_messages(store: &civicline::store::Store, n: usize) {
     let mut tx = store.begin().await.unwrap();
     for i in 0..n {
         let phone = PhoneNumber::parse(&format!("+1415556{i:04}"), None).unwrap();
-        let citizen = citizens::find_or_create(&mut tx, &phone, "p", now)
+        let citizen = citizens::find_or_create(&mut tx, store.seal(), &phone, "p", now)
             .await
             .unwrap();
         let message = messages::NewOutbound {

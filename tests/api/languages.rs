@@ -321,22 +321,22 @@ async fn after(
     Option<String>,
     Vec<String>,
 ) {
-    let citizen = format!("(select citizen_id from citizen where phone = '{phone}')");
+    let citizen = format!("(select citizen_id from citizen where number_key = '{phone}')");
     let language = app
         .text_value(&format!(
-            "select language from citizen where phone = '{phone}'"
+            "select language from citizen where number_key = '{phone}'"
         ))
         .await
         .unwrap();
     let opted_out = app
         .scalar(&format!(
-            "select count(*) from citizen where phone = '{phone}' and opted_out_at is not null"
+            "select count(*) from citizen where number_key = '{phone}' and opted_out_at is not null"
         ))
         .await
         == 1;
     let pending = app
         .text_value(&format!(
-            "select pending_question from citizen where phone = '{phone}'"
+            "select pending_question from citizen where number_key = '{phone}'"
         ))
         .await;
     let reports = app
@@ -407,7 +407,7 @@ async fn an_answer_after_the_question_expired_is_a_follow_up(app: TestApp) {
             .contains("Where is it?")
     );
     // Thirty-one minutes later, as far as the question knows.
-    let citizen = format!("(select citizen_id from citizen where phone = '{PHONE}')");
+    let citizen = format!("(select citizen_id from citizen where number_key = '{PHONE}')");
     app.execute(&format!(
         "update citizen set pending_until = pending_until - 1860000 where citizen_id = {citizen}"
     ))

@@ -16,6 +16,7 @@ mod open_data;
 mod queue;
 mod reports;
 mod routing;
+mod sealed;
 mod simulate;
 mod startup;
 mod storm;

@@ -497,21 +497,7 @@ async fn open_pages_hear_about_delivery_status(backend: Backend) {
         ("MessageSid", "SMlive1"),
         ("MessageStatus", "delivered"),
     ]);
-    let signature = civicline::providers::twilio::signature(
-        crate::helpers::AUTH_TOKEN,
-        &format!("{}{path}", crate::helpers::PUBLIC_URL),
-        form.pairs(),
-    );
-    let status = app
-        .client
-        .post(format!("{}{path}", app.address))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("X-Twilio-Signature", signature)
-        .body(form.encode())
-        .send()
-        .await
-        .unwrap()
-        .status();
+    let (status, _) = crate::helpers::post_signed_form(&app.address, &path, &form).await;
     assert_eq!(status, 204);
     read_events_until(&mut events, "data: 1").await;
     let page = app.get_page("/issues/1", Some(&viewer)).await;

@@ -53,7 +53,9 @@ async fn simulate_texts_the_server_signed_and_prints_each_reply() {
     assert_eq!(lines[3], "(no reply)");
     // The default citizen number is the one DESIGN.md names.
     assert_eq!(
-        app.text_value("select phone from citizen").await.as_deref(),
+        app.text_value("select number_key from citizen")
+            .await
+            .as_deref(),
         Some("+15555550100")
     );
 }
@@ -102,9 +104,10 @@ async fn simulate_prints_messages_that_come_later_through_the_outbox() {
     let now = civicline::store::now_ms();
     let mut tx = store.begin().await.unwrap();
     let from = civicline::sms::PhoneNumber::parse("+15555550100", None).unwrap();
-    let citizen = civicline::store::citizens::find_or_create(&mut tx, &from, "p", now)
-        .await
-        .unwrap();
+    let citizen =
+        civicline::store::citizens::find_or_create(&mut tx, store.seal(), &from, "p", now)
+            .await
+            .unwrap();
     let official = civicline::store::messages::NewOutbound {
         citizen_id: citizen.citizen_id,
         issue_id: Some(1),

@@ -48,7 +48,9 @@ async fn one_webhook_id_twice_in_a_round_of_the_writer_is_stored_once(app: TestA
             let one = PhoneNumber::parse("+14155550701", None).unwrap();
             let two = PhoneNumber::parse("+14155550702", None).unwrap();
             let numbers = [(&one, "p1"), (&two, "p2")];
-            let found = citizens::find_or_create_all(tx, &numbers, now, 1).await?;
+            let found =
+                citizens::find_or_create_all(tx, &civicline::seal::Seal::clear(), &numbers, now, 1)
+                    .await?;
             let message = |citizen_id, provider_message_id| messages::NewInbound {
                 citizen_id,
                 provider: Provider::Twilio,

@@ -99,7 +99,7 @@ impl LaneWork for One<'_> {
     async fn apply(&mut self, tx: &mut LaneTx) -> store::Result<bool> {
         let now = store::now_ms();
         let numbers = [(&self.phone, "desk")];
-        let citizen = citizens::find_or_create_all(tx, &numbers, now, 10)
+        let citizen = citizens::find_or_create_all(tx, self.desk.store.seal(), &numbers, now, 10)
             .await?
             .remove(0);
         static SID: AtomicU32 = AtomicU32::new(0);

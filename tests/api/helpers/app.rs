@@ -209,6 +209,9 @@ impl TestApp {
         let store = civicline::store::Store::connect(&self.settings.database.url, 4)
             .await
             .unwrap();
+        let store = civicline::startup::sealed(store, &self.settings)
+            .await
+            .unwrap();
         let sender = civicline::startup::sender(&self.settings).unwrap();
         let wake = std::sync::Arc::new(tokio::sync::Notify::new());
         civicline::delivery::Worker::new(
@@ -225,6 +228,9 @@ impl TestApp {
     pub async fn gateway(&self) -> civicline::gateway::Gateway {
         use civicline::gateway::{Gateway, ReplyRouting, catalog::Catalog, replies::Replies};
         let store = civicline::store::Store::connect(&self.settings.database.url, 2)
+            .await
+            .unwrap();
+        let store = civicline::startup::sealed(store, &self.settings)
             .await
             .unwrap();
         let routing = ReplyRouting {

@@ -58,3 +58,19 @@ pub fn sign(form: &Form) -> String {
         form.pairs(),
     )
 }
+
+/// Posts `form` to `path` of the server at `address`, signed as Twilio signs a request to our
+/// public URL with that path; returns the status and the body.
+pub async fn post_signed_form(address: &str, path: &str, form: &Form) -> (u16, String) {
+    let signature = twilio::signature(AUTH_TOKEN, &format!("{PUBLIC_URL}{path}"), form.pairs());
+    let response = civicline::providers::http_client()
+        .post(format!("{address}{path}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("X-Twilio-Signature", signature)
+        .body(form.encode())
+        .send()
+        .await
+        .expect("request reaches the app");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("response body"))
+}
