@@ -8,6 +8,7 @@
 #   CONCURRENCY="64" STORES="sqlite" bash benches/load.sh
 #   NUMBERS="50000 1000 10" CONCURRENCY=64 STORES=sqlite bash benches/load.sh
 #   PLACES="none config/places/demo.geojson" CONCURRENCY=64 STORES=sqlite bash benches/load.sh
+#   SEAL="clear sealed" CONCURRENCY=64 STORES=sqlite bash benches/load.sh
 #
 # NUMBERS: how many phone numbers the traffic comes from, one fresh store and server each (the
 # default 50,000; 1,000 numbers texting a few times a second each; 10 numbers flooding). The
@@ -15,6 +16,9 @@
 #
 # PLACES: the places the server routes by, `none` (the default) or a GeoJSON file; with more
 # than one, each point is run once per value, interleaved, labelled `+places` with a file.
+#
+# SEAL: `clear` (the default: no seal key) or `sealed` (a fresh CIVICLINE_PRIVACY__SEAL_KEY:
+# numbers sealed at rest); with both, each point runs once per value, interleaved, `+sealed`.
 #
 # Needs a local Postgres (trust auth) for the Postgres rows. Every line ends with the check that
 # each MessageSid answered 200 is stored exactly once.
@@ -25,6 +29,8 @@ concurrency=${CONCURRENCY:-"1 16 64"}
 stores=${STORES:-"sqlite postgres"}
 numbers_list=${NUMBERS:-"50000"}
 places_list=${PLACES:-none}
+seal_list=${SEAL:-clear}
+seal_key=$(head -c 32 /dev/urandom | base64)
 token=loadgen-auth-token
 ceiling_port=18490
 server_port=18491
@@ -57,6 +63,7 @@ for store in $stores; do
  first_numbers=${numbers_list%% *}
  for numbers in $numbers_list; do
   for places in $places_list; do
+  for seal in $seal_list; do
   case $store in
     sqlite)
       db=/tmp/civicline-load.db
@@ -76,6 +83,7 @@ for store in $stores; do
   CIVICLINE_TWILIO__API_BASE=http://127.0.0.1:9 \
   CIVICLINE_LOG__FILTER=warn \
   CIVICLINE_PLACES__FILE=$([ "$places" = none ] || echo "$places") \
+  CIVICLINE_PRIVACY__SEAL_KEY=$([ "$seal" = clear ] || echo "$seal_key") \
     "$bin" serve >/tmp/civicline-load-$store.log 2>&1 &
   server_pid=$!
   pids+=("$server_pid")
@@ -83,12 +91,15 @@ for store in $stores; do
   label=$store
   [ "$numbers" = 50000 ] || label="$store/$numbers-numbers"
   [ "$places" = none ] || label="$label+places"
+  [ "$seal" = clear ] || label="$label+sealed"
+  first_variant=false
+  [ "$places" = "${places_list%% *}" ] && [ "$seal" = "${seal_list%% *}" ] && first_variant=true
   for c in $concurrency; do
-    if [ "$numbers" = "$first_numbers" ] && [ "$places" = "${places_list%% *}" ]; then
+    if [ "$numbers" = "$first_numbers" ] && $first_variant; then
       "$gen" run --label ceiling --url "http://127.0.0.1:$ceiling_port/sms/twilio" --token "$token" \
         --concurrency "$c" --seconds "$seconds" --server-pid "$ceiling_pid"
     fi
-    if [ "$store" = sqlite ] && [ "$places" = "${places_list%% *}" ]; then
+    if [ "$store" = sqlite ] && $first_variant; then
       # The floor: the bare handler plus four rows in SQLite, group committed (loadgen.rs).
       floor_db=/tmp/civicline-floor.db
       rm -f "$floor_db" "$floor_db-wal" "$floor_db-shm"
@@ -108,6 +119,7 @@ for store in $stores; do
       --numbers "$numbers"
   done
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+  done
   done
  done
 done

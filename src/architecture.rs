@@ -68,6 +68,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "simulate",
             "store",
             "seal",
+            "scrub",
             "places",
             "city",
             "providers",

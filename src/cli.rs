@@ -49,6 +49,22 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// A citizen's rights: everything held about a number, or its erasure (README: "A
+    /// citizen's rights, and retention"). Both are recorded in the audit log.
+    Citizen {
+        #[command(subcommand)]
+        command: CitizenCommand,
+    },
+    /// Anonymize the citizens whose reports were all closed, and who last texted, longer ago
+    /// than `privacy.anonymize_after_days` (the housekeeping does it hourly when it is set).
+    Retention {
+        /// Print what would change, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Days, instead of `privacy.anonymize_after_days`.
+        #[arg(long)]
+        days: Option<f64>,
+    },
     /// Text a running server: each stdin line is sent as a signed Twilio webhook; replies are printed.
     Simulate {
         /// The citizen's number.
@@ -78,6 +94,16 @@ pub enum UserCommand {
         #[arg(long)]
         department: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CitizenCommand {
+    /// Print everything held about this number as JSON (messages, issues, consent,
+    /// subscriptions).
+    Export { number: String },
+    /// Erase this number: its messages and reports' words read [erased], the number is removed
+    /// (unless it opted out: then it stays, sealed, only to refuse sends), consent kept.
+    Forget { number: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -220,18 +246,78 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys {
             command: KeysCommand::Rotate,
         } => {
-            telemetry::init(&settings.log);
-            let store = Store::connect(&settings.database.url, 1)
-                .await
-                .context("connecting to the database")?;
-            store.migrate().await.context("applying migrations")?;
-            let store = crate::startup::sealed(store, &settings).await?;
+            let store = open_sealed(&settings).await?;
             let moved = crate::store::seal::rotate(&store, store.seal()).await?;
             let ids = store.seal().key_ids();
             println!(
                 "{moved} numbers moved from key {} to key {}: set CIVICLINE_PRIVACY__SEAL_KEY to the new key and unset CIVICLINE_PRIVACY__NEW_SEAL_KEY on every server",
                 ids[0],
                 ids.get(1).copied().unwrap_or("?")
+            );
+            Ok(())
+        }
+        Command::Citizen { command } => {
+            let (number, export) = match &command {
+                CitizenCommand::Export { number } => (number, true),
+                CitizenCommand::Forget { number } => (number, false),
+            };
+            let phone = crate::sms::PhoneNumber::parse(number, Some(&settings.sms.default_region))
+                .map_err(|e| anyhow::anyhow!("{number:?} is not a phone number: {e}"))?;
+            let store = open_sealed(&settings).await?;
+            let Some(citizen) = crate::store::privacy::find(&store, phone.e164()).await? else {
+                anyhow::bail!("no citizen has texted from {}", phone.masked());
+            };
+            let now = crate::store::now_ms();
+            if export {
+                let json = crate::store::privacy::export(&store, citizen, now).await?;
+                println!("{}", serde_json::to_string_pretty(&json)?);
+            } else {
+                let done = crate::store::privacy::anonymize(
+                    &store,
+                    citizen,
+                    crate::store::privacy::Words::Erase,
+                    "citizen.forgotten",
+                    false,
+                    now,
+                )
+                .await?;
+                println!(
+                    "citizen {citizen} forgotten: {} messages and {} reports erased{}",
+                    done.messages,
+                    done.issues,
+                    if done.opted_out_kept > 0 {
+                        "; the number opted out, so it stays, sealed, only to refuse sends"
+                    } else {
+                        "; the number removed"
+                    }
+                );
+            }
+            Ok(())
+        }
+        Command::Retention { dry_run, days } => {
+            let mut privacy = settings.privacy.clone();
+            privacy.anonymize_after_days = days.or(privacy.anonymize_after_days);
+            let now = crate::store::now_ms();
+            let Some(before) = privacy.retention_before(now) else {
+                anyhow::bail!(
+                    "retention is off: set privacy.anonymize_after_days (CIVICLINE_PRIVACY__ANONYMIZE_AFTER_DAYS) or pass --days"
+                );
+            };
+            let store = open_sealed(&settings).await?;
+            let scrubber = crate::scrub::Scrubber::new(&privacy.scrub_words);
+            let done =
+                crate::store::privacy::retain(&store, &scrubber, before, dry_run, now).await?;
+            println!(
+                "{} {} citizens ({} opted out: number kept, sealed), {} messages and {} reports scrubbed",
+                if dry_run {
+                    "would anonymize"
+                } else {
+                    "anonymized"
+                },
+                done.citizens,
+                done.opted_out_kept,
+                done.messages,
+                done.issues
             );
             Ok(())
         }
@@ -247,4 +333,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             simulate::run(&settings, simulate::SimulateArgs { from, url, wait }).await
         }
     }
+}
+
+/// The database, migrated, its numbers kept as the settings say (see `startup::sealed`).
+async fn open_sealed(settings: &Settings) -> anyhow::Result<Store> {
+    telemetry::init(&settings.log);
+    let store = Store::connect(&settings.database.url, 2)
+        .await
+        .context("connecting to the database")?;
+    store.migrate().await.context("applying migrations")?;
+    crate::startup::sealed(store, settings).await
 }

@@ -51,6 +51,20 @@ pub struct PrivacySettings {
     /// while it is set.
     #[serde(default)]
     pub new_seal_key: Option<Secret>,
+    /// Citizens whose reports were all closed, and who last texted, longer ago than this are
+    /// anonymized by the hourly housekeeping (number gone unless they opted out, words
+    /// scrubbed). Unset: kept until an operator acts (`civicline retention`).
+    #[serde(default)]
+    pub anonymize_after_days: Option<f64>,
+}
+
+impl PrivacySettings {
+    /// The time before which a citizen's last report must have closed for retention to
+    /// anonymize them, at `now`; `None` when retention is off.
+    pub fn retention_before(&self, now: i64) -> Option<i64> {
+        let days = self.anonymize_after_days.filter(|d| *d > 0.0)?;
+        Some(now - (days * 86_400_000.0) as i64)
+    }
 }
 
 /// The mail server that escalations go through.

@@ -153,6 +153,7 @@ impl Application {
             sla_every: Duration::from_secs(settings.sla.check_interval_secs.max(1)),
             public_url: settings.server.public_url.clone(),
             mailer,
+            privacy: settings.privacy.clone(),
         };
         let worker = settings.delivery.enabled.then(|| {
             Worker::new(
@@ -275,15 +276,27 @@ struct Background {
     public_url: String,
     /// `None` without `smtp.url`: escalations wait, unsent.
     mailer: Option<crate::mail::Mailer>,
+    /// Retention (`privacy.anonymize_after_days`) and what it scrubs.
+    privacy: crate::config::PrivacySettings,
 }
 
 /// What the server does in the background while it serves, until dropped: histogram samples
 /// folded into their histograms; a newer import of places put in force
 /// (`places.check_interval_secs`); overdue work escalated and escalation emails sent
 /// (`sla.check_interval_secs`); hourly, expired officials' sessions and login attempts older
-/// than an hour deleted.
+/// than an hour deleted, and citizens due for retention anonymized.
 async fn housekeeping(store: Store, background: Background) {
+    let Background {
+        gateway,
+        places_id,
+        places_every,
+        sla_every,
+        public_url,
+        mailer,
+        privacy,
+    } = background;
     let hourly = async {
+        let scrubber = crate::scrub::Scrubber::new(&privacy.scrub_words);
         let sessions = crate::store::sessions::SessionStore::new(store.clone());
         let mut every = tokio::time::interval(Duration::from_secs(3600));
         loop {
@@ -297,16 +310,16 @@ async fn housekeeping(store: Store, background: Background) {
                 Ok(deleted) => tracing::debug!(deleted, "old login attempts deleted"),
                 Err(error) => tracing::warn!(%error, "deleting old login attempts failed"),
             }
+            let now = crate::store::now_ms();
+            if let Some(before) = privacy.retention_before(now) {
+                match crate::store::privacy::retain(&store, &scrubber, before, false, now).await {
+                    Ok(done) => tracing::info!(citizens = done.citizens, "retention"),
+                    Err(error) => tracing::warn!(%error, "retention failed"),
+                }
+            }
         }
     };
-    let Background {
-        gateway,
-        places_id,
-        places_every,
-        sla_every,
-        public_url,
-        mailer,
-    } = background;
+
     let places = crate::city::follow_imports(gateway.clone(), places_id, places_every);
     let promises = async {
         let mut every = tokio::time::interval(sla_every);

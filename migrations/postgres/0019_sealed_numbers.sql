@@ -4,3 +4,6 @@
 -- number_sealed. The unique lookup index stays where it was.
 alter table citizen rename column phone to number_key;
 alter table citizen add column number_sealed text;
+-- When the citizen was anonymized (forgotten on request, or by retention): the number is gone
+-- (number_key reads anon:<id>) unless they opted out, and their words erased or scrubbed.
+alter table citizen add column anonymized_at bigint;

@@ -37,6 +37,7 @@ pub mod officials;
 pub mod open_data;
 pub mod outbox;
 pub mod places;
+pub mod privacy;
 pub mod query;
 pub mod queue;
 pub mod seal;

@@ -32,11 +32,20 @@ pub struct PublicIssue {
 impl PublicIssue {
     /// The citizen's words (description, location) and the public note, scrubbed.
     fn scrubbed(mut self, scrub: &Scrubber) -> PublicIssue {
-        self.description = scrub.scrub(&self.description).into_owned();
-        self.location = self.location.map(|l| scrub.scrub(&l).into_owned());
-        self.status_note = self.status_note.map(|n| scrub.scrub(&n).into_owned());
+        self.description = scrubbed(scrub, self.description);
+        self.location = self.location.map(|l| scrubbed(scrub, l));
+        self.status_note = self.status_note.map(|n| scrubbed(scrub, n));
         self
     }
+}
+
+/// `text` scrubbed; most texts hold nothing to scrub and keep their allocation.
+fn scrubbed(scrub: &Scrubber, text: String) -> String {
+    let clean = match scrub.scrub(&text) {
+        std::borrow::Cow::Owned(clean) => Some(clean),
+        std::borrow::Cow::Borrowed(_) => None,
+    };
+    clean.unwrap_or(text)
 }
 
 const SELECT: &str = "select i.issue_id, i.service_code, \

@@ -56,7 +56,11 @@ async fn outside_keys(store: &Store, seal: &Seal) -> Result<Option<String>> {
     const FIRST_FROM: &str =
         "select number_key from citizen where number_key >= $1 order by number_key limit 1";
     let (clear_low, clear_high) = seal::CLEAR_RANGE;
-    let mut ranges = vec![(clear_low.to_owned(), clear_high.to_owned())];
+    let (anon_low, anon_high) = super::privacy::ANON_RANGE;
+    let mut ranges = vec![
+        (clear_low.to_owned(), clear_high.to_owned()),
+        (anon_low.to_owned(), anon_high.to_owned()),
+    ];
     ranges.extend(seal.key_ids().into_iter().map(seal::key_range));
     ranges.sort();
     // Gaps: before the first range, between ranges, after the last.

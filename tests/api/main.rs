@@ -13,6 +13,7 @@ mod delivery;
 mod health;
 mod languages;
 mod open_data;
+mod privacy;
 mod queue;
 mod reports;
 mod routing;

@@ -7,12 +7,8 @@
 use crate::each_backend;
 use crate::fake_provider::FakeProvider;
 use crate::helpers::{
-    Answer, Backend, Options, TestDb, eventually, new_sid, post_signed_form, settings_for,
-    twilio_form,
+    Backend, Options, TestDb, civicline_cli, eventually, new_seal_key, serve, settings_for,
 };
-use civicline::config::Settings;
-use civicline::providers::form::Form;
-use civicline::startup::Application;
 
 each_backend!(
     a_database_kept_in_clear_is_sealed_in_place_and_no_copy_of_it_holds_a_number,
@@ -28,66 +24,6 @@ const ANA_FORMS: [&str; 4] = [
     "415 555 0123",
 ];
 const BEN: &str = "+14155550177";
-
-/// A server on `settings` that a test can stop (and start again on the same database).
-struct Running {
-    address: String,
-    stop: tokio::sync::oneshot::Sender<()>,
-    done: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
-
-async fn serve(settings: &Settings) -> anyhow::Result<Running> {
-    let app = Application::build(settings.clone()).await?;
-    let address = format!("http://{}", app.local_addr());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let done = tokio::spawn(app.run_until(async {
-        let _ = stopped.await;
-    }));
-    Ok(Running {
-        address,
-        stop,
-        done,
-    })
-}
-
-impl Running {
-    async fn stop(self) {
-        let _ = self.stop.send(());
-        self.done.await.unwrap().unwrap();
-    }
-
-    async fn text(&self, from: &str, body: &str) -> Answer {
-        let form = twilio_form(&new_sid(), from, body);
-        let (status, body) = post_signed_form(&self.address, "/sms/twilio", &form).await;
-        Answer {
-            status,
-            content_type: String::new(),
-            body,
-        }
-    }
-
-    /// Twilio's status callback for our message `id`, naming the citizen in `To` as Twilio does.
-    async fn status_callback(&self, id: i64, to: &str) -> u16 {
-        let form = Form::from_pairs([
-            ("AccountSid", "AC00000000000000000000000000000000"),
-            ("MessageSid", &format!("SMcb{id}")),
-            ("MessageStatus", "delivered"),
-            ("To", to),
-            ("From", crate::helpers::OUR_NUMBER),
-        ]);
-        let path = format!("/sms/twilio/status?message_id={id}");
-        post_signed_form(&self.address, &path, &form).await.0
-    }
-}
-
-fn new_key() -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_civicline"))
-        .args(["keys", "new"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
 
 fn with_keys(base: &Options, seal: Option<&str>, new: Option<&str>) -> Options {
     let mut env = base.env.clone();
@@ -127,20 +63,6 @@ fn holds(bytes: &[u8], text: &str) -> bool {
     bytes.windows(text.len()).any(|w| w == text.as_bytes())
 }
 
-async fn scalar(db: &TestDb, sql: &str) -> i64 {
-    let sql = sqlx::AssertSqlSafe(sql.to_owned());
-    match db {
-        TestDb::Sqlite { .. } => {
-            let pool = sqlx::SqlitePool::connect(&db.url()).await.unwrap();
-            sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
-        }
-        TestDb::Postgres { .. } => {
-            let pool = sqlx::PgPool::connect(&db.url()).await.unwrap();
-            sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
-        }
-    }
-}
-
 async fn a_database_kept_in_clear_is_sealed_in_place_and_no_copy_of_it_holds_a_number(
     backend: Backend,
 ) {
@@ -172,7 +94,7 @@ async fn a_database_kept_in_clear_is_sealed_in_place_and_no_copy_of_it_holds_a_n
     );
 
     // A key: the next start seals every number in place.
-    let key = new_key();
+    let key = new_seal_key();
     let sealed = settings_for(&db, &with_keys(&api, Some(&key), None));
     let app = serve(&sealed).await.unwrap();
     let copy = every_copy(&db).await;
@@ -183,11 +105,8 @@ async fn a_database_kept_in_clear_is_sealed_in_place_and_no_copy_of_it_holds_a_n
         );
     }
     assert_eq!(
-        scalar(
-            &db,
-            "select count(*) from citizen where number_sealed is not null"
-        )
-        .await,
+        db.scalar("select count(*) from citizen where number_sealed is not null")
+            .await,
         2
     );
 
@@ -200,7 +119,7 @@ async fn a_database_kept_in_clear_is_sealed_in_place_and_no_copy_of_it_holds_a_n
     let third = &fake.delivered()[2];
     assert_eq!(third.to, ANA);
     assert!(third.body.starts_with("Report #1 ("), "{}", third.body);
-    assert_eq!(scalar(&db, "select count(*) from citizen").await, 2);
+    assert_eq!(db.scalar("select count(*) from citizen").await, 2);
     // A callback now keeps its payload without the number.
     assert_eq!(
         app.status_callback(third.message_id().unwrap(), ANA).await,
@@ -225,7 +144,7 @@ async fn a_database_kept_in_clear_is_sealed_in_place_and_no_copy_of_it_holds_a_n
         error.contains("sealed under key") && error.contains("CIVICLINE_PRIVACY__SEAL_KEY"),
         "{error}"
     );
-    let other = new_key();
+    let other = new_seal_key();
     let error = serve(&settings_for(&db, &with_keys(&api, Some(&other), None)))
         .await
         .err()
@@ -237,7 +156,7 @@ async fn a_database_kept_in_clear_is_sealed_in_place_and_no_copy_of_it_holds_a_n
         .err()
         .expect("a malformed key: refused");
     assert!(format!("{error:#}").contains("32 bytes"), "{error:#}");
-    assert_eq!(scalar(&db, "select count(*) from citizen").await, 2);
+    assert_eq!(db.scalar("select count(*) from citizen").await, 2);
 }
 
 async fn a_key_rotation_while_the_server_runs_moves_every_number_and_loses_no_citizen(
@@ -248,7 +167,7 @@ async fn a_key_rotation_while_the_server_runs_moves_every_number_and_loses_no_ci
     };
     let fake = FakeProvider::start().await;
     let api = Options::twilio_api(&fake);
-    let (old, new) = (new_key(), new_key());
+    let (old, new) = (new_seal_key(), new_seal_key());
     let app = serve(&settings_for(&db, &with_keys(&api, Some(&old), None)))
         .await
         .unwrap();
@@ -261,19 +180,11 @@ async fn a_key_rotation_while_the_server_runs_moves_every_number_and_loses_no_ci
     // Both keys on the server; the rotation runs beside it while citizens keep texting.
     let both = settings_for(&db, &with_keys(&api, Some(&old), Some(&new)));
     let app = serve(&both).await.unwrap();
-    let rotate = {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_civicline"));
-        command
-            .args(["keys", "rotate"])
-            .env("CIVICLINE_DATABASE__URL", db.url())
-            .env("CIVICLINE_PRIVACY__SEAL_KEY", &old)
-            .env("CIVICLINE_PRIVACY__NEW_SEAL_KEY", &new);
-        async {
-            tokio::task::spawn_blocking(move || command.output())
-                .await
-                .unwrap()
-        }
-    };
+    let keys = [
+        ("CIVICLINE_PRIVACY__SEAL_KEY", old.as_str()),
+        ("CIVICLINE_PRIVACY__NEW_SEAL_KEY", new.as_str()),
+    ];
+    let rotate = civicline_cli(&db, &keys, &["keys", "rotate"]);
     // Numbers known under the old key and new ones (sealed under the new key at once).
     let during: std::collections::BTreeSet<u32> = (0..30).map(|i| (i * 7) % 45).collect();
     let texts = async {
@@ -283,28 +194,19 @@ async fn a_key_rotation_while_the_server_runs_moves_every_number_and_loses_no_ci
         }
     };
     let (out, ()) = tokio::join!(rotate, texts);
-    let out = out.unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains("numbers moved"), "{said}");
+    assert!(out.ok, "{}", out.stderr);
+    assert!(out.stdout.contains("numbers moved"), "{}", out.stdout);
     app.stop().await;
     // The first 30 citizens and the new numbers among the texts, none twice.
     let citizens = 30 + during.iter().filter(|n| **n >= 30).count() as i64;
     assert!(citizens > 30);
-    assert_eq!(scalar(&db, "select count(*) from citizen").await, citizens);
+    assert_eq!(db.scalar("select count(*) from citizen").await, citizens);
     let (low, high) =
         civicline::seal::key_range(civicline::seal::SealKey::from_base64(&new).unwrap().id());
     assert_eq!(
-        scalar(
-            &db,
-            &format!(
-                "select count(*) from citizen where number_key >= '{low}' and number_key < '{high}'"
-            )
-        )
+        db.scalar(&format!(
+            "select count(*) from citizen where number_key >= '{low}' and number_key < '{high}'"
+        ))
         .await,
         citizens,
         "every number under the new key"
@@ -322,17 +224,23 @@ async fn a_key_rotation_while_the_server_runs_moves_every_number_and_loses_no_ci
     let app = serve(&settings_for(&db, &with_keys(&api, Some(&new), None)))
         .await
         .unwrap();
-    let before = fake.delivered().len();
-    assert_eq!(app.text("+14155552003", "HELP").await.status, 200);
-    eventually("HELP answered", || async {
-        fake.delivered().len() > before
+    // Replies still on the outbox from before go out first.
+    eventually("the outbox drained", || async {
+        db.scalar("select count(*) from outbox").await == 0
     })
     .await;
-    assert!(
-        fake.delivered()[before..]
+    let to_her = || {
+        fake.delivered()
             .iter()
-            .any(|r| r.to == "+14155552003")
-    );
-    assert_eq!(scalar(&db, "select count(*) from citizen").await, citizens);
+            .filter(|r| r.to == "+14155552003")
+            .count()
+    };
+    let before = to_her();
+    assert_eq!(app.text("+14155552003", "HELP").await.status, 200);
+    eventually("HELP answered, to her number", || async {
+        to_her() > before
+    })
+    .await;
+    assert_eq!(db.scalar("select count(*) from citizen").await, citizens);
     app.stop().await;
 }

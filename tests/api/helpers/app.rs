@@ -1,8 +1,8 @@
 //! Settings, spawning the app on a backend, its teardown check, and what drives it.
 
 use super::{
-    AUTH_TOKEN, Answer, Backend, OUR_NUMBER, PUBLIC_URL, Pool, TestDb, eventually, new_sid, sign,
-    twilio_form,
+    AUTH_TOKEN, Answer, Backend, OUR_NUMBER, PUBLIC_URL, Pool, TestDb, eventually, new_sid,
+    post_signed_form, sign, twilio_form,
 };
 use civicline::config::Settings;
 use civicline::providers::form::Form;
@@ -328,4 +328,95 @@ impl TestApp {
             .unwrap();
         (response.status().as_u16(), response.text().await.unwrap())
     }
+}
+
+/// A server on `settings` that a test can stop (and start again on the same database).
+pub struct Running {
+    pub address: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    done: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+pub async fn serve(settings: &Settings) -> anyhow::Result<Running> {
+    let app = Application::build(settings.clone()).await?;
+    let address = format!("http://{}", app.local_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let done = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    Ok(Running {
+        address,
+        stop,
+        done,
+    })
+}
+
+impl Running {
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        self.done.await.unwrap().unwrap();
+    }
+
+    /// Texts `body` from `from`, signed, with a new MessageSid.
+    pub async fn text(&self, from: &str, body: &str) -> Answer {
+        let form = twilio_form(&new_sid(), from, body);
+        let (status, body) = post_signed_form(&self.address, "/sms/twilio", &form).await;
+        Answer {
+            status,
+            content_type: String::new(),
+            body,
+        }
+    }
+
+    /// Twilio's status callback for our message `id`, naming the citizen in `To` as Twilio does.
+    pub async fn status_callback(&self, id: i64, to: &str) -> u16 {
+        let form = Form::from_pairs([
+            ("AccountSid", "AC00000000000000000000000000000000"),
+            ("MessageSid", &format!("SMcb{id}")),
+            ("MessageStatus", "delivered"),
+            ("To", to),
+            ("From", crate::helpers::OUR_NUMBER),
+        ]);
+        let path = format!("/sms/twilio/status?message_id={id}");
+        post_signed_form(&self.address, &path, &form).await.0
+    }
+}
+
+/// Runs the `civicline` binary with `args` on `db`'s database, `env` added (the seal keys).
+pub async fn civicline_cli(db: &TestDb, env: &[(&str, &str)], args: &[&str]) -> CliOutput {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_civicline"));
+    command
+        .args(args)
+        .env("CIVICLINE_DATABASE__URL", db.url())
+        .env("CIVICLINE_LOG__FILTER", "warn");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let out = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .expect("civicline runs");
+    CliOutput {
+        ok: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// What a run of the binary printed.
+#[derive(Debug)]
+pub struct CliOutput {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// A new seal key, as `civicline keys new` prints it.
+pub fn new_seal_key() -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_civicline"))
+        .args(["keys", "new"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }

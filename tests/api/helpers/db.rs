@@ -164,3 +164,51 @@ impl TestApp {
         ]
     }
 }
+
+impl TestDb {
+    /// One number from the database, on a connection of its own (for tests whose server
+    /// stops and starts).
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        self.fetch(sql).await
+    }
+
+    /// One text from the database (`None` for NULL).
+    pub async fn text_value(&self, sql: &str) -> Option<String> {
+        self.fetch(sql).await
+    }
+
+    async fn fetch<T>(&self, sql: &str) -> T
+    where
+        T: Send + Unpin,
+        T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+        T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+    {
+        let query = sqlx::AssertSqlSafe(sql.to_owned());
+        let result = match self {
+            TestDb::Sqlite { .. } => {
+                let pool = sqlx::SqlitePool::connect(&self.url()).await.unwrap();
+                sqlx::query_scalar(query).fetch_one(&pool).await
+            }
+            TestDb::Postgres { .. } => {
+                let pool = sqlx::PgPool::connect(&self.url()).await.unwrap();
+                sqlx::query_scalar(query).fetch_one(&pool).await
+            }
+        };
+        result.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Runs one statement (to move time, say).
+    pub async fn execute(&self, sql: &str) {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match self {
+            TestDb::Sqlite { .. } => {
+                let pool = sqlx::SqlitePool::connect(&self.url()).await.unwrap();
+                sqlx::query(sql).execute(&pool).await.unwrap();
+            }
+            TestDb::Postgres { .. } => {
+                let pool = sqlx::PgPool::connect(&self.url()).await.unwrap();
+                sqlx::query(sql).execute(&pool).await.unwrap();
+            }
+        }
+    }
+}
