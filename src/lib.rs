@@ -22,7 +22,8 @@
 //!   status callbacks ([`gateway::delivery_status`]) are gateway operations too, one
 //!   transaction each. [`gateway::routing`] says which department takes a report and by when
 //!   ([`gateway::calendar`]: the promise in working time);
-//!   the escalation of overdue work is a gateway operation too.
+//!   the escalation of overdue work is a gateway operation too. [`gateway::ussd`]: the USSD
+//!   menus, a confirmed report filed through `receive` like an SMS.
 //! - [`places`]: the city's areas, streets and landmarks (GeoJSON), and where a report's words
 //!   put it; a leaf. [`city`] loads them at start, imports new ones and follows other
 //!   replicas' imports.

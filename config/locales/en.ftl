@@ -47,3 +47,26 @@ resolved-question = Report #{ $number } ({ $category }) is resolved. Is it fixed
 fixed-confirmed = Thank you for confirming report #{ $number } is fixed!
 reopened = Sorry it is not fixed. Report #{ $number } is open again and the city will look at it.
 uncategorized = Report
+
+# USSD screens (a menu a basic phone shows; at most 182 characters with the list in it).
+ussd-main =
+    City line
+    1 Report a problem
+    2 Track a report
+    3 Language
+ussd-categories = What is the problem?
+ussd-where =
+    Where is it? Street and cross street, or a landmark.
+    0 Back
+ussd-confirm =
+    { $category }: { $place }
+    1 Send
+    0 Back
+ussd-filed = Thanks! Report #{ $number } ({ $category }) is logged. We will text you when it changes.
+ussd-track =
+    Your report number?
+    0 Back
+ussd-languages = Language:
+ussd-invalid = Not a choice.
+ussd-back = 0 Back
+ussd-unavailable = Sorry, we cannot take this now. Please try again soon, or text us.

@@ -47,3 +47,26 @@ resolved-question = Reporte #{ $number } ({ $category }) resuelto. ¿Quedo arreg
 fixed-confirmed = ¡Gracias por confirmar que el reporte #{ $number } quedo arreglado!
 reopened = Lo sentimos. El reporte #{ $number } esta abierto de nuevo y la ciudad lo revisara.
 uncategorized = Reporte
+
+# Pantallas USSD.
+ussd-main =
+    Linea de la ciudad
+    1 Reportar un problema
+    2 Seguir un reporte
+    3 Idioma
+ussd-categories = Cual es el problema?
+ussd-where =
+    Donde esta? Calle y esquina, o un lugar conocido.
+    0 Volver
+ussd-confirm =
+    { $category }: { $place }
+    1 Enviar
+    0 Volver
+ussd-filed = Gracias! Reporte #{ $number } ({ $category }) registrado. Le avisaremos por SMS cuando cambie.
+ussd-track =
+    Numero de su reporte?
+    0 Volver
+ussd-languages = Idioma:
+ussd-invalid = Opcion no valida.
+ussd-back = 0 Volver
+ussd-unavailable = Lo sentimos, no podemos recibirlo ahora. Intente pronto o envienos un SMS.

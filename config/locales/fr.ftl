@@ -47,3 +47,26 @@ resolved-question = Signalement #{ $number } ({ $category }) résolu. Est-ce ré
 fixed-confirmed = Merci d'avoir confirmé que le signalement #{ $number } est réparé !
 reopened = Désolé. Le signalement #{ $number } est rouvert et la ville va s'en occuper.
 uncategorized = Signalement
+
+# Ecrans USSD.
+ussd-main =
+    Ligne de la ville
+    1 Signaler un probleme
+    2 Suivre un signalement
+    3 Langue
+ussd-categories = Quel est le probleme ?
+ussd-where =
+    Ou est-ce ? Rue et croisement, ou un lieu connu.
+    0 Retour
+ussd-confirm =
+    { $category } : { $place }
+    1 Envoyer
+    0 Retour
+ussd-filed = Merci ! Signalement #{ $number } ({ $category }) enregistre. Nous vous ecrirons quand il changera.
+ussd-track =
+    Numero de votre signalement ?
+    0 Retour
+ussd-languages = Langue :
+ussd-invalid = Choix invalide.
+ussd-back = 0 Retour
+ussd-unavailable = Desole, impossible pour le moment. Reessayez bientot ou envoyez-nous un SMS.

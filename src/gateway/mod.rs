@@ -30,6 +30,7 @@ mod round;
 pub use actions::ActionError;
 pub mod replies;
 pub mod routing;
+pub mod ussd;
 
 use crate::config::GatewaySettings;
 use crate::places::Places;

@@ -44,10 +44,21 @@ pub enum ReplyKey {
     Reopened,
     /// Not a reply: the word for a report without a category.
     Uncategorized,
+    /// USSD screens (`gateway::ussd`).
+    UssdMain,
+    UssdCategories,
+    UssdWhere,
+    UssdConfirm,
+    UssdFiled,
+    UssdTrack,
+    UssdLanguages,
+    UssdInvalid,
+    UssdBack,
+    UssdUnavailable,
 }
 
 impl ReplyKey {
-    pub const ALL: [ReplyKey; 25] = [
+    pub const ALL: [ReplyKey; 35] = [
         ReplyKey::ReportLogged,
         ReplyKey::ReportLoggedUncategorized,
         ReplyKey::ReportAskLocation,
@@ -73,6 +84,16 @@ impl ReplyKey {
         ReplyKey::FixedConfirmed,
         ReplyKey::Reopened,
         ReplyKey::Uncategorized,
+        ReplyKey::UssdMain,
+        ReplyKey::UssdCategories,
+        ReplyKey::UssdWhere,
+        ReplyKey::UssdConfirm,
+        ReplyKey::UssdFiled,
+        ReplyKey::UssdTrack,
+        ReplyKey::UssdLanguages,
+        ReplyKey::UssdInvalid,
+        ReplyKey::UssdBack,
+        ReplyKey::UssdUnavailable,
     ];
 
     pub fn id(self) -> &'static str {
@@ -102,6 +123,16 @@ impl ReplyKey {
             ReplyKey::FixedConfirmed => "fixed-confirmed",
             ReplyKey::Reopened => "reopened",
             ReplyKey::Uncategorized => "uncategorized",
+            ReplyKey::UssdMain => "ussd-main",
+            ReplyKey::UssdCategories => "ussd-categories",
+            ReplyKey::UssdWhere => "ussd-where",
+            ReplyKey::UssdConfirm => "ussd-confirm",
+            ReplyKey::UssdFiled => "ussd-filed",
+            ReplyKey::UssdTrack => "ussd-track",
+            ReplyKey::UssdLanguages => "ussd-languages",
+            ReplyKey::UssdInvalid => "ussd-invalid",
+            ReplyKey::UssdBack => "ussd-back",
+            ReplyKey::UssdUnavailable => "ussd-unavailable",
         }
     }
 }
@@ -243,6 +274,7 @@ mod tests {
                 ("example", "ROADS".to_owned()),
                 ("languages", "EN, ES, FR".to_owned()),
                 ("due", "2026-12-31".to_owned()),
+                ("place", "Martin Luther King Jr Blvd & 125th St".to_owned()),
                 ("keywords", keywords.clone()),
             ]
         })

@@ -6,6 +6,7 @@ pub mod africastalking;
 pub mod console;
 pub mod form;
 pub mod twilio;
+pub mod ussd;
 
 use crate::sms::Provider;
 use std::time::Duration;

@@ -402,3 +402,11 @@ pub async fn set_consent(
         .await?;
     Ok(true)
 }
+
+/// The language a citizen is answered in (for screens outside a text, such as USSD menus).
+pub async fn language_of(store: &super::Store, citizen_id: i64) -> Result<Option<String>> {
+    const SQL: &str = "select language from citizen where citizen_id = $1";
+    Ok(
+        super::on_pool!(store, pool => sqlx::query_scalar(SQL).bind(citizen_id).fetch_optional(pool).await?),
+    )
+}

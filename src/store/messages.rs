@@ -252,6 +252,23 @@ pub async fn issue_of(tx: &mut Tx, message_id: i64) -> Result<Option<i64>> {
     Ok(id.flatten())
 }
 
+/// The issue an inbound message filed or joined, found by the provider's id (a USSD session's
+/// report, for the screen that confirms it).
+pub async fn issue_of_inbound(
+    store: &super::Store,
+    provider: Provider,
+    provider_message_id: &str,
+) -> Result<Option<i64>> {
+    const SQL: &str = "select issue_id from message \
+         where provider = $1 and provider_message_id = $2 and direction = 'in'";
+    let id: Option<Option<i64>> = super::on_pool!(store, pool => sqlx::query_scalar(SQL)
+        .bind(provider.as_str())
+        .bind(provider_message_id)
+        .fetch_optional(pool)
+        .await?);
+    Ok(id.flatten())
+}
+
 /// A delivery status callback as received.
 pub struct NewDeliveryEvent<'a> {
     pub message_id: Option<i64>,

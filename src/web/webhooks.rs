@@ -10,14 +10,14 @@ use super::error::ApiError;
 use crate::config::{Secret, Settings};
 use crate::gateway::delivery_status::StatusReport;
 use crate::providers::form::Form;
-use crate::providers::{africastalking, twilio};
+use crate::providers::{africastalking, twilio, ussd};
 use crate::sms::Provider;
 use crate::web::AppState;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -75,7 +75,12 @@ impl Inbound {
             paths.extend(["/sms/twilio", "/sms/twilio/status"]);
         }
         if self.africastalking.is_some() {
-            paths.extend(["/sms/africastalking", "/sms/africastalking/delivery"]);
+            paths.extend([
+                "/sms/africastalking",
+                "/sms/africastalking/delivery",
+                "/ussd/africastalking",
+                "/ussd/africastalking/end",
+            ]);
         }
         paths
     }
@@ -94,7 +99,10 @@ pub fn router(inbound: &Inbound) -> Router<AppState> {
             .route(
                 "/sms/africastalking/delivery",
                 post(africastalking_delivery),
-            );
+            )
+            // USSD works whatever the SMS provider is, as long as the token is set.
+            .route("/ussd/africastalking", post(africastalking_ussd))
+            .route("/ussd/africastalking/end", post(africastalking_ussd_end));
     }
     router
 }
@@ -204,6 +212,12 @@ fn check_africastalking_token(state: &AppState, uri: &Uri) -> Result<(), ApiErro
     }
 }
 
+/// An Africa's Talking callback's form, once its token is checked.
+fn africastalking_form(state: &AppState, uri: &Uri, body: &[u8]) -> Result<Form, ApiError> {
+    check_africastalking_token(state, uri)?;
+    Form::parse(body).map_err(ApiError::bad_request)
+}
+
 /// Africa's Talking incoming message. Its replies cannot ride on the response: they go on the
 /// outbox. <https://developers.africastalking.com/docs/sms/notifications>
 #[tracing::instrument(name = "webhook.africastalking", skip_all)]
@@ -213,8 +227,7 @@ async fn africastalking_inbound(
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
     let started = std::time::Instant::now();
-    check_africastalking_token(&state, &uri)?;
-    let form = Form::parse(&body).map_err(ApiError::bad_request)?;
+    let form = africastalking_form(&state, &uri, &body)?;
     let sms = africastalking::parse_inbound(&form, Some(&state.default_region))
         .map_err(ApiError::bad_request)?;
     state.gateway.receive(sms).await?;
@@ -230,8 +243,7 @@ async fn africastalking_delivery(
     OriginalUri(uri): OriginalUri,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
-    check_africastalking_token(&state, &uri)?;
-    let form = Form::parse(&body).map_err(ApiError::bad_request)?;
+    let form = africastalking_form(&state, &uri, &body)?;
     let report = africastalking::parse_delivery_report(&form).map_err(ApiError::bad_request)?;
     let payload = form.encode();
     let report = StatusReport {
@@ -243,5 +255,68 @@ async fn africastalking_delivery(
         payload: &payload,
     };
     state.gateway.record_delivery(report).await?;
+    Ok(StatusCode::OK)
+}
+
+/// An Africa's Talking USSD session request, answered `CON …` or `END …` in plain text.
+/// <https://developers.africastalking.com/docs/ussd/overview>
+#[tracing::instrument(name = "webhook.africastalking_ussd", skip_all)]
+async fn africastalking_ussd(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let started = std::time::Instant::now();
+    let form = africastalking_form(&state, &uri, &body)?;
+    let session =
+        ussd::parse_session(&form, Some(&state.default_region)).map_err(ApiError::bad_request)?;
+    let request = crate::gateway::ussd::UssdRequest {
+        session_id: &session.session_id,
+        service_code: &session.service_code,
+        phone: &session.phone,
+        inputs: &session.inputs,
+    };
+    // A screen always: the network shows an error for anything else.
+    let screen = match state.gateway.ussd(request).await {
+        Ok(screen) => ussd::Screen {
+            text: screen.text,
+            end: screen.end,
+        },
+        Err(error) => {
+            tracing::warn!(%error, "ussd: the store refused; the session ends");
+            ussd::Screen::end("Sorry, we cannot take this now. Please try again soon, or text us.")
+        }
+    };
+    metrics::histogram!("civicline_webhook_seconds", "provider" => "africastalking_ussd")
+        .record(started.elapsed().as_secs_f64());
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        screen.body(),
+    )
+        .into_response())
+}
+
+/// Africa's Talking's end-of-session notification: counted by status (a session that ended
+/// before "Send" filed nothing, so there is nothing to undo).
+#[tracing::instrument(name = "webhook.africastalking_ussd_end", skip_all)]
+async fn africastalking_ussd_end(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let form = africastalking_form(&state, &uri, &body)?;
+    let status = match form.get("status") {
+        Some("Success") => "success",
+        Some("Incomplete") => "incomplete",
+        Some("Failed") => "failed",
+        Some(_) => "other",
+        None => return Err(ApiError::BadRequest("missing form field status".into())),
+    };
+    tracing::info!(
+        status,
+        session = form.get("sessionId").unwrap_or_default(),
+        "ussd session ended"
+    );
+    metrics::counter!("civicline_ussd_sessions_ended_total", "status" => status).increment(1);
     Ok(StatusCode::OK)
 }

@@ -12,15 +12,17 @@ struct Setup {
     label: &'static str,
     options: fn(&FakeProvider) -> Options,
     /// What an unsigned (or untokened) request to each route gets, in [`ROUTES`]' order.
-    unsigned: [u16; 4],
+    unsigned: [u16; 6],
 }
 
 /// Every inbound route, with a request a stranger could write by hand.
-const ROUTES: [&str; 4] = [
+const ROUTES: [&str; 6] = [
     "/sms/twilio",
     "/sms/twilio/status",
     "/sms/africastalking",
     "/sms/africastalking/delivery",
+    "/ussd/africastalking",
+    "/ussd/africastalking/end",
 ];
 
 fn forged_form(route: &str) -> Form {
@@ -38,6 +40,18 @@ fn forged_form(route: &str) -> Form {
             ("text", "POTHOLE pumped"),
             ("to", "21525"),
         ]),
+        "/ussd/africastalking" => Form::from_pairs([
+            ("sessionId", "ATUid_forged"),
+            ("serviceCode", "*384*12#"),
+            ("phoneNumber", "+254711000999"),
+            ("networkCode", "63902"),
+            ("text", "1*1*Moi Avenue*1"),
+        ]),
+        "/ussd/africastalking/end" => Form::from_pairs([
+            ("sessionId", "ATUid_forged"),
+            ("status", "Success"),
+            ("phoneNumber", "+254711000999"),
+        ]),
         _ => Form::from_pairs([
             ("id", "ATforged02"),
             ("status", "Success"),
@@ -51,19 +65,19 @@ fn setups() -> Vec<Setup> {
         Setup {
             label: "twilio",
             options: |_| Options::default(),
-            unsigned: [403, 403, 404, 404],
+            unsigned: [403, 403, 404, 404, 404, 404],
         },
         Setup {
             label: "twilio and an Africa's Talking token",
             options: |_| {
                 Options::default().with("CIVICLINE_AFRICASTALKING__WEBHOOK_TOKEN", AT_WEBHOOK_TOKEN)
             },
-            unsigned: [403, 403, 403, 403],
+            unsigned: [403, 403, 403, 403, 403, 403],
         },
         Setup {
             label: "africastalking",
             options: Options::africastalking,
-            unsigned: [404, 404, 403, 403],
+            unsigned: [404, 404, 403, 403, 403, 403],
         },
         Setup {
             label: "console with a Twilio token",
@@ -73,7 +87,7 @@ fn setups() -> Vec<Setup> {
                 env: Vec::new(),
                 ..Options::default()
             },
-            unsigned: [403, 403, 404, 404],
+            unsigned: [403, 403, 404, 404, 404, 404],
         },
         Setup {
             label: "console without a token (the local trial)",
@@ -84,7 +98,7 @@ fn setups() -> Vec<Setup> {
                 ..Options::default()
             },
             // /sms/twilio takes unsigned requests in the trial: not in this table.
-            unsigned: [0, 0, 404, 404],
+            unsigned: [0, 0, 404, 404, 404, 404],
         },
     ]
 }

@@ -21,4 +21,5 @@ mod sealed;
 mod simulate;
 mod startup;
 mod storm;
+mod ussd;
 mod webhook_input;
