@@ -77,6 +77,11 @@ pub enum Command {
         /// replies, notices) for this many seconds. Console provider only.
         #[arg(long, default_value_t = 0)]
         wait: u64,
+        /// Dial this USSD code instead (`*384*12#`) and answer its menus, one stdin line per
+        /// input, until the session ends: through `/ussd/africastalking` when
+        /// africastalking.webhook_token is set, else the console trial's `/console/ussd`.
+        #[arg(long)]
+        ussd: Option<String>,
     },
 }
 
@@ -329,9 +334,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", settings.to_redacted_toml());
             Ok(())
         }
-        Command::Simulate { from, url, wait } => {
-            simulate::run(&settings, simulate::SimulateArgs { from, url, wait }).await
-        }
+        Command::Simulate {
+            from,
+            url,
+            wait: _,
+            ussd: Some(code),
+        } => simulate::dial(&settings, &url, &from, &code).await,
+        Command::Simulate {
+            from,
+            url,
+            wait,
+            ussd: None,
+        } => simulate::run(&settings, simulate::SimulateArgs { from, url, wait }).await,
     }
 }
 

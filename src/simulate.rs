@@ -1,5 +1,6 @@
 //! `civicline simulate`: texts a running server as Twilio would, one stdin line per SMS, and
-//! prints each reply. A newcomer sees the whole loop without a provider account.
+//! prints each reply, or (`--ussd`) dials a USSD code and walks its menus. A newcomer sees the
+//! whole loop without a provider account.
 
 use crate::config::Settings;
 use crate::providers::form::Form;
@@ -132,4 +133,57 @@ pub async fn run(settings: &Settings, args: SimulateArgs) -> anyhow::Result<()> 
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     Ok(())
+}
+
+/// `civicline simulate --ussd CODE`: dials `code` as `from` and walks the menus, one stdin line
+/// per input, printing each screen, until one ends the session.
+pub async fn dial(settings: &Settings, url: &str, from: &str, code: &str) -> anyhow::Result<()> {
+    let client = crate::providers::http_client();
+    let base = url.trim_end_matches('/');
+    let endpoint = match &settings.africastalking.webhook_token {
+        Some(token) if !token.expose().is_empty() => {
+            let token: String =
+                url::form_urlencoded::byte_serialize(token.expose().as_bytes()).collect();
+            format!("{base}/ussd/africastalking?token={token}")
+        }
+        _ => format!("{base}/console/ussd"),
+    };
+    let session = format!("SIMUSSD{:016x}", rand::random::<u64>());
+    let mut text = String::new();
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    loop {
+        let form = Form::from_pairs([
+            ("sessionId", session.as_str()),
+            ("serviceCode", code),
+            ("phoneNumber", from),
+            ("networkCode", "00000"),
+            ("text", text.as_str()),
+        ]);
+        let response = client
+            .post(&endpoint)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.encode())
+            .send()
+            .await
+            .with_context(|| format!("sending to {base}: is `civicline serve` running?"))?;
+        let status = response.status();
+        let body = response.text().await.context("reading the screen")?;
+        if !status.is_success() {
+            bail!("the server answered {status}: {}", body.trim());
+        }
+        if let Some(screen) = body.strip_prefix("END ") {
+            println!("{screen}");
+            return Ok(());
+        }
+        println!("{}", body.strip_prefix("CON ").unwrap_or(&body));
+        let Some(line) = lines.next_line().await.context("reading stdin")? else {
+            return Ok(());
+        };
+        if !text.is_empty() || !line.trim().is_empty() {
+            text = match text.is_empty() {
+                true => line.trim().to_owned(),
+                false => format!("{text}*{}", line.trim()),
+            };
+        }
+    }
 }

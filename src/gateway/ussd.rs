@@ -16,6 +16,65 @@ use crate::store::{self, issues, privacy};
 /// The languages the menu offers, with their own names.
 const LANGUAGES: [(&str, &str); 3] = [("en", "English"), ("es", "Español"), ("fr", "Français")];
 
+/// Where a session stands: the inputs the menus took, and whether the last one was refused.
+#[derive(Debug, PartialEq, Eq)]
+struct Walk<'a> {
+    path: Vec<&'a str>,
+    invalid: bool,
+}
+
+/// Replays a session's inputs as typed: "0" takes the last accepted input back, "00" all of
+/// them, an input the menu it answers does not offer is dropped (and, when it is the last one,
+/// the menu is shown again with a reason).
+fn walk(inputs: &[String], categories: usize) -> Walk<'_> {
+    let mut walk = Walk {
+        path: Vec::new(),
+        invalid: false,
+    };
+    for input in inputs.iter().map(String::as_str) {
+        let accepted = match (walk.path.as_slice(), input) {
+            (_, "00") => {
+                walk.path.clear();
+                true
+            }
+            (_, "0") => {
+                walk.path.pop();
+                true
+            }
+            ([], _) => matches!(input, "1" | "2" | "3"),
+            (["1"], _) => chosen(input, categories).is_some(),
+            (["1", _], _) => !input.is_empty(),
+            (["1", _, _], _) => input == "1",
+            (["2"], _) => tracked(input).is_some(),
+            (["3"], _) => chosen(input, LANGUAGES.len()).is_some(),
+            _ => false,
+        };
+        walk.invalid = !accepted;
+        if accepted && !matches!(input, "0" | "00") {
+            walk.path.push(input);
+        }
+    }
+    walk
+}
+
+/// The index of option `input` of a menu of `n` (numbered from 1).
+fn chosen(input: &str, n: usize) -> Option<usize> {
+    input
+        .parse::<usize>()
+        .ok()
+        .filter(|i| (1..=n).contains(i))
+        .map(|i| i - 1)
+}
+
+/// A report number as typed ("1042" or "#1042").
+fn tracked(input: &str) -> Option<i64> {
+    input
+        .trim_start_matches('#')
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+}
+
 /// One request of a session, as the web layer decoded it.
 pub struct UssdRequest<'a> {
     pub session_id: &'a str,
@@ -59,86 +118,72 @@ impl Gateway {
             text.push_str(&say(ReplyKey::UssdBack));
             more(text)
         };
-        let chosen = |input: &str, n: usize| {
-            input
-                .parse::<usize>()
-                .ok()
-                .filter(|i| (1..=n).contains(i))
-                .map(|i| i - 1)
+        let walk = walk(request.inputs, categories.len());
+        let category = |c: &str| &categories[chosen(c, categories.len()).unwrap_or_default()];
+        let confirm = |c: &str, place: &str| {
+            more(replies.render(
+                lang,
+                ReplyKey::UssdConfirm,
+                &[("category", category(c).name_in(lang)), ("place", place)],
+            ))
         };
-        let inputs: Vec<&str> = request.inputs.iter().map(String::as_str).collect();
-        let main = more(say(ReplyKey::UssdMain));
-        Ok(match inputs.as_slice() {
-            [] => main,
+        let screen = match walk.path.as_slice() {
+            [] => more(say(ReplyKey::UssdMain)),
             ["1"] => category_menu(),
-            ["1", c] if chosen(c, categories.len()).is_none() => invalid(category_menu()),
             ["1", _] => more(say(ReplyKey::UssdWhere)),
-            ["1", c, place] => {
-                let category = &categories[chosen(c, categories.len()).unwrap_or_default()];
-                more(replies.render(
-                    lang,
-                    ReplyKey::UssdConfirm,
-                    &[("category", category.name_in(lang)), ("place", place)],
-                ))
-            }
-            ["1", c, place, "1"] => {
-                let category = &categories[chosen(c, categories.len()).unwrap_or_default()];
+            ["1", c, place] => confirm(c, place),
+            ["1", c, place, _send] => {
+                let category = category(c);
                 let keyword = category.keyword_in(lang).unwrap_or(&category.service_code);
                 let id = format!("ussd:{}", request.session_id);
-                let body = format!("{keyword} {place}");
                 self.receive(InboundSms::new(
                     Provider::AfricasTalking,
                     id.clone(),
                     request.phone.clone(),
                     request.service_code.to_owned(),
-                    body,
+                    format!("{keyword} {place}"),
                 ))
                 .await?;
-                match store::messages::issue_of_inbound(store, Provider::AfricasTalking, &id)
-                    .await?
-                {
-                    Some(number) => end(replies.render(
-                        lang,
-                        ReplyKey::UssdFiled,
-                        &[
-                            ("number", &number.to_string()),
-                            ("category", category.name_in(lang)),
-                        ],
-                    )),
-                    // Opted out, or flooding: the message is kept, and no report filed.
-                    None => end(say(ReplyKey::UssdUnavailable)),
-                }
-            }
-            ["1", c, place, _] => {
-                let category = &categories[chosen(c, categories.len()).unwrap_or_default()];
-                invalid(more(replies.render(
-                    lang,
-                    ReplyKey::UssdConfirm,
-                    &[("category", category.name_in(lang)), ("place", place)],
-                )))
+                return Ok(
+                    match store::messages::issue_of_inbound(store, Provider::AfricasTalking, &id)
+                        .await?
+                    {
+                        Some(number) => end(replies.render(
+                            lang,
+                            ReplyKey::UssdFiled,
+                            &[
+                                ("number", &number.to_string()),
+                                ("category", category.name_in(lang)),
+                            ],
+                        )),
+                        // Opted out, or flooding: the message is kept, and no report filed.
+                        None => end(say(ReplyKey::UssdUnavailable)),
+                    },
+                );
             }
             ["2"] => more(say(ReplyKey::UssdTrack)),
-            ["2", number] => match number.trim_start_matches('#').parse::<i64>() {
-                Err(_) => invalid(more(say(ReplyKey::UssdTrack))),
-                Ok(number) => end(self.track(lang, request.phone, number).await?),
-            },
+            ["2", number] => {
+                let number = tracked(number).unwrap_or_default();
+                return Ok(end(self.track(lang, request.phone, number).await?));
+            }
             ["3"] => more(self.language_menu(lang)),
-            ["3", choice] => match chosen(choice, LANGUAGES.len()) {
-                None => invalid(more(self.language_menu(lang))),
-                Some(i) => {
-                    let (code, _) = LANGUAGES[i];
-                    self.receive(InboundSms::new(
-                        Provider::AfricasTalking,
-                        format!("ussd:{}", request.session_id),
-                        request.phone.clone(),
-                        request.service_code.to_owned(),
-                        format!("LANG {code}"),
-                    ))
-                    .await?;
-                    end(replies.render(code, ReplyKey::LangSet, &[]))
-                }
-            },
-            _ => invalid(main),
+            ["3", choice, ..] => {
+                let (code, _) = LANGUAGES[chosen(choice, LANGUAGES.len()).unwrap_or_default()];
+                self.receive(InboundSms::new(
+                    Provider::AfricasTalking,
+                    format!("ussd:{}", request.session_id),
+                    request.phone.clone(),
+                    request.service_code.to_owned(),
+                    format!("LANG {code}"),
+                ))
+                .await?;
+                return Ok(end(replies.render(code, ReplyKey::LangSet, &[])));
+            }
+            _ => more(say(ReplyKey::UssdMain)),
+        };
+        Ok(match walk.invalid {
+            true => invalid(screen),
+            false => screen,
         })
     }
 
@@ -178,5 +223,40 @@ impl Gateway {
                 ("status", &issue.status),
             ],
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_home_and_refused_inputs_rebuild_where_a_session_stands() {
+        for (text, path, invalid) in [
+            ("", vec![], false),
+            ("1", vec!["1"], false),
+            ("1*2*Main St", vec!["1", "2", "Main St"], false),
+            ("1*2*0", vec!["1"], false),
+            ("1*0*2", vec!["2"], false),
+            ("1*2*Main St*00", vec![], false),
+            ("1*2*00*3", vec!["3"], false),
+            ("0", vec![], false),
+            ("9", vec![], true),
+            ("1*42", vec!["1"], true),
+            ("1*42*1", vec!["1", "1"], false),
+            ("1*42*0", vec![], false),
+            ("1*1*Elm*2", vec!["1", "1", "Elm"], true),
+            ("2*abc", vec!["2"], true),
+            ("2*#12", vec!["2", "#12"], false),
+            ("3*7*2", vec!["3", "2"], false),
+        ] {
+            let inputs: Vec<String> = text
+                .split('*')
+                .filter(|i| !i.is_empty())
+                .map(Into::into)
+                .collect();
+            let walk = walk(&inputs, 6);
+            assert_eq!((walk.path, walk.invalid), (path, invalid), "{text:?}");
+        }
     }
 }

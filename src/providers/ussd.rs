@@ -19,7 +19,7 @@ pub struct Session {
     pub session_id: String,
     pub service_code: String,
     pub phone: PhoneNumber,
-    /// The inputs so far, "0" (back) and "00" (main menu) applied: what the menus walk.
+    /// The inputs so far, as typed (the menus apply "0" back and "00" main menu).
     pub inputs: Vec<String>,
 }
 
@@ -51,22 +51,12 @@ pub fn parse_session(form: &Form, default_region: Option<&str>) -> Result<Sessio
     })
 }
 
-/// The inputs of `text` with "0" taking the one before it back and "00" all of them.
+/// The inputs of `text`, in the order they were typed (none on a session's first request).
 pub fn inputs(text: &str) -> Vec<String> {
-    let mut stack = Vec::new();
-    if text.is_empty() {
-        return stack;
+    match text.is_empty() {
+        true => Vec::new(),
+        false => text.split('*').map(|i| i.trim().to_owned()).collect(),
     }
-    for input in text.split('*') {
-        match input.trim() {
-            "00" => stack.clear(),
-            "0" => {
-                stack.pop();
-            }
-            other => stack.push(other.to_owned()),
-        }
-    }
-    stack
 }
 
 /// A screen to answer with.
@@ -114,18 +104,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn back_and_home_rebuild_the_path_from_text() {
-        for (text, path) in [
+    fn text_splits_into_the_inputs_as_typed() {
+        for (text, typed) in [
             ("", vec![]),
             ("1", vec!["1"]),
-            ("1*2*Main St", vec!["1", "2", "Main St"]),
-            ("1*2*0", vec!["1"]),
-            ("1*0*2", vec!["2"]),
-            ("1*2*Main St*00", vec![]),
-            ("1*2*00*3", vec!["3"]),
-            ("0", vec![]),
+            ("1*2*Main St ", vec!["1", "2", "Main St"]),
+            ("1*2*0*00", vec!["1", "2", "0", "00"]),
         ] {
-            assert_eq!(inputs(text), path, "{text:?}");
+            assert_eq!(inputs(text), typed, "{text:?}");
         }
     }
 

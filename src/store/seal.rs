@@ -101,53 +101,69 @@ pub async fn rotate(store: &Store, seal: &Seal) -> Result<u64> {
 }
 
 /// Re-seals, under the writing key, the citizens whose number key lies in `range` (an index
-/// range scan), a batch per transaction; `from_clear` marks the database for compaction
-/// before the first row changes.
+/// range scan), a batch per transaction, until none is left; `from_clear` marks the database
+/// for compaction before the first row changes.
 async fn reseal_range(
+    store: &Store,
+    seal: &Seal,
+    range: (&str, &str),
+    from_clear: bool,
+) -> Result<u64> {
+    let mut moved = 0;
+    loop {
+        let n = reseal_batch(store, seal, range, from_clear, BATCH).await?;
+        if n == 0 {
+            return Ok(moved);
+        }
+        moved += n;
+        tracing::info!(moved, "sealing citizens' numbers");
+    }
+}
+
+/// One batch of [`reseal_range`], in one transaction: at most `batch` rows leave `range` for
+/// the writing key. Every row is under one key or the other before and after it commits. From
+/// clear, pseudonyms are made random too (a pseudonym kept as the number's HMAC under a key in
+/// this database could be tested against every number of a country); a rotation keeps them.
+async fn reseal_batch(
     store: &Store,
     seal: &Seal,
     (low, high): (&str, &str),
     from_clear: bool,
+    batch: i64,
 ) -> Result<u64> {
     const PAGE: &str = "select citizen_id, number_key, number_sealed from citizen \
          where number_key >= $1 and number_key < $2 order by number_key limit $3";
-    const UPDATE: &str = "update citizen set number_key = $2, number_sealed = $3, pseudonym = $4 \
-         where citizen_id = $1 and number_key = $5";
-    let mut moved = 0;
-    loop {
-        let mut tx = store.begin().await?;
-        let rows: Vec<(i64, String, Option<String>)> = on_tx!(&mut tx, conn => sqlx::query_as(PAGE)
-            .bind(low)
-            .bind(high)
-            .bind(BATCH)
-            .fetch_all(conn)
-            .await?);
-        if rows.is_empty() {
-            return Ok(moved);
-        }
-        if from_clear && moved == 0 {
-            on_tx!(&mut tx, conn => sqlx::query(SET).bind(PENDING).bind("1").execute(conn).await?.rows_affected());
-        }
-        for (id, key, sealed) in &rows {
-            let number = seal.open(key, sealed.as_deref())?;
-            let (new_key, new_sealed) = seal.store(&number);
-            // A pseudonym kept with the number's HMAC under a key in this database could be
-            // tested against every number of a country: a sealed row's is random.
-            let pseudonym = random_pseudonym();
-            on_tx!(&mut tx, conn => sqlx::query(UPDATE)
-                .bind(id)
-                .bind(&new_key)
-                .bind(new_sealed.as_deref())
-                .bind(&pseudonym)
-                .bind(key)
-                .execute(conn)
-                .await?
-                .rows_affected());
-        }
-        tx.commit().await?;
-        moved += rows.len() as u64;
-        tracing::info!(moved, "sealing citizens' numbers");
+    const UPDATE: &str = "update citizen set number_key = $2, number_sealed = $3, \
+         pseudonym = coalesce($4, pseudonym) where citizen_id = $1 and number_key = $5";
+    let mut tx = store.begin().await?;
+    let rows: Vec<(i64, String, Option<String>)> = on_tx!(&mut tx, conn => sqlx::query_as(PAGE)
+        .bind(low)
+        .bind(high)
+        .bind(batch)
+        .fetch_all(conn)
+        .await?);
+    if rows.is_empty() {
+        return Ok(0);
     }
+    if from_clear {
+        on_tx!(&mut tx, conn => sqlx::query(SET).bind(PENDING).bind("1").execute(conn).await?.rows_affected());
+    }
+    for (id, key, sealed) in &rows {
+        let number = seal.open(key, sealed.as_deref())?;
+        let (new_key, new_sealed) = seal.store(&number);
+        let pseudonym = from_clear.then(random_pseudonym);
+        on_tx!(&mut tx, conn => sqlx::query(UPDATE)
+            .bind(id)
+            .bind(&new_key)
+            .bind(new_sealed.as_deref())
+            .bind(pseudonym.as_deref())
+            .bind(key)
+            .execute(conn)
+            .await?
+            .rows_affected());
+    }
+    tx.commit().await?;
+    Ok(rows.len() as u64)
 }
 
 /// A citizen pseudonym that says nothing about the number (16 hex digits).
@@ -226,4 +242,88 @@ async fn set(store: &Store, name: &str, value: &str) -> Result<()> {
     let mut tx = store.begin().await?;
     on_tx!(&mut tx, conn => sqlx::query(SET).bind(name).bind(value).execute(conn).await?.rows_affected());
     tx.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seal::SealKey;
+    use crate::sms::PhoneNumber;
+    use crate::store::{Scratch, citizens};
+
+    async fn count(store: &Store, sql: &str) -> i64 {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        on_pool!(store, pool => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap())
+    }
+
+    /// A rotation stopped after any batch leaves every number readable under one of the two
+    /// keys: a server with both starts and finds each citizen; one with either key alone is
+    /// refused; running the rotation again finishes it.
+    #[tokio::test]
+    async fn a_rotation_interrupted_between_batches_leaves_every_number_readable() {
+        let scratch = Scratch::new().await;
+        let (old, new) = (SealKey::generate(), SealKey::generate());
+        let only = |k: &str| Seal::from_keys(Some(k), None).unwrap();
+        let both = Seal::from_keys(Some(&old), Some(&new)).unwrap();
+        let store = scratch.store.clone().with_seal(only(&old));
+        let numbers: Vec<PhoneNumber> = (0..7)
+            .map(|i| PhoneNumber::parse(&format!("+1415555{:04}", 3000 + i), None).unwrap())
+            .collect();
+        let mut ids = Vec::new();
+        let mut tx = store.begin().await.unwrap();
+        for phone in &numbers {
+            let c = citizens::find_or_create(&mut tx, store.seal(), phone, "p", 1)
+                .await
+                .unwrap();
+            ids.push(c.citizen_id);
+        }
+        tx.commit().await.unwrap();
+        check(&store, store.seal()).await.unwrap();
+
+        // Interrupted after one batch of three.
+        let old_id = only(&old).key_ids()[0].to_owned();
+        let (low, high) = seal::key_range(&old_id);
+        assert_eq!(
+            reseal_batch(&store, &both, (&low, &high), false, 3)
+                .await
+                .unwrap(),
+            3
+        );
+        let moved = count(
+            &store,
+            "select count(*) from citizen where number_key like 'k%'",
+        )
+        .await;
+        assert_eq!(moved, 7);
+        for (phone, id) in numbers.iter().zip(&ids) {
+            let mut tx = store.begin().await.unwrap();
+            let found = citizens::find_or_create(&mut tx, &both, phone, "p", 2)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            assert_eq!(
+                found.citizen_id, *id,
+                "{phone:?} found under one of the two keys"
+            );
+        }
+        assert!(check(&store, &both).await.is_ok());
+        for alone in [only(&old), only(&new)] {
+            let refused = check(&store, &alone).await.unwrap_err();
+            assert!(
+                refused.to_string().contains("is not this database's key"),
+                "{refused}"
+            );
+        }
+
+        // Run again: it finishes, and the new key alone opens everything.
+        let rest = rotate(&store, &both).await.unwrap();
+        assert_eq!(rest, 4);
+        check(&store, &only(&new)).await.unwrap();
+        assert_eq!(count(&store, "select count(*) from citizen").await, 7);
+        let (low, high) = seal::key_range(only(&new).key_ids()[0]);
+        let sql = format!(
+            "select count(*) from citizen where number_key >= '{low}' and number_key < '{high}'"
+        );
+        assert_eq!(count(&store, &sql).await, 7);
+    }
 }

@@ -270,14 +270,26 @@ async fn africastalking_ussd(
     let form = africastalking_form(&state, &uri, &body)?;
     let session =
         ussd::parse_session(&form, Some(&state.default_region)).map_err(ApiError::bad_request)?;
+    let screen = ussd_screen(&state, &session).await;
+    metrics::histogram!("civicline_webhook_seconds", "provider" => "africastalking_ussd")
+        .record(started.elapsed().as_secs_f64());
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        screen.body(),
+    )
+        .into_response())
+}
+
+/// The screen for one request of a USSD session; a store that refuses ends the session with a
+/// plain apology (the network shows an error screen for anything but CON or END).
+pub async fn ussd_screen(state: &AppState, session: &ussd::Session) -> ussd::Screen {
     let request = crate::gateway::ussd::UssdRequest {
         session_id: &session.session_id,
         service_code: &session.service_code,
         phone: &session.phone,
         inputs: &session.inputs,
     };
-    // A screen always: the network shows an error for anything else.
-    let screen = match state.gateway.ussd(request).await {
+    match state.gateway.ussd(request).await {
         Ok(screen) => ussd::Screen {
             text: screen.text,
             end: screen.end,
@@ -286,14 +298,7 @@ async fn africastalking_ussd(
             tracing::warn!(%error, "ussd: the store refused; the session ends");
             ussd::Screen::end("Sorry, we cannot take this now. Please try again soon, or text us.")
         }
-    };
-    metrics::histogram!("civicline_webhook_seconds", "provider" => "africastalking_ussd")
-        .record(started.elapsed().as_secs_f64());
-    Ok((
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        screen.body(),
-    )
-        .into_response())
+    }
 }
 
 /// Africa's Talking's end-of-session notification: counted by status (a session that ended

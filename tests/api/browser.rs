@@ -369,6 +369,67 @@ async fn the_simulator_shows_the_whole_loop_on_one_screen() {
     assert_eq!(app.scalar("select count(*) from issue").await, 3);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulator_s_keypad_walks_the_ussd_menus_and_the_phone_gets_the_sms() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let options = Options {
+        auth_token: None,
+        provider: "console",
+        env: Vec::new(),
+        ..Options::default()
+    };
+    let app = spawn_app_with(Backend::Sqlite, options).await.unwrap();
+    browser.go(&format!("{}/simulator", app.address)).await;
+    browser.click(".ussd-dial button").await;
+    let screen = || async {
+        browser
+            .script("return document.querySelector('.ussd-screen')?.innerText || ''")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    eventually("the main menu", || async {
+        screen().await.contains("1 Report a problem")
+    })
+    .await;
+    for (input, shows) in [
+        ("1", "What is the problem?"),
+        ("1", "Where is it?"),
+        ("Main St and 5th Ave", "Pothole: Main St and 5th Ave"),
+        ("1", "Thanks! Report #1 (Pothole) is logged."),
+    ] {
+        browser
+            .type_into(".ussd-form input[name=input]", input)
+            .await;
+        browser.click(".ussd-form button").await;
+        eventually(shows, || async { screen().await.contains(shows) }).await;
+        if shows.starts_with("Pothole:") {
+            browser.screenshot("simulator-ussd").await;
+        }
+    }
+    // The session ended: no answer line; the SMS that confirms it (the demo city placed the
+    // intersection, so no neighbourhood question) reaches the phone beside.
+    assert_eq!(
+        browser
+            .script("return document.querySelectorAll('.ussd-form').length")
+            .await
+            .as_i64(),
+        Some(0)
+    );
+    eventually("the confirming SMS on the phone", || async {
+        browser.go(&format!("{}/simulator", app.address)).await;
+        browser
+            .text()
+            .await
+            .contains("Report #1 (Pothole) is logged. Text STATUS 1")
+    })
+    .await;
+    assert_eq!(app.scalar("select count(*) from issue").await, 1);
+}
+
 impl Browser {
     /// Logs in as agent@city.example through the login page and waits for the queue.
     async fn log_in(&self, address: &str, password: &str) {

@@ -141,3 +141,61 @@ async fn simulate_prints_messages_that_come_later_through_the_outbox() {
     );
     app.wait_outbox_empty().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulate_ussd_walks_the_menus_and_files_the_report_in_a_trial() {
+    use crate::helpers::{Options, spawn_app_with};
+    // The console trial: no Africa's Talking account, so the menus come from /console/ussd.
+    let options = Options {
+        auth_token: None,
+        provider: "console",
+        ..Options::default()
+    };
+    let app = spawn_app_with(Backend::Sqlite, options).await.unwrap();
+    let address = app.address.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        let stdin = b"1\n42\n1\nElm St and 2nd\n1\n";
+        spawn_simulate(&address, &["--ussd", "*384*12#"], stdin)
+            .wait_with_output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.starts_with("City line\n1 Report a problem"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Not a choice.\nWhat is the problem?"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Pothole: Elm St and 2nd\n1 Send"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .trim_end()
+            .ends_with("Thanks! Report #1 (Pothole) is logged. We will text you when it changes."),
+        "{stdout}"
+    );
+    assert_eq!(app.scalar("select count(*) from issue").await, 1);
+    // The trial's route is not there with a real provider.
+    let real = crate::helpers::spawn_app(Backend::Sqlite).await.unwrap();
+    let status = real
+        .client
+        .post(format!("{}/console/ussd", real.address))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("sessionId=s&serviceCode=*1%23&phoneNumber=%2B15555550100&text=")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 404);
+}
