@@ -18,6 +18,12 @@
 //! reply, four rows, group commit on one writer thread with its statements prepared once, WAL
 //! with `synchronous=NORMAL` as civicline's. civicline's own figure is read against both.
 //! `benches/load.sh` runs them for each backend and concurrency.
+//!
+//! `ussd` walks whole USSD sessions against `/ussd/africastalking` (main menu, report, the
+//! first category, a place, Send: five requests, the last one filing the report) from a fresh
+//! number each, `--concurrency` sessions at once, and prints the answer time of every request
+//! and of the filing one apart; with `--database-url` it checks that every session answered
+//! "Report #" filed exactly one message. `benches/ussd.sh` runs it.
 
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, State};
@@ -81,6 +87,22 @@ enum Command {
         #[arg(long, default_value = "run")]
         label: String,
     },
+    /// Walk whole USSD sessions at a fixed concurrency for a fixed time.
+    Ussd {
+        /// `http://host:port/ussd/africastalking?token=...`
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long)]
+        server_pid: Option<u32>,
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long, default_value = "ussd")]
+        label: String,
+    },
 }
 
 #[tokio::main]
@@ -92,6 +114,25 @@ async fn main() -> anyhow::Result<()> {
             token,
             database,
         } => floor(bind, token, database).await,
+        Command::Ussd {
+            url,
+            concurrency,
+            seconds,
+            server_pid,
+            database_url,
+            label,
+        } => {
+            let deadline = Instant::now() + Duration::from_secs(seconds);
+            ussd(
+                url,
+                concurrency.max(1),
+                deadline,
+                server_pid,
+                database_url,
+                label,
+            )
+            .await
+        }
         Command::Run {
             url,
             token,
@@ -610,4 +651,153 @@ async fn check_stored(url: &str, acknowledged: &[String]) -> anyhow::Result<(usi
         .filter(|sid| stored.get(*sid).is_some_and(|n| *n > 1))
         .count();
     Ok((missing, doubled))
+}
+
+/// One caller's sessions: latencies of every request and of the filing ones, in microseconds,
+/// the sessions that filed, and what went wrong.
+#[derive(Default)]
+struct UssdTally {
+    every_us: Vec<u32>,
+    filing_us: Vec<u32>,
+    filed: Vec<String>,
+    errors: HashMap<String, u64>,
+}
+
+async fn ussd(
+    url: String,
+    concurrency: usize,
+    deadline: Instant,
+    server_pid: Option<u32>,
+    database_url: Option<String>,
+    label: String,
+) -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let nonce = std::process::id() as u64 ^ now_nanos();
+    let before = server_pid.and_then(process_usage);
+    let started = Instant::now();
+    let callers: Vec<_> = (0..concurrency)
+        .map(|caller| {
+            let (client, url) = (client.clone(), url.clone());
+            tokio::spawn(async move {
+                let mut tally = UssdTally::default();
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    n += 1;
+                    let session = format!("ATUid_{nonce:x}_{caller}_{n}");
+                    let phone =
+                        format!("+2547{:08}", (caller as u64 * 1_000_003 + n) % 100_000_000);
+                    let steps = [
+                        "",
+                        "1",
+                        "1*1",
+                        "1*1*Main St and 5th Ave",
+                        "1*1*Main St and 5th Ave*1",
+                    ];
+                    for (i, text) in steps.iter().enumerate() {
+                        let form = [
+                            ("sessionId", session.as_str()),
+                            ("serviceCode", "*384*12#"),
+                            ("phoneNumber", phone.as_str()),
+                            ("networkCode", "63902"),
+                            ("text", text),
+                        ];
+                        let sent = Instant::now();
+                        let answer = client.post(&url).form(&form).send().await;
+                        let us = sent.elapsed().as_micros().min(u32::MAX as u128) as u32;
+                        let body = match answer {
+                            Ok(r) if r.status().is_success() => r.text().await.unwrap_or_default(),
+                            Ok(r) => {
+                                *tally
+                                    .errors
+                                    .entry(format!("HTTP {}", r.status()))
+                                    .or_default() += 1;
+                                break;
+                            }
+                            Err(e) => {
+                                *tally.errors.entry(format!("transport: {e}")).or_default() += 1;
+                                break;
+                            }
+                        };
+                        tally.every_us.push(us);
+                        if i == steps.len() - 1 {
+                            tally.filing_us.push(us);
+                            if body.starts_with("END") && body.contains("Report #") {
+                                tally.filed.push(format!("ussd:{session}"));
+                            } else {
+                                *tally.errors.entry("not filed".into()).or_default() += 1;
+                            }
+                        } else if !body.starts_with("CON") {
+                            *tally.errors.entry("ended early".into()).or_default() += 1;
+                            break;
+                        }
+                    }
+                }
+                tally
+            })
+        })
+        .collect();
+    let mut all = UssdTally::default();
+    for caller in callers {
+        let tally = caller.await?;
+        all.every_us.extend(tally.every_us);
+        all.filing_us.extend(tally.filing_us);
+        all.filed.extend(tally.filed);
+        for (kind, n) in tally.errors {
+            *all.errors.entry(kind).or_default() += n;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu = match (before, server_pid.and_then(process_usage)) {
+        (Some((a, _)), Some((b, _))) => format!("{:.2}", b - a),
+        _ => "-".to_owned(),
+    };
+    all.every_us.sort_unstable();
+    all.filing_us.sort_unstable();
+    let errors: u64 = all.errors.values().sum();
+    println!(
+        "{label}\tc={concurrency}\tsessions={}\tscreens/s={:.0}\tp50={:.2}ms\tp99={:.2}ms\tmax={:.2}ms\tsend_p50={:.2}ms\tsend_p99={:.2}ms\terrors={errors}\tserver_cpu_s={cpu}",
+        all.filed.len(),
+        all.every_us.len() as f64 / elapsed,
+        percentile(&all.every_us, 50.0),
+        percentile(&all.every_us, 99.0),
+        all.every_us.last().copied().unwrap_or(0) as f64 / 1000.0,
+        percentile(&all.filing_us, 50.0),
+        percentile(&all.filing_us, 99.0),
+    );
+    for (kind, n) in &all.errors {
+        eprintln!("{label}\terror {kind}: {n}");
+    }
+    if let Some(url) = database_url {
+        const SQL: &str = "select provider_message_id, count(*) from message \
+            where direction = 'in' and provider_message_id like 'ussd:%' group by provider_message_id";
+        let rows: Vec<(Option<String>, i64)> = if url.starts_with("postgres") {
+            sqlx::query_as(SQL)
+                .fetch_all(&sqlx::PgPool::connect(&url).await?)
+                .await?
+        } else {
+            sqlx::query_as(SQL)
+                .fetch_all(&sqlx::SqlitePool::connect(&url).await?)
+                .await?
+        };
+        let stored: HashMap<String, i64> = rows
+            .into_iter()
+            .filter_map(|(id, n)| id.map(|id| (id, n)))
+            .collect();
+        let missing = all
+            .filed
+            .iter()
+            .filter(|id| !stored.contains_key(*id))
+            .count();
+        let doubled = stored.values().filter(|n| **n > 1).count();
+        println!(
+            "{label}\tchecked {} filed sessions: {missing} missing, {doubled} stored more than once",
+            all.filed.len()
+        );
+        anyhow::ensure!(missing == 0 && doubled == 0, "USSD reports lost or doubled");
+    }
+    Ok(())
 }

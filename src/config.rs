@@ -21,6 +21,7 @@ pub struct Settings {
     pub sms: SmsSettings,
     pub twilio: TwilioSettings,
     pub africastalking: AfricasTalkingSettings,
+    pub smsgate: SmsgateSettings,
     pub gateway: GatewaySettings,
     pub delivery: DeliverySettings,
     pub log: LogSettings,
@@ -272,7 +273,7 @@ pub struct DatabaseSettings {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SmsSettings {
-    /// `console` (development), `twilio` or `africastalking`.
+    /// `console` (development), `twilio`, `africastalking` or `smsgate`.
     pub provider: String,
     /// ISO 3166 region for numbers that arrive without a `+` country code.
     pub default_region: String,
@@ -299,6 +300,21 @@ pub struct AfricasTalkingSettings {
     /// Africa's Talking does not sign its callbacks: our callback URLs carry this secret as
     /// `?token=…`. Required when provider = "africastalking".
     pub webhook_token: Option<Secret>,
+}
+
+/// An Android phone as the gateway (SMS Gateway for Android, local-server mode).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SmsgateSettings {
+    /// The phone's API, `http://<address>:8080`.
+    pub url: String,
+    pub username: String,
+    pub password: Option<Secret>,
+    /// The app's webhook signing key; `/sms/smsgate` exists only when it is set.
+    pub webhook_key: Option<Secret>,
+    /// Seconds a webhook's `X-Timestamp` may be away from our clock.
+    pub max_skew_secs: u64,
+    /// At most one message per this many milliseconds through the phone.
+    pub send_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

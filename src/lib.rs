@@ -32,9 +32,10 @@
 //!   function; two kinds of transaction the compiler keeps apart: [`store::Tx`] for everything
 //!   but the inbound path, [`store::LaneTx`] for the writer lane ([`store::lane`]).
 //! - [`delivery`]: the outbox worker: claim with a lease, check consent, send through
-//!   [`providers`], retry with backoff, record the outcome.
+//!   [`providers`], retry with backoff, record the outcome; a gateway that cannot be reached
+//!   (a phone as the gateway, [`providers::smsgate`]) pauses it without spending attempts.
 //! - [`sms`]: pure types: phone numbers (E.164, masked), segment arithmetic.
-//! - [`simulate`]: a Twilio-shaped client for trying the server locally.
+//! - [`simulate`]: a Twilio-shaped client (and a USSD dialler) for trying the server locally.
 //!
 //! Dependencies run one way: web -> gateway -> commands -> store; web reads from the store and
 //! writes only through the gateway (its own sessions and login attempts excepted); web ->

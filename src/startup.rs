@@ -66,6 +66,20 @@ pub fn sender(settings: &Settings) -> anyhow::Result<Sender> {
                 &a.from,
             ))
         }
+        Provider::Smsgate => {
+            let s = &settings.smsgate;
+            let password = s.password.clone().context("smsgate.password is required")?;
+            anyhow::ensure!(
+                !s.url.is_empty(),
+                "smsgate.url is required (the phone's API)"
+            );
+            Sender::Smsgate(providers::smsgate::Client::new(
+                &s.url,
+                &s.username,
+                password,
+                std::time::Duration::from_millis(s.send_interval_ms),
+            ))
+        }
     })
 }
 

@@ -7,7 +7,14 @@
 //!   provider's `Retry-After`), until `max_attempts` or `max_age_secs`, then failed;
 //! - opted out at the carrier: never retried; the citizen is opted out (consent ledger,
 //!   source `provider`);
-//! - rejected or misconfigured: failed with the provider's code and words.
+//! - rejected or misconfigured: failed with the provider's code and words;
+//! - the gateway unreachable (a phone as the gateway, switched off): the row goes back as it
+//!   was, counting no attempt, and the worker pauses, probing again after a growing delay
+//!   (up to a minute); when the phone answers the backlog drains in the outbox's order,
+//!   replies before bulk.
+//!
+//! A gateway with a pace of its own (a SIM: one message every few seconds) gets its rows one at
+//! a time, so a claim never outlives its lease waiting for its turn.
 //!
 //! A citizen who opted out after the message was queued gets nothing: consent is read when the
 //! row is claimed (only the one opt-out confirmation is exempt). The worker wakes when the
@@ -46,6 +53,10 @@ struct Inner {
     public_url: String,
     /// This worker's name on the leases it takes.
     owner: String,
+    /// Rows claimed at a time.
+    batch: i64,
+    /// The gateway could not be reached: no claims until then, and how many times in a row.
+    paused: std::sync::Mutex<(Option<tokio::time::Instant>, u32)>,
 }
 
 impl Worker {
@@ -57,8 +68,19 @@ impl Worker {
         public_url: &str,
     ) -> Worker {
         // Burst of one: the limit holds over any window, not just on average.
-        let limiter = NonZeroU32::new(settings.rate_per_second)
-            .map(|rate| RateLimiter::direct(Quota::per_second(rate).allow_burst(NonZeroU32::MIN)));
+        let per_rate = NonZeroU32::new(settings.rate_per_second)
+            .map(|rate| Duration::from_secs(1) / rate.get());
+        let period = match (per_rate, sender.min_interval()) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let limiter = period
+            .and_then(Quota::with_period)
+            .map(|quota| RateLimiter::direct(quota.allow_burst(NonZeroU32::MIN)));
+        let batch = match sender.min_interval() {
+            Some(_) => 1,
+            None => i64::from(settings.batch_size.max(1)),
+        };
         let owner = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
         Worker {
             inner: Arc::new(Inner {
@@ -69,6 +91,8 @@ impl Worker {
                 limiter,
                 public_url: public_url.to_owned(),
                 owner,
+                batch,
+                paused: std::sync::Mutex::new((None, 0)),
             }),
         }
     }
@@ -103,12 +127,16 @@ impl Worker {
     /// Claims one batch and delivers it; returns how many rows it claimed.
     pub async fn tick(&self) -> store::Result<usize> {
         let settings = &self.inner.settings;
+        let paused = self.inner.paused.lock().expect("not poisoned").0;
+        if paused.is_some_and(|until| tokio::time::Instant::now() < until) {
+            return Ok(0);
+        }
         let batch = outbox::claim(
             &self.inner.store,
             &self.inner.owner,
             store::now_ms(),
             settings.lease_ms as i64,
-            i64::from(settings.batch_size.max(1)),
+            self.inner.batch,
         )
         .await?;
         let claimed = batch.len();
@@ -180,6 +208,7 @@ impl Worker {
         let outcome = match &result {
             Ok(_) => "accepted",
             Err(SendError::Transient(_)) => "transient",
+            Err(SendError::Unavailable(_)) => "unavailable",
             Err(SendError::Throttled { .. }) => "throttled",
             Err(SendError::Rejected { .. }) => "rejected",
             Err(SendError::OptedOut { .. }) => "opted_out",
@@ -187,7 +216,16 @@ impl Worker {
         };
         metrics::counter!("civicline_sends_total", "outcome" => outcome).increment(1);
         let now = store::now_ms();
+        if !matches!(result, Err(SendError::Unavailable(_))) {
+            *self.inner.paused.lock().expect("not poisoned") = (None, 0);
+        }
         match result {
+            Err(SendError::Unavailable(error)) => {
+                let wait = self.pause();
+                tracing::warn!(%error, wait_ms = wait.as_millis() as u64, "the gateway cannot be reached: the outbox waits");
+                outbox::release(&self.inner.store, job.outbox_id, &lease, &error).await?;
+                Ok(())
+            }
             Ok(accepted) => {
                 let mut tx = self.inner.store.begin().await?;
                 let change = StatusChange {
@@ -237,6 +275,20 @@ impl Worker {
                     .await
             }
         }
+    }
+
+    /// Pauses claiming after the gateway could not be reached; returns for how long.
+    fn pause(&self) -> Duration {
+        let settings = &self.inner.settings;
+        let mut paused = self.inner.paused.lock().expect("not poisoned");
+        paused.1 = paused.1.saturating_add(1);
+        let wait = backoff::delay(
+            paused.1,
+            Duration::from_millis(settings.backoff_base_ms),
+            Duration::from_millis(settings.backoff_max_ms.min(60_000)),
+        );
+        paused.0 = Some(tokio::time::Instant::now() + wait);
+        wait
     }
 
     async fn retry_or_give_up(

@@ -5,7 +5,7 @@
 //! (`?token=…`), compared in constant time.
 
 use super::form::Form;
-use super::{Accepted, OutboundSms, SendError, retry_after};
+use super::{Accepted, OutboundSms, SendError, refusal, retry_after};
 use crate::secret::Secret;
 use crate::sms::{InboundSms, PhoneNumber, Provider};
 use serde::Deserialize;
@@ -177,27 +177,8 @@ impl Client {
             .text()
             .await
             .map_err(|e| SendError::from_transport(&e))?;
-        match status {
-            200 | 201 => {}
-            401 | 403 => {
-                return Err(SendError::Config {
-                    code: format!("http-{status}"),
-                    message: body,
-                });
-            }
-            429 => {
-                return Err(SendError::Throttled {
-                    code: "http-429".into(),
-                    retry_after: wait,
-                });
-            }
-            500..=599 => return Err(SendError::Transient(format!("HTTP {status}"))),
-            _ => {
-                return Err(SendError::Rejected {
-                    code: format!("http-{status}"),
-                    message: body,
-                });
-            }
+        if !matches!(status, 200 | 201) {
+            return Err(refusal(status, body, wait));
         }
         let answer: SendAnswer = serde_json::from_str(&body).map_err(|e| {
             SendError::Transient(format!("unreadable answer from Africa's Talking ({e})"))

@@ -5,6 +5,7 @@
 pub mod africastalking;
 pub mod console;
 pub mod form;
+pub mod smsgate;
 pub mod twilio;
 pub mod ussd;
 
@@ -50,6 +51,10 @@ pub enum SendError {
     /// The recipient opted out with the carrier: never retry, record it as consent.
     #[error("recipient opted out ({code})")]
     OptedOut { code: String },
+    /// The gateway itself cannot be reached (a phone that is off or out of its network):
+    /// nothing was sent; the message waits, counting no attempt, until it is back.
+    #[error("gateway unavailable: {0}")]
+    Unavailable(String),
     /// Our credentials or settings are wrong: no retry will help; an operator must act.
     #[error("provider configuration ({code}): {message}")]
     Config { code: String, message: String },
@@ -64,6 +69,7 @@ impl SendError {
     pub fn code(&self) -> &str {
         match self {
             SendError::Transient(_) => "transient",
+            SendError::Unavailable(_) => "unavailable",
             SendError::Throttled { code, .. }
             | SendError::Rejected { code, .. }
             | SendError::OptedOut { code }
@@ -90,6 +96,7 @@ pub enum Sender {
     Console(console::Console),
     Twilio(twilio::client::Client),
     AfricasTalking(africastalking::Client),
+    Smsgate(smsgate::Client),
 }
 
 impl Sender {
@@ -98,6 +105,16 @@ impl Sender {
             Sender::Console(c) => c.send(sms).await,
             Sender::Twilio(c) => c.send(sms).await,
             Sender::AfricasTalking(c) => c.send(sms).await,
+            Sender::Smsgate(c) => c.send(sms).await,
+        }
+    }
+
+    /// The least time between two sends this gateway can take (a SIM's pace); `None` when the
+    /// provider sets none.
+    pub fn min_interval(&self) -> Option<Duration> {
+        match self {
+            Sender::Smsgate(c) => Some(c.interval()).filter(|d| !d.is_zero()),
+            _ => None,
         }
     }
 
@@ -106,6 +123,7 @@ impl Sender {
             Sender::Console(_) => Provider::Console,
             Sender::Twilio(_) => Provider::Twilio,
             Sender::AfricasTalking(_) => Provider::AfricasTalking,
+            Sender::Smsgate(_) => Provider::Smsgate,
         }
     }
 }
@@ -120,6 +138,27 @@ pub fn http_client() -> reqwest::Client {
         .user_agent(concat!("civicline/", env!("CARGO_PKG_VERSION")))
         .build()
         .expect("the HTTP client builds")
+}
+
+/// What an HTTP status other than success means for a send, for the providers whose errors are
+/// told by status alone (Africa's Talking, the phone): credentials, throttling, a passing fault,
+/// or a refusal of this message, with the body's words.
+pub(crate) fn refusal(status: u16, body: String, retry_after: Option<Duration>) -> SendError {
+    match status {
+        401 | 403 => SendError::Config {
+            code: format!("http-{status}"),
+            message: body,
+        },
+        429 => SendError::Throttled {
+            code: "http-429".into(),
+            retry_after,
+        },
+        500..=599 => SendError::Transient(format!("HTTP {status}")),
+        _ => SendError::Rejected {
+            code: format!("http-{status}"),
+            message: body,
+        },
+    }
 }
 
 /// `Retry-After` in seconds, when the provider sends one.

@@ -19,6 +19,8 @@ pub enum Provider {
     Console,
     Twilio,
     AfricasTalking,
+    /// SMS Gateway for Android: a phone with a SIM.
+    Smsgate,
 }
 
 impl Provider {
@@ -27,6 +29,7 @@ impl Provider {
             Provider::Console => "console",
             Provider::Twilio => "twilio",
             Provider::AfricasTalking => "africastalking",
+            Provider::Smsgate => "smsgate",
         }
     }
 }
@@ -38,8 +41,9 @@ impl std::str::FromStr for Provider {
             "console" => Ok(Provider::Console),
             "twilio" => Ok(Provider::Twilio),
             "africastalking" => Ok(Provider::AfricasTalking),
+            "smsgate" => Ok(Provider::Smsgate),
             other => Err(format!(
-                "unknown SMS provider {other:?} (expected console, twilio or africastalking)"
+                "unknown SMS provider {other:?} (expected console, twilio, africastalking or smsgate)"
             )),
         }
     }

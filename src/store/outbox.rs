@@ -219,7 +219,29 @@ pub async fn retry_later(
     next_attempt_at: i64,
     error: &str,
 ) -> Result<bool> {
-    const SQL: &str = "update outbox set attempts = attempts + 1, next_attempt_at = $4, \
+    give_back(store, outbox_id, lease, Some(next_attempt_at), error).await
+}
+
+/// Gives a row back as it was, counting no attempt (nothing was sent: the gateway was away).
+pub async fn release(
+    store: &Store,
+    outbox_id: i64,
+    lease: &Lease<'_>,
+    error: &str,
+) -> Result<bool> {
+    give_back(store, outbox_id, lease, None, error).await
+}
+
+/// Frees a leased row with its error; with a time, as a failed attempt due again then.
+async fn give_back(
+    store: &Store,
+    outbox_id: i64,
+    lease: &Lease<'_>,
+    next_attempt_at: Option<i64>,
+    error: &str,
+) -> Result<bool> {
+    const SQL: &str = "update outbox set attempts = attempts + $6, \
+         next_attempt_at = coalesce($4, next_attempt_at), \
          lease_until = null, lease_owner = null, last_error = $5 \
          where outbox_id = $1 and lease_owner = $2 and lease_until = $3";
     let mut tx = store.begin().await?;
@@ -229,6 +251,7 @@ pub async fn retry_later(
         .bind(lease.until)
         .bind(next_attempt_at)
         .bind(error)
+        .bind(i64::from(next_attempt_at.is_some()))
         .execute(conn)
         .await?
         .rows_affected());

@@ -10,7 +10,7 @@ use super::error::ApiError;
 use crate::config::{Secret, Settings};
 use crate::gateway::delivery_status::StatusReport;
 use crate::providers::form::Form;
-use crate::providers::{africastalking, twilio, ussd};
+use crate::providers::{africastalking, smsgate, twilio, ussd};
 use crate::sms::Provider;
 use crate::web::AppState;
 use axum::Router;
@@ -28,6 +28,14 @@ pub struct Inbound {
     pub twilio: Option<TwilioAuth>,
     /// The secret in Africa's Talking callback URLs (`africastalking.webhook_token`).
     pub africastalking: Option<Arc<Secret>>,
+    /// The phone app's webhook signing key (`smsgate.webhook_key`) and the skew allowed.
+    pub smsgate: Option<SmsgateAuth>,
+}
+
+#[derive(Clone)]
+pub struct SmsgateAuth {
+    pub key: Arc<Secret>,
+    pub max_skew_secs: i64,
 }
 
 /// How `/sms/twilio` and its status callbacks are verified.
@@ -62,9 +70,21 @@ impl Inbound {
                     .into(),
             );
         }
+        let smsgate = secret(&settings.smsgate.webhook_key).map(|key| SmsgateAuth {
+            key: Arc::new(key),
+            max_skew_secs: i64::try_from(settings.smsgate.max_skew_secs).unwrap_or(i64::MAX),
+        });
+        if provider == Provider::Smsgate && smsgate.is_none() {
+            return Err(
+                "sms.provider is smsgate but smsgate.webhook_key is not set: refusing to \
+                 accept unsigned webhooks"
+                    .into(),
+            );
+        }
         Ok(Inbound {
             twilio,
             africastalking,
+            smsgate,
         })
     }
 
@@ -81,6 +101,9 @@ impl Inbound {
                 "/ussd/africastalking",
                 "/ussd/africastalking/end",
             ]);
+        }
+        if self.smsgate.is_some() {
+            paths.push("/sms/smsgate");
         }
         paths
     }
@@ -103,6 +126,9 @@ pub fn router(inbound: &Inbound) -> Router<AppState> {
             // USSD works whatever the SMS provider is, as long as the token is set.
             .route("/ussd/africastalking", post(africastalking_ussd))
             .route("/ussd/africastalking/end", post(africastalking_ussd_end));
+    }
+    if inbound.smsgate.is_some() {
+        router = router.route("/sms/smsgate", post(smsgate_webhook));
     }
     router
 }
@@ -324,4 +350,123 @@ async fn africastalking_ussd_end(
     );
     metrics::counter!("civicline_ussd_sessions_ended_total", "status" => status).increment(1);
     Ok(StatusCode::OK)
+}
+
+/// SMS Gateway for Android's webhooks, one route for every event: verified by `X-Signature`
+/// and a fresh `X-Timestamp` before anything is read; an incoming SMS goes through the gateway
+/// (its reply through the outbox and the phone), a status moves our message forward, anything
+/// else is acknowledged (a non-2xx would have the app retry for two days).
+/// <https://docs.sms-gate.app/features/webhooks/>
+#[tracing::instrument(name = "webhook.smsgate", skip_all)]
+async fn smsgate_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let started = std::time::Instant::now();
+    let Some(auth) = &state.inbound.smsgate else {
+        return Err(ApiError::Forbidden);
+    };
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let now = crate::store::now_ms() / 1000;
+    smsgate::verify(
+        auth.key.expose(),
+        &body,
+        header(smsgate::TIMESTAMP_HEADER),
+        header(smsgate::SIGNATURE_HEADER),
+        now,
+        auth.max_skew_secs,
+    )
+    .map_err(|error| {
+        tracing::warn!(%error, "smsgate: webhook refused");
+        ApiError::Forbidden
+    })?;
+    let event = smsgate::parse_webhook(&body, auth.key.expose(), Some(&state.default_region))
+        .map_err(ApiError::bad_request)?;
+    match event {
+        smsgate::Event::Received(sms) => {
+            state.gateway.receive(sms).await?;
+            metrics::histogram!("civicline_webhook_seconds", "provider" => "smsgate")
+                .record(started.elapsed().as_secs_f64());
+        }
+        smsgate::Event::Status(status) => {
+            let report = StatusReport {
+                provider: Provider::Smsgate,
+                message_id: None,
+                provider_message_id: Some(&status.provider_message_id),
+                status: status.status,
+                error_code: status.reason.as_deref(),
+                payload: &status.payload,
+            };
+            state.gateway.record_delivery(report).await?;
+        }
+        smsgate::Event::Other(event) => {
+            tracing::debug!(%event, "smsgate: event acknowledged, nothing to do");
+            metrics::counter!("civicline_smsgate_events_ignored_total").increment(1);
+        }
+    }
+    Ok(StatusCode::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A configuration's name, its variables, and the routes it opens or the words refusing it.
+    type Case = (
+        &'static str,
+        &'static [(&'static str, &'static str)],
+        Result<&'static [&'static str], &'static str>,
+    );
+
+    #[test]
+    fn a_provider_without_its_secret_refuses_to_start_and_a_secret_opens_its_routes_only() {
+        let cases: [Case; 6] = [
+            (
+                "the console trial",
+                &[],
+                Ok(&["/sms/twilio", "/sms/twilio/status"]),
+            ),
+            (
+                "twilio without its token",
+                &[("CIVICLINE_SMS__PROVIDER", "twilio")],
+                Err("twilio.auth_token is not set"),
+            ),
+            (
+                "africastalking without its token",
+                &[("CIVICLINE_SMS__PROVIDER", "africastalking")],
+                Err("africastalking.webhook_token is not set"),
+            ),
+            (
+                "smsgate without its signing key",
+                &[("CIVICLINE_SMS__PROVIDER", "smsgate")],
+                Err("smsgate.webhook_key is not set"),
+            ),
+            (
+                "smsgate with its signing key",
+                &[
+                    ("CIVICLINE_SMS__PROVIDER", "smsgate"),
+                    ("CIVICLINE_SMSGATE__WEBHOOK_KEY", "k"),
+                ],
+                Ok(&["/sms/smsgate"]),
+            ),
+            (
+                "smsgate with an empty key",
+                &[
+                    ("CIVICLINE_SMS__PROVIDER", "smsgate"),
+                    ("CIVICLINE_SMSGATE__WEBHOOK_KEY", ""),
+                ],
+                Err("smsgate.webhook_key is not set"),
+            ),
+        ];
+        for (label, pairs, want) in cases {
+            let pairs = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+            let settings = Settings::from_env_pairs(pairs).unwrap();
+            match (Inbound::from_settings(&settings), want) {
+                (Ok(inbound), Ok(paths)) => assert_eq!(inbound.paths(), paths, "{label}"),
+                (Err(error), Err(words)) => assert!(error.contains(words), "{label}: {error}"),
+                (got, _) => panic!("{label}: {:?}", got.map(|i| i.paths())),
+            }
+        }
+    }
 }

@@ -12,17 +12,18 @@ struct Setup {
     label: &'static str,
     options: fn(&FakeProvider) -> Options,
     /// What an unsigned (or untokened) request to each route gets, in [`ROUTES`]' order.
-    unsigned: [u16; 6],
+    unsigned: [u16; 7],
 }
 
 /// Every inbound route, with a request a stranger could write by hand.
-const ROUTES: [&str; 6] = [
+const ROUTES: [&str; 7] = [
     "/sms/twilio",
     "/sms/twilio/status",
     "/sms/africastalking",
     "/sms/africastalking/delivery",
     "/ussd/africastalking",
     "/ussd/africastalking/end",
+    "/sms/smsgate",
 ];
 
 fn forged_form(route: &str) -> Form {
@@ -65,19 +66,24 @@ fn setups() -> Vec<Setup> {
         Setup {
             label: "twilio",
             options: |_| Options::default(),
-            unsigned: [403, 403, 404, 404, 404, 404],
+            unsigned: [403, 403, 404, 404, 404, 404, 404],
         },
         Setup {
             label: "twilio and an Africa's Talking token",
             options: |_| {
                 Options::default().with("CIVICLINE_AFRICASTALKING__WEBHOOK_TOKEN", AT_WEBHOOK_TOKEN)
             },
-            unsigned: [403, 403, 403, 403, 403, 403],
+            unsigned: [403, 403, 403, 403, 403, 403, 404],
         },
         Setup {
             label: "africastalking",
             options: Options::africastalking,
-            unsigned: [404, 404, 403, 403, 403, 403],
+            unsigned: [404, 404, 403, 403, 403, 403, 404],
+        },
+        Setup {
+            label: "smsgate",
+            options: |fake| Options::smsgate(&fake.url),
+            unsigned: [404, 404, 404, 404, 404, 404, 403],
         },
         Setup {
             label: "console with a Twilio token",
@@ -87,7 +93,7 @@ fn setups() -> Vec<Setup> {
                 env: Vec::new(),
                 ..Options::default()
             },
-            unsigned: [403, 403, 404, 404, 404, 404],
+            unsigned: [403, 403, 404, 404, 404, 404, 404],
         },
         Setup {
             label: "console without a token (the local trial)",
@@ -98,7 +104,7 @@ fn setups() -> Vec<Setup> {
                 ..Options::default()
             },
             // /sms/twilio takes unsigned requests in the trial: not in this table.
-            unsigned: [0, 0, 404, 404, 404, 404],
+            unsigned: [0, 0, 404, 404, 404, 404, 404],
         },
     ]
 }
@@ -138,13 +144,19 @@ async fn every_inbound_route_refuses_what_its_provider_did_not_configure(backend
                 continue;
             }
             let form = forged_form(route);
-            let attempts: [(String, &[(&str, &str)]); 4] = [
+            let stale = (civicline::store::now_ms() / 1000 - 3600).to_string();
+            let zeros = "0".repeat(64);
+            let attempts: [(String, &[(&str, &str)]); 5] = [
                 (route.to_string(), &[]),
                 (format!("{route}?token=guess"), &[]),
                 (format!("{route}?token="), &[]),
                 (
                     route.to_string(),
                     &[("X-Twilio-Signature", "bm90IGEgc2lnbmF0dXJl")],
+                ),
+                (
+                    route.to_string(),
+                    &[("X-Signature", &zeros), ("X-Timestamp", &stale)],
                 ),
             ];
             for (path, headers) in attempts {

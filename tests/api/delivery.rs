@@ -795,29 +795,8 @@ async fn post_status(app: &TestApp, form: &Form, message_id: Option<i64>, signed
     request.send().await.unwrap().status().as_u16()
 }
 
-/// Queues `n` replies to `n` citizens, as if they had just texted.
+/// Queues a notice to each of `n` citizens.
 async fn queue_messages(store: &civicline::store::Store, n: usize) {
-    use civicline::sms::{PhoneNumber, Provider};
-    use civicline::store::{citizens, messages, outbox};
-    let now = civicline::store::now_ms();
-    let mut tx = store.begin().await.unwrap();
-    for i in 0..n {
-        let phone = PhoneNumber::parse(&format!("+1415556{i:04}"), None).unwrap();
-        let citizen = citizens::find_or_create(&mut tx, store.seal(), &phone, "p", now)
-            .await
-            .unwrap();
-        let message = messages::NewOutbound {
-            citizen_id: citizen.citizen_id,
-            issue_id: None,
-            provider: Provider::Twilio,
-            in_reply_to: None,
-            body: "Report #1 is now in progress.",
-            status: "queued",
-            now,
-        };
-        outbox::queue(&mut tx, message, outbox::Kind::Notice)
-            .await
-            .unwrap();
-    }
-    tx.commit().await.unwrap();
+    let numbers: Vec<String> = (0..n).map(|i| format!("+1415556{i:04}")).collect();
+    crate::helpers::queue_notices(store, &numbers, civicline::sms::Provider::Twilio).await;
 }

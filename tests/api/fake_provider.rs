@@ -1,7 +1,9 @@
 //! A stand-in for the SMS providers' REST APIs, on 127.0.0.1, speaking their wire formats:
 //! Twilio's `Messages.json` (HTTP Basic, form in, JSON out, error JSON with `code`) and Africa's
-//! Talking's `version1/messaging` (`apiKey` header, form in, `SMSMessageData` out). Answers can
-//! be scripted per request; everything received is recorded.
+//! Talking's `version1/messaging` (`apiKey` header, form in, `SMSMessageData` out); and the
+//! phone of SMS Gateway for Android's local server, `POST /message` (HTTP Basic, JSON in, 202
+//! with `{id, state, recipients}` out, 409 for an id it holds already). Answers can be scripted
+//! per request; everything received is recorded.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -17,6 +19,8 @@ use std::time::Instant;
 pub const ACCOUNT_SID: &str = "AC11111111111111111111111111111111";
 pub const AT_USERNAME: &str = "sandbox";
 pub const AT_API_KEY: &str = "at-test-key";
+pub const SMSGATE_USERNAME: &str = "sms";
+pub const SMSGATE_PASSWORD: &str = "phone-pass";
 
 /// One request the fake received, and what it answered.
 #[derive(Debug, Clone)]
@@ -81,6 +85,8 @@ struct Inner {
     script: VecDeque<Answer>,
     received: Vec<Received>,
     next_sid: u64,
+    /// The ids the phone holds (SMS Gateway for Android).
+    phone_ids: std::collections::HashSet<String>,
 }
 
 #[derive(Clone)]
@@ -91,6 +97,23 @@ pub struct FakeProvider {
 
 impl FakeProvider {
     pub async fn start() -> FakeProvider {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        FakeProvider::serve(listener)
+    }
+
+    /// On `address`, reserved earlier with [`FakeProvider::reserve`]: a phone switched on.
+    pub async fn start_on(address: &str) -> FakeProvider {
+        let listener = tokio::net::TcpListener::bind(address).await.unwrap();
+        FakeProvider::serve(listener)
+    }
+
+    /// A free local address nothing answers on yet: a phone switched off.
+    pub fn reserve() -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().to_string()
+    }
+
+    fn serve(listener: tokio::net::TcpListener) -> FakeProvider {
         let inner = Arc::new(Mutex::new(Inner::default()));
         let app = Router::new()
             .route(
@@ -98,8 +121,8 @@ impl FakeProvider {
                 post(twilio_send),
             )
             .route("/version1/messaging", post(africastalking_send))
+            .route("/message", post(smsgate_send))
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
         FakeProvider { url, inner }
@@ -236,5 +259,72 @@ async fn africastalking_send(
         );
         return respond(&Answer { json, ..answer });
     }
+    respond(&answer)
+}
+
+/// The phone's `POST /message` (SMS Gateway for Android, local server).
+async fn smsgate_send(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    use base64::Engine;
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{SMSGATE_USERNAME}:{SMSGATE_PASSWORD}"))
+    );
+    let authorized = headers
+        .get(header::AUTHORIZATION)
+        .is_some_and(|v| v == expected.as_str());
+    let request: serde_json::Value = serde_json::from_slice(&body).expect("civicline sends JSON");
+    let id = request["id"]
+        .as_str()
+        .expect("civicline sends its own id")
+        .to_owned();
+    let to = request["phoneNumbers"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let text = request["textMessage"]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (scripted, _) = next_answer(&inner);
+    let held = inner.lock().unwrap().phone_ids.contains(&id);
+    let answer = match (authorized, scripted) {
+        (false, _) => Answer::status(401),
+        (true, Some(answer)) => answer,
+        (true, None) if held => Answer {
+            status: 409,
+            json: serde_json::json!({"message": format!("message with id {id} already exists")})
+                .to_string(),
+            retry_after: None,
+        },
+        (true, None) => Answer {
+            status: 202,
+            json: serde_json::json!({"id": id, "deviceId": "ffffffffceb0b1db0000018e937c815b",
+                "state": "Pending", "isHashed": false, "isEncrypted": false,
+                "recipients": [{"phoneNumber": to, "state": "Pending", "error": null}],
+                "states": {"Pending": "2026-12-06T10:00:00.000+03:00"}})
+            .to_string(),
+            retry_after: None,
+        },
+    };
+    let accepted = answer.status == 202;
+    if accepted {
+        inner.lock().unwrap().phone_ids.insert(id.clone());
+    }
+    record(
+        &inner,
+        Received {
+            to,
+            body: text,
+            from: None,
+            status_callback: None,
+            sid: accepted.then_some(id),
+            at: Instant::now(),
+        },
+    );
     respond(&answer)
 }

@@ -19,6 +19,7 @@ mod reports;
 mod routing;
 mod sealed;
 mod simulate;
+mod smsgate;
 mod startup;
 mod storm;
 mod ussd;

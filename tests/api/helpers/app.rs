@@ -76,6 +76,30 @@ impl Options {
         .with("CIVICLINE_SMS__DEFAULT_REGION", "KE")
     }
 
+    /// A phone running SMS Gateway for Android at `url` (the fake's, or a port nobody answers
+    /// yet), its webhooks signed with [`SMSGATE_WEBHOOK_KEY`], one send per 50 ms.
+    pub fn smsgate(url: &str) -> Options {
+        Options {
+            auth_token: None,
+            provider: "smsgate",
+            env: Vec::new(),
+            tune: None,
+            officials: Vec::new(),
+        }
+        .with("CIVICLINE_SMSGATE__URL", url)
+        .with(
+            "CIVICLINE_SMSGATE__USERNAME",
+            crate::fake_provider::SMSGATE_USERNAME,
+        )
+        .with(
+            "CIVICLINE_SMSGATE__PASSWORD",
+            crate::fake_provider::SMSGATE_PASSWORD,
+        )
+        .with("CIVICLINE_SMSGATE__WEBHOOK_KEY", SMSGATE_WEBHOOK_KEY)
+        .with("CIVICLINE_SMSGATE__SEND_INTERVAL_MS", "50")
+        .with("CIVICLINE_SMS__DEFAULT_REGION", "KE")
+    }
+
     pub fn with(mut self, key: &'static str, value: &str) -> Options {
         self.env.push((key, value.to_owned()));
         self
@@ -83,6 +107,7 @@ impl Options {
 }
 
 pub const AT_WEBHOOK_TOKEN: &str = "at-callback-s3cret";
+pub const SMSGATE_WEBHOOK_KEY: &str = "sg-signing-k3y";
 
 pub fn settings_for(db: &TestDb, options: &Options) -> Settings {
     let mut pairs = vec![

@@ -74,3 +74,34 @@ pub async fn post_signed_form(address: &str, path: &str, form: &Form) -> (u16, S
     let status = response.status().as_u16();
     (status, response.text().await.expect("response body"))
 }
+
+/// Queues a notice (bulk, as a status change queues one) to each of `numbers`, in order.
+pub async fn queue_notices(
+    store: &civicline::store::Store,
+    numbers: &[String],
+    provider: civicline::sms::Provider,
+) {
+    use civicline::sms::PhoneNumber;
+    use civicline::store::{citizens, messages, outbox};
+    let now = civicline::store::now_ms();
+    let mut tx = store.begin().await.unwrap();
+    for number in numbers {
+        let phone = PhoneNumber::parse(number, None).unwrap();
+        let citizen = citizens::find_or_create(&mut tx, store.seal(), &phone, "p", now)
+            .await
+            .unwrap();
+        let message = messages::NewOutbound {
+            citizen_id: citizen.citizen_id,
+            issue_id: None,
+            provider,
+            in_reply_to: None,
+            body: "Report #1 is now in progress.",
+            status: "queued",
+            now,
+        };
+        outbox::queue(&mut tx, message, outbox::Kind::Notice)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+}
