@@ -10,6 +10,12 @@ use super::africastalking::CallbackError;
 use super::form::Form;
 use crate::sms::PhoneNumber;
 
+/// The screen for a request we cannot read (no language known yet: English, GSM-7).
+pub const UNREADABLE: &str = "Sorry, we could not read that. Please dial again.";
+
+/// The screen when the store cannot take the session now.
+pub const UNAVAILABLE: &str = "Sorry, we cannot take this now. Please try again soon, or text us.";
+
 /// What a screen may hold.
 pub const SCREEN_CHARS: usize = 182;
 

@@ -293,10 +293,22 @@ async fn africastalking_ussd(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let started = std::time::Instant::now();
-    let form = africastalking_form(&state, &uri, &body)?;
-    let session =
-        ussd::parse_session(&form, Some(&state.default_region)).map_err(ApiError::bad_request)?;
-    let screen = ussd_screen(&state, &session).await;
+    check_africastalking_token(&state, &uri)?;
+    // A request the network relays always gets a screen: anything else is shown to the caller
+    // as a system error. A form we cannot read ends the session with an apology, storing nothing.
+    let session = Form::parse(&body)
+        .map_err(|e| e.to_string())
+        .and_then(|form| {
+            ussd::parse_session(&form, Some(&state.default_region)).map_err(|e| e.to_string())
+        });
+    let screen = match session {
+        Ok(session) => ussd_screen(&state, &session).await,
+        Err(error) => {
+            tracing::warn!(%error, "ussd: a session request we cannot read; the session ends");
+            metrics::counter!("civicline_ussd_unreadable_total").increment(1);
+            ussd::Screen::end(ussd::UNREADABLE)
+        }
+    };
     metrics::histogram!("civicline_webhook_seconds", "provider" => "africastalking_ussd")
         .record(started.elapsed().as_secs_f64());
     Ok((
@@ -322,7 +334,7 @@ pub async fn ussd_screen(state: &AppState, session: &ussd::Session) -> ussd::Scr
         },
         Err(error) => {
             tracing::warn!(%error, "ussd: the store refused; the session ends");
-            ussd::Screen::end("Sorry, we cannot take this now. Please try again soon, or text us.")
+            ussd::Screen::end(ussd::UNAVAILABLE)
         }
     }
 }

@@ -11,6 +11,7 @@ use civicline::providers::form::Form;
 each_backend!(
     a_caller_reports_a_pothole_through_the_menus_and_gets_its_number_by_sms,
     back_home_invalid_choices_tracking_and_language_walk_like_a_phone_menu,
+    a_request_we_cannot_read_ends_the_session_with_an_apology_and_stores_nothing,
 );
 
 const CALLER: &str = "+254711082300";
@@ -176,4 +177,60 @@ async fn back_home_invalid_choices_tracking_and_language_walk_like_a_phone_menu(
     let categories = dial(&app, "s5", "1").await;
     assert!(categories.contains("Bache"), "{categories}");
     app.wait_outbox_empty().await;
+}
+
+async fn a_request_we_cannot_read_ends_the_session_with_an_apology_and_stores_nothing(
+    backend: Backend,
+) {
+    let fake = FakeProvider::start().await;
+    let Some(app) = spawn_app_with(backend, Options::africastalking(&fake)).await else {
+        return;
+    };
+    let before = app.snapshot().await;
+    let send = "sessionId=ATUid_x&serviceCode=*384*12%23&networkCode=63902&text=1*1*Moi*1";
+    let cases: [(&str, Vec<u8>); 7] = [
+        ("no phoneNumber", send.into()),
+        (
+            "a name as the phone number",
+            format!("{send}&phoneNumber=Safaricom").into(),
+        ),
+        (
+            "no sessionId",
+            b"serviceCode=*1%23&phoneNumber=%2B254711082300&text=".to_vec(),
+        ),
+        (
+            "no text",
+            b"sessionId=s&serviceCode=*1%23&phoneNumber=%2B254711082300".to_vec(),
+        ),
+        (
+            "a space in the session id",
+            b"sessionId=a+b&serviceCode=*1%23&phoneNumber=%2B254711082300&text=".to_vec(),
+        ),
+        (
+            "invalid UTF-8",
+            b"sessionId=s&serviceCode=*1%23&phoneNumber=%2B254711082300&text=1*\xff".to_vec(),
+        ),
+        ("not a form", b"%%%".to_vec()),
+    ];
+    for (label, body) in cases {
+        let response = app
+            .client
+            .post(format!(
+                "{}/ussd/africastalking?token={AT_WEBHOOK_TOKEN}",
+                app.address
+            ))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{label}");
+        let screen = response.text().await.unwrap();
+        assert_eq!(
+            screen, "END Sorry, we could not read that. Please dial again.",
+            "{label}"
+        );
+    }
+    assert_eq!(app.snapshot().await, before, "nothing stored");
+    assert!(fake.received().is_empty(), "nothing sent");
 }
