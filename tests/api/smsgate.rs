@@ -3,7 +3,7 @@
 //! webhooks, a SIM's pace, and a phone switched off while the outbox fills.
 
 use crate::each_backend;
-use crate::fake_provider::FakeProvider;
+use crate::fake_provider::{Answer, FakeProvider};
 use crate::helpers::{Backend, Options, SMSGATE_WEBHOOK_KEY, TestApp, eventually, spawn_app_with};
 use civicline::providers::smsgate::signature;
 
@@ -11,6 +11,7 @@ each_backend!(
     a_phone_takes_a_report_texts_the_reply_and_reports_how_it_went,
     webhooks_that_are_not_the_phone_s_store_nothing,
     a_phone_switched_off_keeps_the_backlog_and_drains_it_in_order,
+    what_the_phone_answers_a_send_decides_what_follows,
 );
 
 const DEVICE: &str = "ffffffffceb0b1db0000018e937c815b";
@@ -353,4 +354,93 @@ async fn a_phone_switched_off_keeps_the_backlog_and_drains_it_in_order(backend: 
         );
     }
     assert_eq!(phone.received().len(), 4, "each sent once");
+}
+
+/// The phone's answers to `POST /message`, and what follows: requests it sees in all, and the
+/// reply's status and error code at the end.
+type SendCase = (
+    &'static str,
+    Vec<Answer>,
+    usize,
+    &'static str,
+    Option<&'static str>,
+);
+
+async fn what_the_phone_answers_a_send_decides_what_follows(backend: Backend) {
+    let json = |status: u16, body: &str| Answer {
+        status,
+        json: body.to_owned(),
+        retry_after: None,
+    };
+    let cases: [SendCase; 6] = [
+        ("202 Pending: on the phone", vec![], 1, "sending", None),
+        (
+            "409: an earlier try got through (a timeout), not texted again",
+            vec![json(
+                409,
+                r#"{"message":"message with id cl-2 already exists"}"#,
+            )],
+            1,
+            "sending",
+            None,
+        ),
+        (
+            "500, then taken",
+            vec![Answer::status(500)],
+            2,
+            "sending",
+            None,
+        ),
+        (
+            "429 with Retry-After 0, then taken",
+            vec![Answer {
+                retry_after: Some(0),
+                ..Answer::status(429)
+            }],
+            2,
+            "sending",
+            None,
+        ),
+        (
+            "401: the password is wrong, an operator must act",
+            vec![Answer::status(401)],
+            1,
+            "failed",
+            Some("http-401"),
+        ),
+        (
+            "400: the phone refuses this message",
+            vec![json(400, r#"{"message":"invalid phone number"}"#)],
+            1,
+            "failed",
+            Some("http-400"),
+        ),
+    ];
+    for (n, (label, answers, requests, want, code)) in cases.into_iter().enumerate() {
+        let phone = FakeProvider::start().await;
+        let Some(app) = spawn_app_with(backend, Options::smsgate(&phone.url)).await else {
+            return;
+        };
+        phone.script(answers);
+        let text = received(
+            CITIZEN,
+            "HELP",
+            &format!("2026-12-06T12:{n:02}:00.000+03:00"),
+        );
+        assert_eq!(post(&app, &text, Signed::Now).await, 200, "{label}");
+        eventually(label, || async { phone.received().len() >= requests }).await;
+        app.wait_outbox_empty().await;
+        assert_eq!(phone.received().len(), requests, "{label}");
+        let reply = app
+            .scalar("select max(message_id) from message where direction = 'out'")
+            .await;
+        let got = (
+            reply_status(&app, reply).await,
+            app.text_value(&format!(
+                "select error_code from message where message_id = {reply}"
+            ))
+            .await,
+        );
+        assert_eq!((got.0.as_str(), got.1.as_deref()), (want, code), "{label}");
+    }
 }
