@@ -23,6 +23,7 @@ pub struct Settings {
     pub africastalking: AfricasTalkingSettings,
     pub smsgate: SmsgateSettings,
     pub gateway: GatewaySettings,
+    pub crowd: CrowdSettings,
     pub delivery: DeliverySettings,
     pub log: LogSettings,
     pub places: PlacesSettings,
@@ -300,6 +301,21 @@ pub struct AfricasTalkingSettings {
     /// Africa's Talking does not sign its callbacks: our callback URLs carry this secret as
     /// `?token=…`. Required when provider = "africastalking".
     pub webhook_token: Option<Secret>,
+}
+
+/// One problem, many voices: when a new report joins an open one as a supporter.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CrowdSettings {
+    /// A report joins an open one of the same category and area filed at most this long ago.
+    pub merge_window_days: f64,
+    /// Two reports with points this close (metres) are the same place, whatever they named.
+    pub merge_distance_m: f64,
+}
+
+impl CrowdSettings {
+    pub fn window_ms(&self) -> i64 {
+        (self.merge_window_days * 86_400_000.0) as i64
+    }
 }
 
 /// An Android phone as the gateway (SMS Gateway for Android, local-server mode).

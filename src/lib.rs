@@ -23,7 +23,9 @@
 //!   transaction each. [`gateway::routing`] says which department takes a report and by when
 //!   ([`gateway::calendar`]: the promise in working time);
 //!   the escalation of overdue work is a gateway operation too. [`gateway::ussd`]: the USSD
-//!   menus, a confirmed report filed through `receive` like an SMS.
+//!   menus, a confirmed report filed through `receive` like an SMS. A report that repeats an
+//!   open one joins it as a supporter ("me too", `commands::report`, `store::issues::crowd_match`),
+//!   and the notices go to every supporter.
 //! - [`places`]: the city's areas, streets and landmarks (GeoJSON), and where a report's words
 //!   put it; a leaf. [`city`] loads them at start, imports new ones and follows other
 //!   replicas' imports.

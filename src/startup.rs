@@ -150,6 +150,7 @@ impl Application {
             catalog,
             Replies::builtin(),
             settings.gateway.clone(),
+            settings.crowd.clone(),
             routing,
             places,
             departments,

@@ -9,6 +9,7 @@ report-ask-area = Thanks! Report #{ $number } ({ $category }) is logged. Which n
 location-saved = Thanks! We saved the place for report #{ $number }. Text STATUS { $number } for updates.
 location-skipped = OK. Report #{ $number } is logged without a place. Text STATUS { $number } for updates.
 followup-added = Thanks, we added this to report #{ $number }. Text STATUS { $number } for updates.
+report-joined = Already reported as #{ $number }. We will text you when it is fixed.
 status-report = Report #{ $number } ({ $category }): { $status ->
         [open] received, waiting for review
         [acknowledged] seen by the city

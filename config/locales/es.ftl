@@ -9,6 +9,7 @@ report-ask-area = ¡Gracias! Reporte #{ $number } ({ $category }) registrado. ¿
 location-saved = ¡Gracias! Guardamos el lugar del reporte #{ $number }. Envie ESTADO { $number } para novedades.
 location-skipped = De acuerdo. Reporte #{ $number } registrado sin lugar. Envie ESTADO { $number } para novedades.
 followup-added = Gracias, lo agregamos al reporte #{ $number }. Envie ESTADO { $number } para novedades.
+report-joined = Ya fue reportado como #{ $number }. Le avisaremos cuando esté arreglado.
 status-report = Reporte #{ $number } ({ $category }): { $status ->
         [open] recibido, en espera de revision
         [acknowledged] visto por la ciudad

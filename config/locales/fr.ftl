@@ -9,6 +9,7 @@ report-ask-area = Merci ! Signalement #{ $number } ({ $category }) enregistré. 
 location-saved = Merci ! Le lieu du signalement #{ $number } est enregistré. Envoyez SUIVI { $number } pour les nouvelles.
 location-skipped = D'accord. Signalement #{ $number } enregistré sans lieu. Envoyez SUIVI { $number } pour les nouvelles.
 followup-added = Merci, c'est ajouté au signalement #{ $number }. Envoyez SUIVI { $number } pour les nouvelles.
+report-joined = Déjà signalé sous le #{ $number }. Nous vous écrirons quand ce sera réparé.
 status-report = Signalement #{ $number } ({ $category }) : { $status ->
         [open] enregistré, en attente
         [acknowledged] vu par la ville

@@ -32,7 +32,7 @@ pub mod replies;
 pub mod routing;
 pub mod ussd;
 
-use crate::config::GatewaySettings;
+use crate::config::{CrowdSettings, GatewaySettings};
 use crate::places::Places;
 use crate::sms::{InboundSms, Provider};
 use crate::store::{self, Store, citizens, messages, outbox};
@@ -90,6 +90,7 @@ struct Inner {
     /// Key for citizen pseudonyms, kept in the database so every replica agrees.
     pseudonym_key: Box<[u8]>,
     settings: GatewaySettings,
+    crowd: CrowdSettings,
     routing: ReplyRouting,
     /// The city's places in force (replaced whole when an import is newer).
     places: std::sync::RwLock<Arc<Places>>,
@@ -115,11 +116,13 @@ struct Stored {
 impl Gateway {
     /// Builds the gateway and starts its writer lanes (one for SQLite, one per spare
     /// connection for Postgres): call it inside the Tokio runtime.
+    #[allow(clippy::too_many_arguments)] // each part is the settings' own section
     pub async fn new(
         store: Store,
         catalog: Catalog,
         replies: Replies,
         settings: GatewaySettings,
+        crowd: CrowdSettings,
         routing: ReplyRouting,
         places: Places,
         departments: Routing,
@@ -132,6 +135,7 @@ impl Gateway {
             replies,
             pseudonym_key: key.into_bytes().into(),
             settings,
+            crowd,
             routing,
             places: std::sync::RwLock::new(Arc::new(places)),
             departments,
@@ -262,6 +266,8 @@ impl Inner {
             routing: &self.departments,
             followup_window_ms: i64::from(self.settings.followup_window_hours) * 3_600_000,
             question_timeout_ms: i64::from(self.settings.question_timeout_minutes) * 60_000,
+            merge_window_ms: self.crowd.window_ms(),
+            merge_distance_m: self.crowd.merge_distance_m,
         };
         let outcome = parsed.command.apply(&mut ctx).await?;
         if ctx.language_chosen {

@@ -1,5 +1,6 @@
 //! Messages the city starts about a report: a status change texted to the citizen who reported
-//! it, in their language, through the outbox, with the official's public note as written.
+//! it and to every supporter ("me too"), each in their language, through the outbox, with the
+//! official's public note as written.
 //! Resolving a report also asks "Is it fixed? Reply 1 for yes, 2 for no"; a 2 reopens it for
 //! officials (see `commands::answer`).
 
@@ -72,36 +73,39 @@ impl Gateway {
         else {
             return Ok(None);
         };
-        let Some(citizen) = issues::reporter(tx, issue_id).await? else {
-            return Ok(Some(issue)); // filed without a phone (Open311): nobody to text
-        };
+        // Filed without a phone (Open311): only its supporters, if any, to text.
+        let reporter = issues::reporter(tx, issue_id).await?;
+        let supporters = issues::supporters(tx, issue_id).await?;
         let resolved = status == "resolved";
         if resolved {
             let until = now + i64::from(self.inner.settings.fixed_question_days) * 86_400_000;
             citizens::ask_about_issue(tx, issue_id, answer::FIXED, until).await?;
+            citizens::ask_supporters_about_issue(tx, issue_id, answer::FIXED, until).await?;
         }
-        let notice = self.notice_text(
-            &citizen.language,
-            issue.service_code.as_deref(),
-            issue_id,
-            status,
-        );
-        let body = with_note(notice, public_note, resolved);
-        if crate::sms::Segments::of(&crate::sms::replace_lookalikes(&body)).count
-            > MAX_NOTICE_SEGMENTS
-        {
-            return Err(ActionError::NoteTooLong);
+        for citizen in reporter.iter().chain(&supporters) {
+            let notice = self.notice_text(
+                &citizen.language,
+                issue.service_code.as_deref(),
+                issue_id,
+                status,
+            );
+            let body = with_note(notice, public_note, resolved);
+            if crate::sms::Segments::of(&crate::sms::replace_lookalikes(&body)).count
+                > MAX_NOTICE_SEGMENTS
+            {
+                return Err(ActionError::NoteTooLong);
+            }
+            let message = NewOutbound {
+                citizen_id: citizen.citizen_id,
+                issue_id: Some(issue_id),
+                provider: self.inner.routing.outbound,
+                in_reply_to: None,
+                body: &body,
+                status: "queued",
+                now,
+            };
+            outbox::queue(tx, message, outbox::Kind::Notice).await?;
         }
-        let message = NewOutbound {
-            citizen_id: citizen.citizen_id,
-            issue_id: Some(issue_id),
-            provider: self.inner.routing.outbound,
-            in_reply_to: None,
-            body: &body,
-            status: "queued",
-            now,
-        };
-        outbox::queue(tx, message, outbox::Kind::Notice).await?;
         Ok(Some(issue))
     }
 }

@@ -24,6 +24,8 @@ pub enum ReplyKey {
     LocationSaved,
     LocationSkipped,
     FollowupAdded,
+    /// "Me too": the report joined an open one of the same problem.
+    ReportJoined,
     StatusReport,
     /// STATUS of an open report with a promise: the due date instead of the invitation.
     StatusReportDue,
@@ -58,7 +60,7 @@ pub enum ReplyKey {
 }
 
 impl ReplyKey {
-    pub const ALL: [ReplyKey; 35] = [
+    pub const ALL: [ReplyKey; 36] = [
         ReplyKey::ReportLogged,
         ReplyKey::ReportLoggedUncategorized,
         ReplyKey::ReportAskLocation,
@@ -66,6 +68,7 @@ impl ReplyKey {
         ReplyKey::LocationSaved,
         ReplyKey::LocationSkipped,
         ReplyKey::FollowupAdded,
+        ReplyKey::ReportJoined,
         ReplyKey::StatusReport,
         ReplyKey::StatusReportDue,
         ReplyKey::StatusNotFound,
@@ -105,6 +108,7 @@ impl ReplyKey {
             ReplyKey::LocationSaved => "location-saved",
             ReplyKey::LocationSkipped => "location-skipped",
             ReplyKey::FollowupAdded => "followup-added",
+            ReplyKey::ReportJoined => "report-joined",
             ReplyKey::StatusReport => "status-report",
             ReplyKey::StatusReportDue => "status-report-due",
             ReplyKey::StatusNotFound => "status-not-found",

@@ -94,6 +94,8 @@ pub(crate) struct Issue {
     pub department: Option<String>,
     pub due_at: Option<i64>,
     pub assignee_id: Option<i64>,
+    /// The reporter and those who joined in this round ("me too").
+    pub supporters: i64,
 }
 
 /// A row of `issue_event`.
@@ -156,6 +158,30 @@ impl Deferred {
         let issue_id = self.issue_numbers.pop()?;
         self.issues.push(new(issue_id));
         Some(issue_id)
+    }
+
+    /// A new issue of this round that a report of `crowd`'s problem joins: `(issue, reporter)`.
+    pub(crate) fn crowd_match(
+        &self,
+        crowd: &crate::store::issues::Crowd<'_>,
+    ) -> Option<(i64, Option<i64>)> {
+        self.issues
+            .iter()
+            .find(|i| {
+                i.service_code.as_deref() == Some(crowd.service_code)
+                    && i.area.as_deref() == Some(crowd.area)
+                    && crowd.same_place(i.address.as_deref(), i.long.zip(i.lat))
+            })
+            .map(|i| (i.issue_id, Some(i.citizen_id)))
+    }
+
+    /// Counts one more supporter of a new issue of this round; false when it is not one.
+    pub(crate) fn support(&mut self, issue_id: i64) -> bool {
+        let Some(issue) = self.issues.iter_mut().find(|i| i.issue_id == issue_id) else {
+            return false;
+        };
+        issue.supporters += 1;
+        true
     }
 
     pub(crate) fn touch(&mut self, issue_id: i64, updated_at: i64) {
@@ -254,8 +280,9 @@ impl PgBatch {
             events,
             replies,
         } = std::mem::take(&mut self.deferred);
-        // Numbers reserved and not used stay for the next round (none, as every report files
-        // exactly one issue; kept rather than lost as a gap in the public numbering).
+        // Numbers reserved and not used stay for the next round of this transaction (a report
+        // that joined an open issue used none); what is left at commit is a gap in the public
+        // numbering, as a rolled-back insert leaves.
         self.deferred.issue_numbers = issue_numbers;
         if inbound.is_empty()
             && issues.is_empty()
@@ -284,15 +311,15 @@ impl PgBatch {
                  segments, encoding, flag, created_at)), \
              new_issue as (insert into issue (issue_id, citizen_id, service_code, description, \
                  language, created_at, updated_at, area, address, long, lat, department, due_at, \
-                 assignee_id) \
+                 assignee_id, supporters) \
                  overriding system value \
                  select issue_id, citizen_id, service_code, description, language, created_at, \
-                 created_at, area, address, long, lat, department, due_at, assignee_id \
+                 created_at, area, address, long, lat, department, due_at, assignee_id, supporters \
                  from unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], \
                  $5::text[], $6::bigint[], $43::text[], $44::text[], $45::float8[], $46::float8[], \
-                 $47::text[], $48::bigint[], $49::bigint[]) \
+                 $47::text[], $48::bigint[], $49::bigint[], $50::bigint[]) \
                  as i(issue_id, citizen_id, service_code, description, language, created_at, \
-                 area, address, long, lat, department, due_at, assignee_id)), \
+                 area, address, long, lat, department, due_at, assignee_id, supporters)), \
              touch as (update issue i set updated_at = v.updated_at \
                  from unnest($7::bigint[], $8::bigint[]) as v(issue_id, updated_at) \
                  where i.issue_id = v.issue_id), \
@@ -378,6 +405,7 @@ impl PgBatch {
             .bind(column(&issues, |i| i.department.as_deref()))
             .bind(column(&issues, |i| i.due_at))
             .bind(column(&issues, |i| i.assignee_id))
+            .bind(column(&issues, |i| i.supporters))
             .fetch_all(&mut *self.tx)
             .await?;
         Ok(ids

@@ -116,6 +116,25 @@ pub async fn ask_about_issue(
     Ok(id)
 }
 
+/// Asks every supporter of issue `issue_id` the same question (see [`ask_about_issue`]).
+pub async fn ask_supporters_about_issue(
+    tx: &mut Tx,
+    issue_id: i64,
+    question: &str,
+    until: i64,
+) -> Result<u64> {
+    const SQL: &str = "update citizen set pending_question = $2, pending_issue_id = $1, pending_until = $3 \
+         where citizen_id in (select citizen_id from supporter where issue_id = $1)";
+    let n = on_tx!(tx, conn => sqlx::query(SQL)
+        .bind(issue_id)
+        .bind(question)
+        .bind(until)
+        .execute(conn)
+        .await?
+        .rows_affected());
+    Ok(n)
+}
+
 /// Remembers the language the citizen writes in (on the writer lane's Postgres transaction,
 /// when its round ends).
 pub async fn set_language(tx: &mut LaneTx, citizen_id: i64, language: &str) -> Result<()> {

@@ -69,6 +69,7 @@ pub async fn create(tx: &mut LaneTx, new: NewIssue<'_>) -> Result<i64> {
             department: routed.department.map(str::to_owned),
             due_at: new.due_at,
             assignee_id: routed.assignee,
+            supporters: 1,
         })
     });
     let issue_id = match reserved {
@@ -142,6 +143,121 @@ pub async fn append_message(
         now,
     )
     .await
+}
+
+/// A new report, as "me too" compares it with the open ones: its category and area, and the
+/// place its words named or the point they put it at.
+#[derive(Debug, Clone, Copy)]
+pub struct Crowd<'a> {
+    pub service_code: &'a str,
+    pub area: &'a str,
+    pub address: Option<&'a str>,
+    /// (longitude, latitude).
+    pub point: Option<(f64, f64)>,
+    /// Open issues filed since then are candidates.
+    pub since: i64,
+    /// Two points this close (metres) are one place.
+    pub distance_m: f64,
+}
+
+impl Crowd<'_> {
+    /// Whether an issue that named `address` at `point` is this report's place: the same
+    /// street or landmark, or, when both have points, within the distance.
+    pub fn same_place(&self, address: Option<&str>, point: Option<(f64, f64)>) -> bool {
+        let named = self.address.is_some() && self.address == address;
+        let near = match (self.point, point) {
+            (Some(a), Some(b)) => metres_apart(a, b) <= self.distance_m,
+            _ => false,
+        };
+        named || near
+    }
+}
+
+/// Metres between two (longitude, latitude) points on the local plane: within a few hundred
+/// metres the same as on the sphere, and what [`crowd_match`]'s SQL computes.
+fn metres_apart(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let north = (a.1 - b.1) * 111_320.0;
+    let east = (a.0 - b.0) * 111_320.0 * b.1.to_radians().cos();
+    (north * north + east * east).sqrt()
+}
+
+/// The open issue a report of `crowd`'s problem joins, if there is one: `(issue, reporter)`,
+/// the oldest first. On Postgres, where other lanes file reports at the same time, the round
+/// first takes a lock on the category and area until it commits, so two reports of one problem
+/// in two lanes cannot both open an issue; a new issue of this very round counts too.
+pub async fn crowd_match(tx: &mut LaneTx, crowd: &Crowd<'_>) -> Result<Option<(i64, Option<i64>)>> {
+    struct Candidate {
+        issue_id: i64,
+        citizen_id: Option<i64>,
+    }
+    super::query::row!(Candidate {
+        issue_id,
+        citizen_id
+    });
+    if tx.is_round() {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(format!("crowd\0{}\0{}", crowd.service_code, crowd.area));
+        let key = i64::from_be_bytes(digest[..8].try_into().expect("eight bytes"));
+        query("select pg_advisory_xact_lock($1)")
+            .bind(key)
+            .execute(tx)
+            .await?;
+    }
+    if let Some(found) = tx.deferred().and_then(|d| d.crowd_match(crowd)) {
+        return Ok(Some(found));
+    }
+    // The oldest open report of the category in the area, since then, that named the same
+    // place or lies within the distance of the point (metres on the local plane: at 50 m the
+    // same as on the sphere).
+    const SQL: &str = "select issue_id, citizen_id from issue \
+         where service_code = $1 and area = $2 and closed_at is null and created_at >= $3 \
+         and (address = $4 or ((lat - $5) * 111320.0) * ((lat - $5) * 111320.0) \
+         + ((long - $6) * $7) * ((long - $6) * $7) <= $8) \
+         order by issue_id limit 1";
+    let (long, lat) = crowd.point.unzip();
+    let metres_per_degree = lat.map(|lat| 111_320.0 * lat.to_radians().cos());
+    let found = query(SQL)
+        .bind(crowd.service_code)
+        .bind(crowd.area)
+        .bind(crowd.since)
+        .bind(crowd.address)
+        .bind(lat)
+        .bind(long)
+        .bind(metres_per_degree)
+        .bind(Some(crowd.distance_m * crowd.distance_m))
+        .fetch_optional::<Candidate>(tx)
+        .await?;
+    Ok(found.map(|c| (c.issue_id, c.citizen_id)))
+}
+
+/// Joins `citizen_id` to issue `issue_id` as a supporter, counted once: `false` when they
+/// were one already.
+pub async fn add_supporter(
+    tx: &mut LaneTx,
+    issue_id: i64,
+    citizen_id: i64,
+    message_id: i64,
+    now: i64,
+) -> Result<bool> {
+    const JOIN: &str = "insert into supporter (issue_id, citizen_id, message_id, joined_at) \
+         values ($1, $2, $3, $4) on conflict (issue_id, citizen_id) do nothing";
+    const COUNT: &str =
+        "update issue set supporters = supporters + 1, updated_at = $2 where issue_id = $1";
+    let joined = query(JOIN)
+        .bind(issue_id)
+        .bind(citizen_id)
+        .bind(message_id)
+        .bind(now)
+        .execute(tx)
+        .await?;
+    if joined == 0 {
+        return Ok(false);
+    }
+    let counted_in_round = tx.deferred().is_some_and(|d| d.support(issue_id));
+    if !counted_in_round {
+        query(COUNT).bind(issue_id).bind(now).execute(tx).await?;
+    }
+    Ok(true)
 }
 
 /// Appends to the audit trail (on the writer lane's Postgres transaction, when its round ends).
@@ -394,6 +510,16 @@ pub struct Reporter {
     pub opted_out: bool,
 }
 
+/// The citizens who joined issue `issue_id` ("me too"), in the order they joined; not the
+/// reporter, nor a citizen forgotten since.
+pub async fn supporters(tx: &mut Tx, issue_id: i64) -> Result<Vec<Reporter>> {
+    const SQL: &str = "select c.citizen_id, c.language, (c.opted_out_at is not null) as opted_out \
+         from supporter s join citizen c on c.citizen_id = s.citizen_id \
+         where s.issue_id = $1 and c.anonymized_at is null order by s.joined_at, s.citizen_id";
+    let rows = on_tx!(tx, conn => sqlx::query_as::<_, Reporter>(SQL).bind(issue_id).fetch_all(conn).await?);
+    Ok(rows)
+}
+
 pub async fn reporter(tx: &mut Tx, issue_id: i64) -> Result<Option<Reporter>> {
     const SQL: &str = "select c.citizen_id, c.language, (c.opted_out_at is not null) as opted_out \
          from issue i join citizen c on c.citizen_id = i.citizen_id where i.issue_id = $1";
@@ -429,13 +555,15 @@ pub struct Detail {
     pub department: Option<String>,
     pub due_at: Option<i64>,
     pub closed_at: Option<i64>,
+    /// The citizens who reported it, the first included ("me too").
+    pub supporters: i64,
 }
 
 pub async fn detail(store: &super::Store, issue_id: i64) -> Result<Option<Detail>> {
     const SQL: &str = "select i.issue_id, i.service_code, i.description, i.location, i.status, i.language, \
          i.assignee_id, i.created_at, i.updated_at, c.citizen_id, c.number_key, c.number_sealed, c.language as citizen_language, \
          c.opted_out_at, c.flagged_at, i.hidden_at, i.area, i.address, i.department, i.due_at, \
-         i.closed_at \
+         i.closed_at, cast(i.supporters as bigint) as supporters \
          from issue i left join citizen c on c.citizen_id = i.citizen_id where i.issue_id = $1";
     let mut found = super::on_pool!(store, pool => sqlx::query_as::<_, Detail>(SQL).bind(issue_id).fetch_optional(pool).await?);
     if let Some(d) = &mut found

@@ -156,6 +156,11 @@ impl LaneTx {
         }
     }
 
+    /// A Postgres round (other lanes run theirs at the same time), not SQLite's one writer.
+    pub fn is_round(&self) -> bool {
+        matches!(self, LaneTx::Round(_))
+    }
+
     /// Starts a round of `messages`: on Postgres with more than one, rows are deferred and
     /// written together; a message alone is written a statement at a time, with the prepared
     /// statements for one row.

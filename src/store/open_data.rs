@@ -27,6 +27,8 @@ pub struct PublicIssue {
     pub status_note: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The citizens who reported it: the first and those who joined ("me too").
+    pub supporters: i64,
 }
 
 impl PublicIssue {
@@ -53,7 +55,8 @@ const SELECT: &str = "select i.issue_id, i.service_code, \
      case when i.hidden_at is null then i.location else null end as location, i.address, i.area, \
      i.lat, i.long, i.department, i.due_at, i.status, \
      (select e.body from issue_event e where e.issue_id = i.issue_id and e.kind = 'status' \
-      order by e.issue_event_id desc limit 1) as status_note, i.created_at, i.updated_at from issue i";
+      order by e.issue_event_id desc limit 1) as status_note, i.created_at, i.updated_at, \
+     cast(i.supporters as bigint) as supporters from issue i";
 
 /// Which issues a public query wants.
 #[derive(Debug, Clone, Default)]

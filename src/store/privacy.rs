@@ -31,8 +31,8 @@ pub async fn find(store: &Store, e164: &str) -> Result<Option<i64>> {
     Ok(None)
 }
 
-/// Everything held about a citizen: the row (number opened), consent, subscriptions, issues and
-/// messages, oldest first. Recorded in the audit log.
+/// Everything held about a citizen: the row (number opened), consent, subscriptions, issues,
+/// the issues they joined as a supporter, and messages, oldest first. Recorded in the audit log.
 pub async fn export(store: &Store, citizen_id: i64, now: i64) -> Result<Value> {
     type CitizenRow = (String, Option<String>, String, String, i64, Option<i64>);
     const CITIZEN: &str = "select number_key, number_sealed, pseudonym, language, created_at, \
@@ -45,6 +45,8 @@ pub async fn export(store: &Store, citizen_id: i64, now: i64) -> Result<Value> {
          area, department, created_at, closed_at from issue where citizen_id = $1 order by issue_id";
     const MESSAGES: &str = "select message_id, direction, issue_id, body, status, created_at \
          from message where citizen_id = $1 order by message_id";
+    const SUPPORTED: &str =
+        "select issue_id, joined_at from supporter where citizen_id = $1 order by issue_id";
     let (key, sealed, pseudonym, language, created_at, opted_out_at): CitizenRow =
         on_pool!(store, pool => sqlx::query_as(CITIZEN).bind(citizen_id).fetch_one(pool).await?);
     let number = match key.starts_with(ANON_RANGE.0) {
@@ -69,6 +71,8 @@ pub async fn export(store: &Store, citizen_id: i64, now: i64) -> Result<Value> {
     )> = on_pool!(store, pool => sqlx::query_as(ISSUES).bind(citizen_id).fetch_all(pool).await?);
     let messages: Vec<(i64, String, Option<i64>, String, String, i64)> =
         on_pool!(store, pool => sqlx::query_as(MESSAGES).bind(citizen_id).fetch_all(pool).await?);
+    let supported: Vec<(i64, i64)> =
+        on_pool!(store, pool => sqlx::query_as(SUPPORTED).bind(citizen_id).fetch_all(pool).await?);
     let export = json!({
         "number": number,
         "pseudonym": pseudonym,
@@ -84,6 +88,9 @@ pub async fn export(store: &Store, citizen_id: i64, now: i64) -> Result<Value> {
             "id": i.0, "service_code": i.1, "description": i.2, "location": i.3, "status": i.4,
             "area": i.5, "department": i.6, "created_at": i.7, "closed_at": i.8,
         })).collect::<Vec<_>>(),
+        // Reports of others this citizen joined ("me too"), whose notices they get.
+        "supported": supported.iter().map(|(id, at)| json!({"issue_id": id, "joined_at": at}))
+            .collect::<Vec<_>>(),
         "messages": messages.iter().map(|m| json!({
             "id": m.0, "direction": m.1, "issue_id": m.2, "body": m.3, "status": m.4, "at": m.5,
         })).collect::<Vec<_>>(),
@@ -213,17 +220,22 @@ pub async fn anonymize(
 /// What an erased text reads.
 pub const ERASED: &str = "[erased]";
 
-/// Citizens due for retention at `before` (every report of theirs closed, and their last
-/// message, before it; no subscription; not anonymized yet), at most `limit`.
+/// Citizens due for retention at `before` (every report of theirs, and every one they joined as
+/// a supporter, closed, and their last message, before it; no subscription; not anonymized
+/// yet), at most `limit`.
 pub async fn due_for_retention(store: &Store, before: i64, limit: i64) -> Result<Vec<i64>> {
     const SQL: &str = "select c.citizen_id from citizen c \
          where c.anonymized_at is null \
-         and exists (select 1 from issue i where i.citizen_id = c.citizen_id) \
+         and (exists (select 1 from issue i where i.citizen_id = c.citizen_id) \
+              or exists (select 1 from supporter s where s.citizen_id = c.citizen_id)) \
          and not exists (select 1 from issue i where i.citizen_id = c.citizen_id \
                          and (i.closed_at is null or i.closed_at >= $1)) \
          and not exists (select 1 from message m where m.citizen_id = c.citizen_id \
                          and m.created_at >= $1) \
          and not exists (select 1 from subscription s where s.citizen_id = c.citizen_id) \
+         and not exists (select 1 from supporter s join issue i on i.issue_id = s.issue_id \
+                         where s.citizen_id = c.citizen_id \
+                         and (i.closed_at is null or i.closed_at >= $1)) \
          order by c.citizen_id limit $2";
     Ok(on_pool!(store, pool => sqlx::query_scalar(SQL)
         .bind(before)

@@ -17,7 +17,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/exports/issues.csv", get(issues))
 }
 
-const HEADER: &str = "service_request_id,status,status_notes,service_code,service_name,description,address,lat,long,requested_datetime,updated_datetime,area,agency_responsible,expected_datetime,report_url\r\n";
+const HEADER: &str = "service_request_id,status,status_notes,service_code,service_name,description,address,lat,long,requested_datetime,updated_datetime,area,agency_responsible,expected_datetime,report_url,supporters\r\n";
 const PAGE: i64 = 1000;
 
 /// One CSV field (RFC 4180), safe to open in a spreadsheet: text that a spreadsheet would run as
@@ -53,7 +53,7 @@ fn row(state: &AppState, issue: &PublicIssue) -> String {
         .map_or("", |(_, n)| n);
     let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     format!(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}/reports/{}\r\n",
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}/reports/{},{}\r\n",
         issue.issue_id,
         wire_status(&issue.status),
         field(notes),
@@ -70,6 +70,7 @@ fn row(state: &AppState, issue: &PublicIssue) -> String {
         issue.due_at.map(iso8601).unwrap_or_default(),
         state.public_url,
         issue.issue_id,
+        issue.supporters,
     )
 }
 

@@ -9,6 +9,7 @@ mod closed_by_default;
 mod consent;
 mod conversation;
 mod crash;
+mod crowd;
 mod delivery;
 mod health;
 mod languages;

@@ -102,7 +102,7 @@ async fn a_report_s_public_page_in_three_languages_shows_what_the_public_may_see
     );
     let (_, csv) = app.get("/exports/issues.csv").await;
     assert!(
-        csv.contains(",https://sms.civicline.test/reports/1\r\n"),
+        csv.contains(",https://sms.civicline.test/reports/1,1\r\n"),
         "{csv}"
     );
 }

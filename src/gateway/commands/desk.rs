@@ -136,6 +136,8 @@ impl LaneWork for One<'_> {
             routing: &self.desk.routing,
             followup_window_ms: 3_600_000,
             question_timeout_ms: 600_000,
+            merge_window_ms: 7 * 86_400_000,
+            merge_distance_m: 50.0,
         };
         let outcome = parsed.command.apply(&mut ctx).await?;
         if ctx.language_chosen {

@@ -82,6 +82,11 @@ pub struct Context<'a> {
     pub followup_window_ms: i64,
     /// How long a question waits for its answer.
     pub question_timeout_ms: i64,
+    /// A report joins an open one of the same problem filed within this window ("me too");
+    /// 0: never.
+    pub merge_window_ms: i64,
+    /// Two reports with points this close (metres) are one place.
+    pub merge_distance_m: f64,
 }
 
 /// Where a report is and who takes it.

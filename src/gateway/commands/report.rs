@@ -1,4 +1,8 @@
-//! A category keyword (POTHOLE, LIGHT, ...) or REPORT: always a new issue.
+//! A category keyword (POTHOLE, LIGHT, ...) or REPORT: a new issue, unless it repeats an open
+//! one ("me too": the same category, in the same area, naming the same street or landmark or
+//! close to its point, filed within `crowd.merge_window_days`), which the citizen then joins as
+//! a supporter: told "Already reported as #N", their message in its thread, their number among
+//! those its notices go to.
 
 use super::{Context, Outcome};
 use crate::gateway::replies::ReplyKey;
@@ -23,6 +27,9 @@ impl Report {
     pub async fn apply(self, ctx: &mut Context<'_>) -> store::Result<Outcome> {
         let code = self.service_code.as_deref();
         let route = ctx.route(code, &self.description);
+        if let Some(joined) = self.join_the_crowd(ctx, code, &route).await? {
+            return Ok(joined);
+        }
         let issue_id = issues::create(
             ctx.tx,
             issues::NewIssue {
@@ -67,6 +74,63 @@ impl Report {
             issue_id: Some(issue_id),
             ..Outcome::default()
         })
+    }
+}
+
+impl Report {
+    /// Joins the open issue this report repeats, if one does; `None` to file a new one. Only a
+    /// report with a category and an area that names a place or has a point can repeat one: a
+    /// report that merely looks alike (another category, another street) never merges.
+    async fn join_the_crowd(
+        &self,
+        ctx: &mut Context<'_>,
+        code: Option<&str>,
+        route: &super::Route,
+    ) -> store::Result<Option<Outcome>> {
+        let located = &route.located;
+        let (Some(code), Some(area)) = (code, located.area.as_deref()) else {
+            return Ok(None);
+        };
+        if ctx.merge_window_ms <= 0 || (located.address.is_none() && located.point.is_none()) {
+            return Ok(None);
+        }
+        let crowd = issues::Crowd {
+            service_code: code,
+            area,
+            address: located.address.as_deref(),
+            point: located.point,
+            since: ctx.now - ctx.merge_window_ms,
+            distance_m: ctx.merge_distance_m,
+        };
+        let Some((issue_id, reporter)) = issues::crowd_match(ctx.tx, &crowd).await? else {
+            return Ok(None);
+        };
+        let citizen_id = ctx.citizen.citizen_id;
+        let joined = reporter != Some(citizen_id)
+            && issues::add_supporter(ctx.tx, issue_id, citizen_id, ctx.message_id, ctx.now).await?;
+        if joined {
+            let (tx, message) = (&mut *ctx.tx, Some(ctx.message_id));
+            issues::add_event(
+                tx,
+                issue_id,
+                "supporter",
+                "citizen",
+                &self.description,
+                message,
+                ctx.now,
+            )
+            .await?;
+        } else {
+            // The reporter, or a supporter already, saying it again: added to its thread.
+            issues::append_message(ctx.tx, issue_id, ctx.message_id, &self.description, ctx.now)
+                .await?;
+        }
+        let number = issue_id.to_string();
+        Ok(Some(Outcome {
+            reply: ctx.reply(ReplyKey::ReportJoined, &[("number", &number)]),
+            issue_id: Some(issue_id),
+            ..Outcome::default()
+        }))
     }
 }
 
@@ -162,6 +226,44 @@ mod tests {
             desk.text_of("select pending_question from citizen").await,
             None
         );
+    }
+
+    #[tokio::test]
+    async fn a_second_report_of_the_same_problem_joins_the_first_as_a_supporter() {
+        let desk = Desk::new().await;
+        let first = desk.text("+14155550101", "POTHOLE Main St & 5th Ave").await;
+        let id = first.issue_id.unwrap();
+        let second = desk
+            .text("+14155550102", "POTHOLE huge one, main st and 5th avenue")
+            .await;
+        assert_eq!(second.issue_id, Some(id));
+        let told = format!("Already reported as #{id}. We will text you when it is fixed.");
+        assert_eq!(second.reply.as_deref(), Some(told.as_str()));
+        assert_eq!(desk.scalar("select count(*) from issue").await, 1);
+        let supporters = format!("select supporters from issue where issue_id = {id}");
+        assert_eq!(desk.scalar(&supporters).await, 2);
+        let trail = format!(
+            "select count(*) from issue_event where issue_id = {id} and kind = 'supporter' \
+             and body = 'huge one, main st and 5th avenue'"
+        );
+        assert_eq!(
+            desk.scalar(&trail).await,
+            1,
+            "the supporter's words in the trail"
+        );
+        // The reporter saying it again, and the supporter too: counted once each.
+        for from in ["+14155550101", "+14155550102"] {
+            let again = desk.text(from, "POTHOLE Main St & 5th Ave").await;
+            assert_eq!(again.issue_id, Some(id));
+        }
+        assert_eq!(desk.scalar(&supporters).await, 2);
+        // Once it is closed, the same words open a new report.
+        desk.execute(&format!(
+            "update issue set closed_at = 1, status = 'resolved' where issue_id = {id}"
+        ))
+        .await;
+        let later = desk.text("+14155550103", "POTHOLE Main St & 5th Ave").await;
+        assert_ne!(later.issue_id, Some(id));
     }
 
     #[tokio::test]

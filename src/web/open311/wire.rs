@@ -157,5 +157,7 @@ pub(super) fn request_record(state: &AppState, issue: PublicIssue) -> Record {
             "report_url",
             json!(format!("{}/reports/{}", state.public_url, issue.issue_id)),
         ),
+        // Not GeoReport v2 either: the citizens who reported it ("me too"), the first included.
+        ("supporters", json!(issue.supporters)),
     ]
 }

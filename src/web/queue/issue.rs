@@ -43,6 +43,8 @@ pub struct IssuePage {
     /// Where the places found put it: "Main St & 5th Ave (Northside)"; empty when none were.
     pub place: String,
     pub department: String,
+    /// The citizens who reported it, the first included ("me too").
+    pub supporters: i64,
     /// The promise: "due in 5 h", "2 d late"; empty without one.
     pub due: String,
     pub overdue: bool,
@@ -172,6 +174,7 @@ pub async fn page(
         location,
         place,
         department: issue.department.unwrap_or_default(),
+        supporters: issue.supporters,
         due,
         overdue,
         status_label: view::status_label(&issue.status).to_owned(),

@@ -270,6 +270,7 @@ impl TestApp {
             Catalog::builtin(),
             Replies::builtin(),
             self.settings.gateway.clone(),
+            self.settings.crowd.clone(),
             routing,
             civicline::places::Places::none(),
             civicline::gateway::routing::Routing::default(),

@@ -1,0 +1,157 @@
+//! The crowd (issue 18): one problem, many voices. A report of the same problem joins the open
+//! one as a supporter ("me too"), on both backends, under a storm of fifty numbers at once.
+
+use crate::each_backend;
+use crate::fake_provider::{ACCOUNT_SID, FakeProvider};
+use crate::helpers::{Backend, Options, TestApp, eventually, spawn_app_with};
+use civicline::config::Settings;
+
+each_backend!(
+    fifty_numbers_texting_one_burst_main_at_once_are_one_issue_and_all_fifty_hear_it_is_fixed,
+    a_report_that_only_looks_alike_is_never_merged,
+);
+
+/// The demo city (areas, streets, landmarks), no departments.
+fn riverton(settings: &mut Settings) {
+    settings.places.file =
+        concat!(env!("CARGO_MANIFEST_DIR"), "/config/places/demo.geojson").into();
+}
+
+/// Replies ride on the webhook's answer; notices go through the outbox to `phone`'s API.
+async fn app(backend: Backend, phone: &FakeProvider) -> Option<TestApp> {
+    let options = Options {
+        tune: Some(riverton),
+        ..Options::default()
+    }
+    .with("CIVICLINE_TWILIO__API_BASE", &phone.url)
+    .with("CIVICLINE_TWILIO__ACCOUNT_SID", ACCOUNT_SID);
+    spawn_app_with(backend, options).await
+}
+
+async fn fifty_numbers_texting_one_burst_main_at_once_are_one_issue_and_all_fifty_hear_it_is_fixed(
+    backend: Backend,
+) {
+    let phone = FakeProvider::start().await;
+    let Some(app) = app(backend, &phone).await else {
+        return;
+    };
+    let numbers: Vec<String> = (0..50).map(|i| format!("+1415555{i:04}")).collect();
+    let texts = numbers
+        .iter()
+        .map(|number| app.text(number, "WATER burst main at Main St & 5th Ave"));
+    let answers = futures_util::future::join_all(texts).await;
+    let replies: Vec<String> = answers.iter().map(|a| a.reply()).collect();
+    assert_eq!(
+        app.scalar("select count(*) from issue").await,
+        1,
+        "{replies:?}"
+    );
+    // Its number: on Postgres a round reserves numbers for its reports, so not always 1.
+    let id = app.scalar("select issue_id from issue").await;
+    let logged = format!("Thanks! Report #{id} (Water) is logged.");
+    let first = replies.iter().filter(|r| r.starts_with(&logged)).count();
+    let already = format!("Already reported as #{id}. We will text you when it is fixed.");
+    let joined = replies.iter().filter(|r| **r == already).count();
+    assert_eq!((first, joined), (1, 49), "{replies:?}");
+    assert_eq!(app.scalar("select supporters from issue").await, 50);
+    assert_eq!(app.scalar("select count(*) from supporter").await, 49);
+    assert_eq!(
+        app.scalar(&format!(
+            "select count(*) from message where direction = 'in' and issue_id = {id}"
+        ))
+        .await,
+        50,
+        "every voice in the thread"
+    );
+    // Open data carries the count; the CSV too, in its last column.
+    let (_, json) = app.get(&format!("/open311/v2/requests/{id}.json")).await;
+    assert!(json.contains(r#""supporters":50"#), "{json}");
+    let (_, csv) = app.get("/exports/issues.csv").await;
+    assert!(csv.lines().nth(1).unwrap().ends_with(",50"), "{csv}");
+    // The same number again: nothing counted twice.
+    app.text(&numbers[7], "WATER burst main at Main St & 5th Ave")
+        .await;
+    assert_eq!(app.scalar("select supporters from issue").await, 50);
+
+    // Fixed: every one of the fifty is told, once, and asked whether it is.
+    let gateway = app.gateway().await;
+    gateway
+        .change_status(id, "resolved", "agent@city.example", "")
+        .await
+        .unwrap()
+        .unwrap();
+    let notices = "from message where direction = 'out' and in_reply_to is null";
+    let told = app
+        .scalar(&format!(
+            "select count(distinct citizen_id) {notices} and issue_id = {id}"
+        ))
+        .await;
+    assert_eq!(told, 50);
+    let sent = app.scalar(&format!("select count(*) {notices}")).await;
+    assert_eq!(sent, 50, "each told once");
+    let asked = "select count(*) from citizen where pending_question = 'fixed'";
+    assert_eq!(app.scalar(asked).await, 50);
+    eventually("the fifty notices are sent", || async {
+        phone.delivered().len() == 50
+    })
+    .await;
+    let mut reached: Vec<String> = phone.delivered().into_iter().map(|r| r.to).collect();
+    reached.sort();
+    assert_eq!(reached, numbers, "each of the fifty, once");
+    // A supporter's answer counts: "2" (not fixed) reopens it for officials.
+    let answer = app.text(&numbers[30], "2").await.reply();
+    assert!(answer.contains(&format!("#{id}")), "{answer}");
+    assert_ne!(
+        app.text_value("select status from issue").await.as_deref(),
+        Some("resolved")
+    );
+}
+
+async fn a_report_that_only_looks_alike_is_never_merged(backend: Backend) {
+    let phone = FakeProvider::start().await;
+    let Some(app) = app(backend, &phone).await else {
+        return;
+    };
+    let cases = [
+        // (from, text, the issue it lands on)
+        ("+14155550001", "POTHOLE deep one at Main St & 5th Ave", 1),
+        ("+14155550002", "TRASH piled at Main St & 5th Ave", 2),
+        ("+14155550003", "POTHOLE on Elm St and Oak St", 3),
+        ("+14155550004", "POTHOLE by City Hall", 4),
+        ("+14155550005", "POTHOLE", 5),
+        ("+14155550006", "bache en Main St y 5th Ave", 1),
+        ("+14155550007", "TROU près de City Hall", 4),
+    ];
+    for (from, text, issue) in cases {
+        let reply = app.text(from, text).await.reply();
+        assert!(reply.contains(&format!("#{issue}")), "{text}: {reply}");
+    }
+    assert_eq!(app.scalar("select count(*) from issue").await, 5);
+    assert_eq!(
+        app.scalar("select supporters from issue where issue_id = 1")
+            .await,
+        2
+    );
+    assert_eq!(
+        app.scalar("select supporters from issue where issue_id = 4")
+            .await,
+        2
+    );
+    assert_eq!(
+        app.scalar("select cast(sum(supporters) as bigint) from issue where issue_id in (2, 3, 5)")
+            .await,
+        3
+    );
+    // The Spanish and French supporters are told in their languages.
+    let spanish = app
+        .text_value(
+            "select body from message where direction = 'out' and citizen_id = \
+             (select citizen_id from supporter where issue_id = 1)",
+        )
+        .await
+        .unwrap();
+    assert!(
+        spanish.starts_with("Ya fue reportado como #1."),
+        "{spanish}"
+    );
+}
