@@ -9,6 +9,7 @@ use civicline::config::Settings;
 each_backend!(
     fifty_numbers_texting_one_burst_main_at_once_are_one_issue_and_all_fifty_hear_it_is_fixed,
     a_report_that_only_looks_alike_is_never_merged,
+    two_places_within_the_merge_distance_are_one_place,
 );
 
 /// The demo city (areas, streets, landmarks), no departments.
@@ -154,4 +155,35 @@ async fn a_report_that_only_looks_alike_is_never_merged(backend: Backend) {
         spanish.starts_with("Ya fue reportado como #1."),
         "{spanish}"
     );
+}
+
+async fn two_places_within_the_merge_distance_are_one_place(backend: Backend) {
+    let phone = FakeProvider::start().await;
+    // Oak St & Elm St and City Hall are 700 m apart, both in Old Town.
+    let near = |settings: &mut Settings| {
+        riverton(settings);
+        settings.crowd.merge_distance_m = 1_000.0;
+    };
+    let options = Options {
+        tune: Some(near),
+        ..Options::default()
+    }
+    .with("CIVICLINE_TWILIO__API_BASE", &phone.url)
+    .with("CIVICLINE_TWILIO__ACCOUNT_SID", ACCOUNT_SID);
+    let Some(app) = spawn_app_with(backend, options).await else {
+        return;
+    };
+    app.text("+14155550011", "POTHOLE at Oak St and Elm St")
+        .await;
+    let reply = app
+        .text("+14155550012", "POTHOLE by City Hall")
+        .await
+        .reply();
+    assert_eq!(
+        reply,
+        "Already reported as #1. We will text you when it is fixed."
+    );
+    // Within the distance, another category is still another report.
+    let other = app.text("+14155550013", "TRASH by City Hall").await.reply();
+    assert!(other.contains("#2"), "{other}");
 }

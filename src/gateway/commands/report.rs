@@ -257,6 +257,10 @@ mod tests {
             assert_eq!(again.issue_id, Some(id));
         }
         assert_eq!(desk.scalar(&supporters).await, 2);
+        // The supporter's follow-up goes on the report they joined.
+        let more = desk.text("+14155550102", "it is getting bigger").await;
+        assert_eq!(more.issue_id, Some(id));
+        assert_eq!(desk.scalar("select count(*) from issue").await, 1);
         // Once it is closed, the same words open a new report.
         desk.execute(&format!(
             "update issue set closed_at = 1, status = 'resolved' where issue_id = {id}"
