@@ -55,8 +55,15 @@ struct Inner {
     owner: String,
     /// Rows claimed at a time.
     batch: i64,
-    /// The gateway could not be reached: no claims until then, and how many times in a row.
-    paused: std::sync::Mutex<(Option<tokio::time::Instant>, u32)>,
+    /// Set while the gateway cannot be reached.
+    paused: std::sync::Mutex<Option<Pause>>,
+}
+
+/// The gateway could not be reached: no claims before `until`; `times` in a row.
+#[derive(Clone, Copy)]
+struct Pause {
+    until: tokio::time::Instant,
+    times: u32,
 }
 
 impl Worker {
@@ -92,7 +99,7 @@ impl Worker {
                 public_url: public_url.to_owned(),
                 owner,
                 batch,
-                paused: std::sync::Mutex::new((None, 0)),
+                paused: std::sync::Mutex::new(None),
             }),
         }
     }
@@ -127,8 +134,8 @@ impl Worker {
     /// Claims one batch and delivers it; returns how many rows it claimed.
     pub async fn tick(&self) -> store::Result<usize> {
         let settings = &self.inner.settings;
-        let paused = self.inner.paused.lock().expect("not poisoned").0;
-        if paused.is_some_and(|until| tokio::time::Instant::now() < until) {
+        let paused = *self.inner.paused.lock().expect("not poisoned");
+        if paused.is_some_and(|p| tokio::time::Instant::now() < p.until) {
             return Ok(0);
         }
         let batch = outbox::claim(
@@ -217,7 +224,7 @@ impl Worker {
         metrics::counter!("civicline_sends_total", "outcome" => outcome).increment(1);
         let now = store::now_ms();
         if !matches!(result, Err(SendError::Unavailable(_))) {
-            *self.inner.paused.lock().expect("not poisoned") = (None, 0);
+            *self.inner.paused.lock().expect("not poisoned") = None;
         }
         match result {
             Err(SendError::Unavailable(error)) => {
@@ -281,13 +288,16 @@ impl Worker {
     fn pause(&self) -> Duration {
         let settings = &self.inner.settings;
         let mut paused = self.inner.paused.lock().expect("not poisoned");
-        paused.1 = paused.1.saturating_add(1);
+        let times = paused.map_or(1, |p| p.times.saturating_add(1));
         let wait = backoff::delay(
-            paused.1,
+            times,
             Duration::from_millis(settings.backoff_base_ms),
             Duration::from_millis(settings.backoff_max_ms.min(60_000)),
         );
-        paused.0 = Some(tokio::time::Instant::now() + wait);
+        *paused = Some(Pause {
+            until: tokio::time::Instant::now() + wait,
+            times,
+        });
         wait
     }
 

@@ -73,16 +73,14 @@ impl Gateway {
         else {
             return Ok(None);
         };
-        // Filed without a phone (Open311): only its supporters, if any, to text.
-        let reporter = issues::reporter(tx, issue_id).await?;
-        let supporters = issues::supporters(tx, issue_id).await?;
+        // Filed without a phone (Open311) and joined by nobody: no one to text.
+        let reporters = issues::reporters(tx, issue_id).await?;
         let resolved = status == "resolved";
         if resolved {
             let until = now + i64::from(self.inner.settings.fixed_question_days) * 86_400_000;
             citizens::ask_about_issue(tx, issue_id, answer::FIXED, until).await?;
-            citizens::ask_supporters_about_issue(tx, issue_id, answer::FIXED, until).await?;
         }
-        for citizen in reporter.iter().chain(&supporters) {
+        for citizen in &reporters {
             let notice = self.notice_text(
                 &citizen.language,
                 issue.service_code.as_deref(),

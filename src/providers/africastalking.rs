@@ -5,7 +5,7 @@
 //! (`?token=…`), compared in constant time.
 
 use super::form::Form;
-use super::{Accepted, OutboundSms, SendError, refusal, retry_after};
+use super::{Accepted, Answer, OutboundSms, SendError};
 use crate::secret::Secret;
 use crate::sms::{InboundSms, PhoneNumber, Provider};
 use serde::Deserialize;
@@ -171,16 +171,11 @@ impl Client {
             .send()
             .await
             .map_err(|e| SendError::from_transport(&e))?;
-        let status = response.status().as_u16();
-        let wait = retry_after(response.headers());
-        let body = response
-            .text()
-            .await
-            .map_err(|e| SendError::from_transport(&e))?;
-        if !matches!(status, 200 | 201) {
-            return Err(refusal(status, body, wait));
+        let reply = Answer::read(response).await?;
+        if !matches!(reply.status, 200 | 201) {
+            return Err(reply.refusal());
         }
-        let answer: SendAnswer = serde_json::from_str(&body).map_err(|e| {
+        let answer: SendAnswer = serde_json::from_str(&reply.body).map_err(|e| {
             SendError::Transient(format!("unreadable answer from Africa's Talking ({e})"))
         })?;
         let Some(recipient) = answer.data.recipients.into_iter().next() else {

@@ -140,10 +140,42 @@ pub fn http_client() -> reqwest::Client {
         .expect("the HTTP client builds")
 }
 
+/// A provider's answer to a send, read whole: its HTTP status, its `Retry-After`, its body.
+pub(crate) struct Answer {
+    pub status: u16,
+    pub retry_after: Option<Duration>,
+    pub body: String,
+}
+
+impl Answer {
+    pub(crate) async fn read(response: reqwest::Response) -> Result<Answer, SendError> {
+        let status = response.status().as_u16();
+        let retry_after = retry_after(response.headers());
+        let body = response
+            .text()
+            .await
+            .map_err(|e| SendError::from_transport(&e))?;
+        Ok(Answer {
+            status,
+            retry_after,
+            body,
+        })
+    }
+
+    pub(crate) fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// [`refusal`] of this answer.
+    pub(crate) fn refusal(self) -> SendError {
+        refusal(self.status, self.body, self.retry_after)
+    }
+}
+
 /// What an HTTP status other than success means for a send, for the providers whose errors are
 /// told by status alone (Africa's Talking, the phone): credentials, throttling, a passing fault,
 /// or a refusal of this message, with the body's words.
-pub(crate) fn refusal(status: u16, body: String, retry_after: Option<Duration>) -> SendError {
+fn refusal(status: u16, body: String, retry_after: Option<Duration>) -> SendError {
     match status {
         401 | 403 => SendError::Config {
             code: format!("http-{status}"),
@@ -162,7 +194,7 @@ pub(crate) fn refusal(status: u16, body: String, retry_after: Option<Duration>) 
 }
 
 /// `Retry-After` in seconds, when the provider sends one.
-pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     headers
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()

@@ -17,7 +17,7 @@
 //! key, of the device, the sender, the time received and the text. The same SMS delivered twice
 //! gets the same key; the key reveals no number to someone holding the database alone.
 
-use super::{Accepted, OutboundSms, SendError, refusal, retry_after};
+use super::{Accepted, Answer, OutboundSms, SendError};
 use crate::secret::Secret;
 use crate::sms::{InboundSms, PhoneNumber, Provider};
 use hmac::{Hmac, KeyInit, Mac};
@@ -47,16 +47,26 @@ pub enum WebhookError {
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// HMAC-SHA256 keyed with the signing key over `parts`, one after the other.
+fn mac(key: &str, parts: &[&[u8]]) -> HmacSha256 {
+    let mut mac = HmacSha256::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
+    for part in parts {
+        mac.update(part);
+    }
+    mac
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The signature the app computes over `body` sent at `timestamp`, as hex.
 pub fn signature(key: &str, body: &[u8], timestamp: &str) -> String {
-    let mut mac = HmacSha256::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
-    mac.update(body);
-    mac.update(timestamp.as_bytes());
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    to_hex(
+        &mac(key, &[body, timestamp.as_bytes()])
+            .finalize()
+            .into_bytes(),
+    )
 }
 
 /// Checks a webhook's signature (constant time) and that its timestamp is within `max_skew`
@@ -73,10 +83,8 @@ pub fn verify(
         return Err(WebhookError::Unsigned);
     };
     let given = hex(signature.trim()).ok_or(WebhookError::BadSignature)?;
-    let mut mac = HmacSha256::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
-    mac.update(body);
-    mac.update(timestamp.as_bytes());
-    mac.verify_slice(&given)
+    mac(key, &[body, timestamp.as_bytes()])
+        .verify_slice(&given)
         .map_err(|_| WebhookError::BadSignature)?;
     let at: i64 = timestamp
         .trim()
@@ -200,14 +208,9 @@ pub fn parse_webhook(
 
 /// Our deduplication key for an incoming message (see the module's comment).
 fn inbound_key(key: &str, device: &str, sender: &str, received_at: &str, text: &str) -> String {
-    let mut mac = HmacSha256::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
-    for part in [device, sender, received_at, text] {
-        mac.update(part.as_bytes());
-        mac.update(&[0]);
-    }
-    let tag = mac.finalize().into_bytes();
-    let hex: String = tag[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("sg-{hex}")
+    let [d, s, r, t] = [device, sender, received_at, text].map(str::as_bytes);
+    let tag = mac(key, &[d, b"\0", s, b"\0", r, b"\0", t, b"\0"]).finalize();
+    format!("sg-{}", to_hex(&tag.into_bytes()[..16]))
 }
 
 /// Our id for an outgoing message, which the phone keeps and its status webhooks carry.
@@ -277,24 +280,18 @@ impl Client {
                 true => SendError::Unavailable(format!("the phone cannot be reached: {e}")),
                 false => SendError::from_transport(&e),
             })?;
-        let status = response.status().as_u16();
-        let wait = retry_after(response.headers());
-        let body = response
-            .text()
-            .await
-            .map_err(|e| SendError::from_transport(&e))?;
-        match status {
-            200..=299 => {}
-            // It holds this id already: an earlier try got through.
-            409 => {
-                return Ok(Accepted {
-                    provider_message_id: id,
-                    status: "sending".into(),
-                });
-            }
-            _ => return Err(refusal(status, body, wait)),
+        let reply = Answer::read(response).await?;
+        // 409: it holds this id already, an earlier try got through.
+        if reply.status == 409 {
+            return Ok(Accepted {
+                provider_message_id: id,
+                status: "sending".into(),
+            });
         }
-        let answer: SendAnswer = serde_json::from_str(&body)
+        if !reply.is_success() {
+            return Err(reply.refusal());
+        }
+        let answer: SendAnswer = serde_json::from_str(&reply.body)
             .map_err(|e| SendError::Transient(format!("unreadable answer from the phone ({e})")))?;
         let status = STATES
             .iter()

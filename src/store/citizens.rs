@@ -97,34 +97,17 @@ pub async fn set_pending(
     Ok(())
 }
 
-/// Asks a question of the citizen who filed `issue_id` (the `fixed` question after a report is
-/// resolved); returns that citizen, if the issue has one.
+/// Asks a question of everyone who reported `issue_id`, the citizen who filed it and every
+/// supporter (the `fixed` question after a report is resolved); returns how many were asked.
 pub async fn ask_about_issue(
-    tx: &mut Tx,
-    issue_id: i64,
-    question: &str,
-    until: i64,
-) -> Result<Option<i64>> {
-    const SQL: &str = "update citizen set pending_question = $2, pending_issue_id = $1, pending_until = $3 \
-         where citizen_id = (select citizen_id from issue where issue_id = $1) returning citizen_id";
-    let id = on_tx!(tx, conn => sqlx::query_scalar::<_, i64>(SQL)
-        .bind(issue_id)
-        .bind(question)
-        .bind(until)
-        .fetch_optional(conn)
-        .await?);
-    Ok(id)
-}
-
-/// Asks every supporter of issue `issue_id` the same question (see [`ask_about_issue`]).
-pub async fn ask_supporters_about_issue(
     tx: &mut Tx,
     issue_id: i64,
     question: &str,
     until: i64,
 ) -> Result<u64> {
     const SQL: &str = "update citizen set pending_question = $2, pending_issue_id = $1, pending_until = $3 \
-         where citizen_id in (select citizen_id from supporter where issue_id = $1)";
+         where citizen_id = (select citizen_id from issue where issue_id = $1) \
+         or citizen_id in (select citizen_id from supporter where issue_id = $1)";
     let n = on_tx!(tx, conn => sqlx::query(SQL)
         .bind(issue_id)
         .bind(question)

@@ -544,12 +544,18 @@ pub struct Reporter {
     pub opted_out: bool,
 }
 
-/// The citizens who joined issue `issue_id` ("me too"), in the order they joined; not the
-/// reporter, nor a citizen forgotten since.
-pub async fn supporters(tx: &mut Tx, issue_id: i64) -> Result<Vec<Reporter>> {
-    const SQL: &str = "select c.citizen_id, c.language, (c.opted_out_at is not null) as opted_out \
+/// Everyone who reported issue `issue_id`: the citizen who filed it, then its supporters ("me
+/// too") in the order they joined, less a supporter forgotten since.
+pub async fn reporters(tx: &mut Tx, issue_id: i64) -> Result<Vec<Reporter>> {
+    const SQL: &str = "select citizen_id, language, opted_out from (\
+         select c.citizen_id, c.language, (c.opted_out_at is not null) as opted_out, \
+         0 as joined_at from issue i join citizen c on c.citizen_id = i.citizen_id \
+         where i.issue_id = $1 \
+         union all \
+         select c.citizen_id, c.language, (c.opted_out_at is not null) as opted_out, s.joined_at \
          from supporter s join citizen c on c.citizen_id = s.citizen_id \
-         where s.issue_id = $1 and c.anonymized_at is null order by s.joined_at, s.citizen_id";
+         where s.issue_id = $1 and c.anonymized_at is null) reporting \
+         order by joined_at, citizen_id";
     let rows = on_tx!(tx, conn => sqlx::query_as::<_, Reporter>(SQL).bind(issue_id).fetch_all(conn).await?);
     Ok(rows)
 }

@@ -155,6 +155,61 @@ async fn a_report_that_only_looks_alike_is_never_merged(backend: Backend) {
         spanish.starts_with("Ya fue reportado como #1."),
         "{spanish}"
     );
+    let french = app
+        .text_value(
+            "select body from message where direction = 'out' and citizen_id = \
+             (select citizen_id from supporter where issue_id = 4)",
+        )
+        .await
+        .unwrap();
+    assert!(french.starts_with("Déjà signalé sous le #4."), "{french}");
+
+    // A supporter's follow-up goes on the report they joined, not a new one.
+    let more = app
+        .text("+14155550006", "sigue ahi, es enorme")
+        .await
+        .reply();
+    assert!(more.contains("#1"), "{more}");
+    assert_eq!(app.scalar("select count(*) from issue").await, 5);
+
+    // Retention: a supporter is kept while the report they joined is open, and is due with the
+    // reporter once it is closed (a day from now, both last texted before).
+    let store = civicline::store::Store::connect(&app.settings.database.url, 1)
+        .await
+        .unwrap();
+    let tomorrow = civicline::store::now_ms() + 86_400_000;
+    let due = || async {
+        civicline::store::privacy::due_for_retention(&store, tomorrow, 100)
+            .await
+            .unwrap()
+    };
+    let supporter_of_1 = app
+        .scalar("select citizen_id from supporter where issue_id = 1")
+        .await;
+    assert!(!due().await.contains(&supporter_of_1));
+    let gateway = app.gateway().await;
+    gateway
+        .change_status(1, "resolved", "official:1", "")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(due().await.contains(&supporter_of_1));
+
+    // A supporter forgotten since is not texted; the reporter is.
+    app.execute(
+        "update citizen set anonymized_at = 1 where citizen_id = \
+         (select citizen_id from supporter where issue_id = 4)",
+    )
+    .await;
+    gateway
+        .change_status(4, "in_progress", "official:1", "")
+        .await
+        .unwrap()
+        .unwrap();
+    let notices = "select count(*) from message where direction = 'out' \
+         and in_reply_to is null and issue_id = 4";
+    assert_eq!(app.scalar(notices).await, 1);
+    app.wait_outbox_empty().await;
 }
 
 async fn two_places_within_the_merge_distance_are_one_place(backend: Backend) {

@@ -2,7 +2,7 @@
 //! <https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource>
 //! Errors: <https://www.twilio.com/docs/api/errors>
 
-use crate::providers::{Accepted, OutboundSms, SendError, retry_after};
+use crate::providers::{Accepted, Answer, OutboundSms, SendError};
 use crate::secret::Secret;
 use serde::Deserialize;
 
@@ -102,14 +102,9 @@ impl Client {
             .send()
             .await
             .map_err(|e| SendError::from_transport(&e))?;
-        let status = response.status();
-        let wait = retry_after(response.headers());
-        let body = response
-            .text()
-            .await
-            .map_err(|e| SendError::from_transport(&e))?;
-        if status.is_success() {
-            let created: Created = serde_json::from_str(&body).map_err(|e| {
+        let answer = Answer::read(response).await?;
+        if answer.is_success() {
+            let created: Created = serde_json::from_str(&answer.body).map_err(|e| {
                 SendError::Transient(format!("unreadable answer from Twilio ({e})"))
             })?;
             return Ok(Accepted {
@@ -117,8 +112,8 @@ impl Client {
                 status: created.status,
             });
         }
-        let error: ErrorBody = serde_json::from_str(&body).unwrap_or_default();
-        Err(classify(status.as_u16(), error, wait))
+        let error: ErrorBody = serde_json::from_str(&answer.body).unwrap_or_default();
+        Err(classify(answer.status, error, answer.retry_after))
     }
 }
 
