@@ -18,13 +18,14 @@
 //!   which applies it in a round of one transaction: dedupe, citizen, message,
 //!   [`gateway::commands::Command`] parse and apply, reply. Keywords come from
 //!   [`gateway::catalog`], sentences from [`gateway::replies`] (Fluent). Officials' actions
-//!   (reply, status and its notice, assign, note, duplicate, hide, broadcast) and delivery
+//!   (reply, status and its notice, assign, note, hide, broadcast; merge and split in
+//!   `gateway::crowd`) and delivery
 //!   status callbacks ([`gateway::delivery_status`]) are gateway operations too, one
 //!   transaction each. [`gateway::routing`] says which department takes a report and by when
 //!   ([`gateway::calendar`]: the promise in working time);
 //!   the escalation of overdue work is a gateway operation too. [`gateway::ussd`]: the USSD
 //!   menus, a confirmed report filed through `receive` like an SMS. A report that repeats an
-//!   open one joins it as a supporter ("me too", `commands::report`, `store::issues::crowd_match`),
+//!   open one joins it as a supporter ("me too", `commands::report`, `store::crowd::crowd_match`),
 //!   and the notices go to every supporter.
 //! - [`places`]: the city's areas, streets and landmarks (GeoJSON), and where a report's words
 //!   put it; a leaf. [`city`] loads them at start, imports new ones and follows other

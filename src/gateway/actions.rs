@@ -1,6 +1,6 @@
 //! What officials do, as gateway operations beside the inbound path: reply by SMS, change a
-//! status (with its notice), assign, note, close as a duplicate, hide from open data, broadcast;
-//! and a report filed from another channel (Open311).
+//! status (with its notice), assign, note, hide from open data, broadcast; and a report filed
+//! from another channel (Open311). Merging reports and splitting one off are in `crowd`.
 //! Each is one transaction, so it happens whole or not at all, and is announced to open pages
 //! (and wakes the delivery worker) once committed. The web layer reads from the store and writes
 //! only through these.
@@ -8,8 +8,8 @@
 use super::Gateway;
 use super::notices::MAX_NOTICE_SEGMENTS;
 use crate::store::issues::{self, IssueSummary};
-use crate::store::messages::NewOutbound;
-use crate::store::{self, officials, outbox};
+use crate::store::outbox::Kind;
+use crate::store::{self, officials};
 
 /// Why an official's action was refused; nothing of it was stored.
 #[derive(Debug, thiserror::Error)]
@@ -30,13 +30,17 @@ pub enum ActionError {
     NoOfficial,
     #[error("an issue is a duplicate of another issue that exists")]
     NotADuplicate,
+    #[error("only two open reports merge")]
+    MergeClosed,
+    #[error("that citizen is not a supporter of this report")]
+    NotASupporter,
     #[error(transparent)]
     Store(#[from] store::StoreError),
 }
 
 impl Gateway {
     /// After an action committed: the worker sends what it queued, open pages reload.
-    fn acted(&self, issue_id: i64, queued: bool) {
+    pub(super) fn acted(&self, issue_id: i64, queued: bool) {
         if queued {
             self.inner.routing.wake.notify_one();
         }
@@ -71,16 +75,16 @@ impl Gateway {
         if citizen.opted_out {
             return Err(ActionError::OptedOut);
         }
-        let message = NewOutbound {
-            citizen_id: citizen.citizen_id,
-            issue_id: Some(issue_id),
-            provider: self.inner.routing.outbound,
-            in_reply_to: None,
-            body,
-            status: "queued",
-            now,
-        };
-        let message_id = outbox::queue(&mut tx, message, outbox::Kind::Official).await?;
+        let message_id = self
+            .queue_text(
+                &mut tx,
+                citizen.citizen_id,
+                issue_id,
+                body,
+                Kind::Official,
+                now,
+            )
+            .await?;
         issues::add_event(
             &mut tx,
             issue_id,
@@ -117,33 +121,6 @@ impl Gateway {
             self.acted(issue_id, true);
         }
         Ok(changed)
-    }
-
-    /// Closes issue `issue_id` as a duplicate of issue `of`: the trail says of which, the status
-    /// becomes `closed_duplicate` and the citizen is told, all in one transaction (before, the
-    /// trail's entry and the status change were committed one after the other).
-    #[tracing::instrument(name = "gateway.close_as_duplicate", skip(self))]
-    pub async fn close_as_duplicate(
-        &self,
-        issue_id: i64,
-        of: i64,
-        actor: &str,
-    ) -> Result<(), ActionError> {
-        let now = store::now_ms();
-        let mut tx = self.inner.store.begin().await?;
-        if !issues::exists(&mut tx, issue_id).await? {
-            return Err(ActionError::NoIssue);
-        }
-        if of == issue_id || !issues::exists(&mut tx, of).await? {
-            return Err(ActionError::NotADuplicate);
-        }
-        let trail = format!("of #{of}");
-        issues::add_event(&mut tx, issue_id, "duplicate", actor, &trail, None, now).await?;
-        self.change_status_in(&mut tx, issue_id, "closed_duplicate", actor, "", now)
-            .await?;
-        tx.commit().await?;
-        self.acted(issue_id, true);
-        Ok(())
     }
 
     /// Assigns issue `issue_id` to an official (or, with `None`, to nobody).

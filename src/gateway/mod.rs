@@ -21,6 +21,7 @@ mod actions;
 pub mod calendar;
 pub mod catalog;
 pub mod commands;
+mod crowd;
 pub mod delivery_status;
 mod escalations;
 mod lanes;

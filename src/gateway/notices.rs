@@ -10,7 +10,8 @@ use super::commands::answer;
 use super::replies::ReplyKey;
 use crate::store::issues::{self, IssueSummary};
 use crate::store::messages::NewOutbound;
-use crate::store::{Tx, citizens, outbox};
+use crate::store::outbox::{self, Kind};
+use crate::store::{Tx, citizens, crowd};
 
 /// A status notice with an official's public note may take this many segments; past it the
 /// change is refused (and the composer's counter says so before sending).
@@ -74,7 +75,7 @@ impl Gateway {
             return Ok(None);
         };
         // Filed without a phone (Open311) and joined by nobody: no one to text.
-        let reporters = issues::reporters(tx, issue_id).await?;
+        let reporters = crowd::reporters(tx, issue_id).await?;
         let resolved = status == "resolved";
         if resolved {
             let until = now + i64::from(self.inner.settings.fixed_question_days) * 86_400_000;
@@ -93,17 +94,32 @@ impl Gateway {
             {
                 return Err(ActionError::NoteTooLong);
             }
-            let message = NewOutbound {
-                citizen_id: citizen.citizen_id,
-                issue_id: Some(issue_id),
-                provider: self.inner.routing.outbound,
-                in_reply_to: None,
-                body: &body,
-                status: "queued",
-                now,
-            };
-            outbox::queue(tx, message, outbox::Kind::Notice).await?;
+            self.queue_text(tx, citizen.citizen_id, issue_id, &body, Kind::Notice, now)
+                .await?;
         }
         Ok(Some(issue))
+    }
+
+    /// Queues `body` to `citizen_id` about issue `issue_id` on the outbox as `kind` (the
+    /// delivery worker skips a citizen who opted out); returns the message's id.
+    pub(super) async fn queue_text(
+        &self,
+        tx: &mut Tx,
+        citizen_id: i64,
+        issue_id: i64,
+        body: &str,
+        kind: Kind,
+        now: i64,
+    ) -> crate::store::Result<i64> {
+        let message = NewOutbound {
+            citizen_id,
+            issue_id: Some(issue_id),
+            provider: self.inner.routing.outbound,
+            in_reply_to: None,
+            body,
+            status: "queued",
+            now,
+        };
+        outbox::queue(tx, message, kind).await
     }
 }

@@ -163,7 +163,7 @@ impl Deferred {
     /// A new issue of this round that a report of `crowd`'s problem joins: `(issue, reporter)`.
     pub(crate) fn crowd_match(
         &self,
-        crowd: &crate::store::issues::Crowd<'_>,
+        crowd: &crate::store::crowd::Crowd<'_>,
     ) -> Option<(i64, Option<i64>)> {
         self.issues
             .iter()

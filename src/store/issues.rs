@@ -145,143 +145,6 @@ pub async fn append_message(
     .await
 }
 
-/// A new report, as "me too" compares it with the open ones: its category and area, and the
-/// place its words named or the point they put it at.
-#[derive(Debug, Clone, Copy)]
-pub struct Crowd<'a> {
-    pub service_code: &'a str,
-    pub area: &'a str,
-    pub address: Option<&'a str>,
-    /// (longitude, latitude).
-    pub point: Option<(f64, f64)>,
-    /// Open issues filed since then are candidates.
-    pub since: i64,
-    /// Two points this close (metres) are one place.
-    pub distance_m: f64,
-}
-
-impl Crowd<'_> {
-    /// Whether an issue that named `address` at `point` is this report's place: the same
-    /// street or landmark, or, when both have points, within the distance.
-    pub fn same_place(&self, address: Option<&str>, point: Option<(f64, f64)>) -> bool {
-        let named = self.address.is_some() && self.address == address;
-        let near = match (self.point, point) {
-            (Some(a), Some(b)) => metres_apart(a, b) <= self.distance_m,
-            _ => false,
-        };
-        named || near
-    }
-}
-
-/// Metres between two (longitude, latitude) points on the local plane: within a few hundred
-/// metres the same as on the sphere, and what [`crowd_match`]'s SQL computes.
-fn metres_apart(a: (f64, f64), b: (f64, f64)) -> f64 {
-    let north = (a.1 - b.1) * 111_320.0;
-    let east = (a.0 - b.0) * 111_320.0 * b.1.to_radians().cos();
-    (north * north + east * east).sqrt()
-}
-
-/// The open issue a report of `crowd`'s problem joins, if there is one: `(issue, reporter)`,
-/// the oldest first. On Postgres, where other lanes file reports at the same time, the round
-/// first takes a lock on the category and area until it commits, so two reports of one problem
-/// in two lanes cannot both open an issue; a new issue of this very round counts too.
-pub async fn crowd_match(tx: &mut LaneTx, crowd: &Crowd<'_>) -> Result<Option<(i64, Option<i64>)>> {
-    struct Candidate {
-        issue_id: i64,
-        citizen_id: Option<i64>,
-    }
-    super::query::row!(Candidate {
-        issue_id,
-        citizen_id
-    });
-    if tx.is_round() {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(format!("crowd\0{}\0{}", crowd.service_code, crowd.area));
-        let key = i64::from_be_bytes(digest[..8].try_into().expect("eight bytes"));
-        query("select pg_advisory_xact_lock($1)")
-            .bind(key)
-            .execute(tx)
-            .await?;
-    }
-    if let Some(found) = tx.deferred().and_then(|d| d.crowd_match(crowd)) {
-        return Ok(Some(found));
-    }
-    // The oldest open report of the category in the area, since then, that named the same
-    // place (a seek on `issue_crowd`), else that lies within the distance of the point (a
-    // range of latitudes on `issue_crowd_point`, then metres on the local plane: at 50 m the
-    // same as on the sphere). `+created_at` keeps the window out of the index choice: with it,
-    // SQLite read every report of the category in the window through `issue_category_durations`
-    // (the webhook benchmark with the demo city at 55 % of its speed without merging).
-    const NAMED: &str = "select issue_id, citizen_id from issue \
-         where service_code = $1 and area = $2 and address = $3 and closed_at is null \
-         and +created_at >= $4 order by issue_id limit 1";
-    const NEAR: &str = "select issue_id, citizen_id from issue \
-         where service_code = $1 and area = $2 and closed_at is null and lat is not null \
-         and lat between $3 and $4 and +created_at >= $5 \
-         and ((lat - $6) * 111320.0) * ((lat - $6) * 111320.0) \
-         + ((long - $7) * $8) * ((long - $7) * $8) <= $9 \
-         order by issue_id limit 1";
-    if let Some(address) = crowd.address {
-        let found = query(NAMED)
-            .bind(crowd.service_code)
-            .bind(crowd.area)
-            .bind(address)
-            .bind(crowd.since)
-            .fetch_optional::<Candidate>(tx)
-            .await?;
-        if let Some(c) = found {
-            return Ok(Some((c.issue_id, c.citizen_id)));
-        }
-    }
-    let Some((long, lat)) = crowd.point else {
-        return Ok(None);
-    };
-    let degrees = crowd.distance_m / 111_320.0;
-    let found = query(NEAR)
-        .bind(crowd.service_code)
-        .bind(crowd.area)
-        .bind(Some(lat - degrees))
-        .bind(Some(lat + degrees))
-        .bind(crowd.since)
-        .bind(Some(lat))
-        .bind(Some(long))
-        .bind(Some(111_320.0 * lat.to_radians().cos()))
-        .bind(Some(crowd.distance_m * crowd.distance_m))
-        .fetch_optional::<Candidate>(tx)
-        .await?;
-    Ok(found.map(|c| (c.issue_id, c.citizen_id)))
-}
-
-/// Joins `citizen_id` to issue `issue_id` as a supporter, counted once: `false` when they
-/// were one already.
-pub async fn add_supporter(
-    tx: &mut LaneTx,
-    issue_id: i64,
-    citizen_id: i64,
-    message_id: i64,
-    now: i64,
-) -> Result<bool> {
-    const JOIN: &str = "insert into supporter (issue_id, citizen_id, message_id, joined_at) \
-         values ($1, $2, $3, $4) on conflict (issue_id, citizen_id) do nothing";
-    const COUNT: &str =
-        "update issue set supporters = supporters + 1, updated_at = $2 where issue_id = $1";
-    let joined = query(JOIN)
-        .bind(issue_id)
-        .bind(citizen_id)
-        .bind(message_id)
-        .bind(now)
-        .execute(tx)
-        .await?;
-    if joined == 0 {
-        return Ok(false);
-    }
-    let counted_in_round = tx.deferred().is_some_and(|d| d.support(issue_id));
-    if !counted_in_round {
-        query(COUNT).bind(issue_id).bind(now).execute(tx).await?;
-    }
-    Ok(true)
-}
-
 /// Appends to the audit trail (on the writer lane's Postgres transaction, when its round ends).
 pub async fn add_event(
     tx: &mut impl Exec,
@@ -544,22 +407,6 @@ pub struct Reporter {
     pub opted_out: bool,
 }
 
-/// Everyone who reported issue `issue_id`: the citizen who filed it, then its supporters ("me
-/// too") in the order they joined, less a supporter forgotten since.
-pub async fn reporters(tx: &mut Tx, issue_id: i64) -> Result<Vec<Reporter>> {
-    const SQL: &str = "select citizen_id, language, opted_out from (\
-         select c.citizen_id, c.language, (c.opted_out_at is not null) as opted_out, \
-         0 as joined_at from issue i join citizen c on c.citizen_id = i.citizen_id \
-         where i.issue_id = $1 \
-         union all \
-         select c.citizen_id, c.language, (c.opted_out_at is not null) as opted_out, s.joined_at \
-         from supporter s join citizen c on c.citizen_id = s.citizen_id \
-         where s.issue_id = $1 and c.anonymized_at is null) reporting \
-         order by joined_at, citizen_id";
-    let rows = on_tx!(tx, conn => sqlx::query_as::<_, Reporter>(SQL).bind(issue_id).fetch_all(conn).await?);
-    Ok(rows)
-}
-
 pub async fn reporter(tx: &mut Tx, issue_id: i64) -> Result<Option<Reporter>> {
     const SQL: &str = "select c.citizen_id, c.language, (c.opted_out_at is not null) as opted_out \
          from issue i join citizen c on c.citizen_id = i.citizen_id where i.issue_id = $1";
@@ -652,6 +499,28 @@ pub async fn mark_answered(tx: &mut Tx, issue_id: i64, now: i64) -> Result<()> {
     const SQL: &str = "update issue set first_response_at = coalesce(first_response_at, $2), updated_at = $2 where issue_id = $1";
     on_tx!(tx, conn => sqlx::query(SQL).bind(issue_id).bind(now).execute(conn).await?.rows_affected());
     Ok(())
+}
+
+/// Whether issue `issue_id` is open (`Some(false)`: closed); `None` when there is none.
+pub async fn open_state(tx: &mut Tx, issue_id: i64) -> Result<Option<bool>> {
+    const SQL: &str = "select cast(case when closed_at is null then 1 else 0 end as bigint) \
+         from issue where issue_id = $1";
+    let open: Option<i64> = query(SQL).bind(issue_id).fetch_optional(tx).await?;
+    Ok(open.map(|o| o == 1))
+}
+
+/// Sets when issue `issue_id` is due (`None`: no promise).
+pub async fn set_due(tx: &mut Tx, issue_id: i64, due_at: Option<i64>) -> Result<()> {
+    const SQL: &str = "update issue set due_at = $2 where issue_id = $1";
+    query(SQL).bind(issue_id).bind(due_at).execute(tx).await?;
+    Ok(())
+}
+
+/// What issue `issue_id`'s report says (empty when there is none).
+pub async fn description_of(tx: &mut Tx, issue_id: i64) -> Result<String> {
+    const SQL: &str = "select description from issue where issue_id = $1";
+    let found: Option<Option<String>> = query(SQL).bind(issue_id).fetch_optional(tx).await?;
+    Ok(found.flatten().unwrap_or_default())
 }
 
 pub async fn exists(tx: &mut Tx, issue_id: i64) -> Result<bool> {

@@ -22,6 +22,7 @@ pub mod batch;
 pub mod broadcasts;
 pub mod citizens;
 mod connect;
+pub mod crowd;
 pub mod escalations;
 #[cfg(test)]
 pub use connect::Scratch;

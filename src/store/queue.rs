@@ -41,6 +41,8 @@ pub struct Row {
     pub first_response_at: Option<i64>,
     pub department: Option<String>,
     pub due_at: Option<i64>,
+    /// The citizens who reported it, the first included ("me too").
+    pub supporters: i64,
     /// 0 when overdue, 1 otherwise: the first key of the order.
     pub rank: i64,
 }
@@ -61,7 +63,7 @@ pub async fn page(store: &Store, filter: &Filter) -> Result<Vec<Row>> {
          i.location, i.status, i.language, o.email as assignee_email, i.created_at, i.updated_at, \
          i.first_response_at, \
          (select m.body from message m where m.issue_id = i.issue_id order by m.message_id desc limit 1) as last_message, \
-         i.department, i.due_at, \
+         i.department, i.due_at, cast(i.supporters as bigint) as supporters, \
          cast(case when i.closed_at is null and i.due_at <= $12 then 0 else 1 end as bigint) as rank \
          from issue i left join official o on o.official_id = i.assignee_id \
          where (($1 is null and i.closed_at is null) or i.status = $1) \

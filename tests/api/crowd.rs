@@ -10,6 +10,7 @@ each_backend!(
     fifty_numbers_texting_one_burst_main_at_once_are_one_issue_and_all_fifty_hear_it_is_fixed,
     a_report_that_only_looks_alike_is_never_merged,
     two_places_within_the_merge_distance_are_one_place,
+    officials_merge_two_reports_with_all_their_citizens_and_split_one_off,
 );
 
 /// The demo city (areas, streets, landmarks), no departments.
@@ -241,4 +242,184 @@ async fn two_places_within_the_merge_distance_are_one_place(backend: Backend) {
     // Within the distance, another category is still another report.
     let other = app.text("+14155550013", "TRASH by City Hall").await.reply();
     assert!(other.contains("#2"), "{other}");
+}
+
+async fn officials_merge_two_reports_with_all_their_citizens_and_split_one_off(backend: Backend) {
+    let phone = FakeProvider::start().await;
+    let Some(app) = app(backend, &phone).await else {
+        return;
+    };
+    let (a, b, c, d) = (
+        "+14155550021",
+        "+14155550022",
+        "+14155550023",
+        "+14155550024",
+    );
+    app.text(a, "POTHOLE at Main St & 5th Ave").await;
+    app.text(b, "POTHOLE huge one, Main St & 5th Ave").await;
+    app.text(c, "POTHOLE near City Hall").await;
+    app.text(d, "TROU près de City Hall").await;
+    let supporters = |id: i64| {
+        let app = &app;
+        async move {
+            app.scalar(&format!(
+                "select supporters from issue where issue_id = {id}"
+            ))
+            .await
+        }
+    };
+    assert_eq!((supporters(1).await, supporters(2).await), (2, 2));
+    let agent_password = app.add_official("agent@city.example", "agent").await;
+    let agent = app.login("agent@city.example", &agent_password).await;
+    let viewer_password = app.add_official("viewer@city.example", "viewer").await;
+    let viewer = app.login("viewer@city.example", &viewer_password).await;
+    let b_id = app
+        .scalar("select citizen_id from message where direction = 'in' and body like '%huge one%'")
+        .await;
+
+    // Refusals change nothing: into itself, into no report, a viewer.
+    for (into, error) in [("2", "duplicate"), ("999", "duplicate")] {
+        let page = app
+            .post_page("/issues/2/merge", Some(&agent), &[("into", into)], &[])
+            .await;
+        assert_eq!(
+            page.location.as_deref(),
+            Some(format!("/issues/2?error={error}").as_str())
+        );
+    }
+    let page = app
+        .post_page("/issues/2/merge", Some(&viewer), &[("into", "1")], &[])
+        .await;
+    assert_eq!(page.status, 403);
+    assert_eq!((supporters(1).await, supporters(2).await), (2, 2));
+
+    // #2 (City Hall) is the same hole as #1: its two citizens join #1 and hear its number.
+    let page = app
+        .post_page("/issues/2/merge", Some(&agent), &[("into", "1")], &[])
+        .await;
+    assert_eq!(page.location.as_deref(), Some("/issues/2"));
+    assert_eq!(supporters(1).await, 4);
+    assert_eq!(
+        app.text_value("select status from issue where issue_id = 2")
+            .await
+            .as_deref(),
+        Some("closed_duplicate")
+    );
+    let told = |number: i64| {
+        format!(
+            "select body from message where direction = 'out' and in_reply_to is null \
+         and issue_id = 1 and citizen_id = {number}"
+        )
+    };
+    let c_id = app
+        .scalar("select citizen_id from issue where issue_id = 2")
+        .await;
+    let d_id = app
+        .scalar("select citizen_id from supporter where issue_id = 2")
+        .await;
+    assert_eq!(
+        app.text_value(&told(c_id)).await.as_deref(),
+        Some("Already reported as #1. We will text you when it is fixed.")
+    );
+    let french = app.text_value(&told(d_id)).await.unwrap();
+    assert!(french.starts_with("Déjà signalé sous le #1."), "{french}");
+    let history = app.get_page("/issues/1", Some(&agent)).await.body;
+    assert!(history.contains("#2 and its 2 citizens"), "{history}");
+    assert!(
+        app.get_page("/issues/2", Some(&agent))
+            .await
+            .body
+            .contains("into #1")
+    );
+    // Closed now, #2 takes nothing more; and the queue shows who stands behind #1.
+    let page = app
+        .post_page("/issues/1/merge", Some(&agent), &[("into", "2")], &[])
+        .await;
+    assert_eq!(
+        page.location.as_deref(),
+        Some("/issues/1?error=merge_closed")
+    );
+    let queue = app.get_page("/queue", Some(&agent)).await.body;
+    assert!(queue.contains("4 citizens"), "{queue}");
+
+    // B wrote about something else: split off, B's words become #3, in #1's category and place.
+    let page = app.get_page("/issues/1", Some(&agent)).await.body;
+    assert!(page.contains("POTHOLE huge one"), "{page}");
+    let split = [("citizen_id", b_id.to_string())];
+    let split: Vec<(&str, &str)> = split.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = app
+        .post_page("/issues/1/split", Some(&viewer), &split, &[])
+        .await;
+    assert_eq!(page.status, 403);
+    let page = app
+        .post_page("/issues/1/split", Some(&agent), &split, &[])
+        .await;
+    assert_eq!(page.location.as_deref(), Some("/issues/3"));
+    assert_eq!((supporters(1).await, supporters(3).await), (3, 1));
+    assert_eq!(
+        app.text_value("select description from issue where issue_id = 3")
+            .await
+            .as_deref(),
+        Some("POTHOLE huge one, Main St & 5th Ave")
+    );
+    assert_eq!(
+        app.scalar(&format!(
+            "select count(*) from issue where issue_id = 3 and citizen_id = {b_id} \
+             and service_code = 'pothole' and area = (select area from issue where issue_id = 1)"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        app.scalar(&format!(
+            "select count(*) from message where citizen_id = {b_id} and issue_id = 1"
+        ))
+        .await,
+        0,
+        "B's messages moved to #3"
+    );
+    let b_told = app
+        .text_value(&format!(
+            "select body from message where direction = 'out' and in_reply_to is null \
+             and citizen_id = {b_id} and issue_id = 3"
+        ))
+        .await
+        .unwrap();
+    assert!(
+        b_told.starts_with("Thanks! Report #3 (Pothole) is logged."),
+        "{b_told}"
+    );
+    let page = app.get_page("/issues/3", Some(&agent)).await.body;
+    assert!(page.contains("from #1"), "{page}");
+    let page = app
+        .post_page("/issues/1/split", Some(&agent), &split, &[])
+        .await;
+    assert_eq!(
+        page.location.as_deref(),
+        Some("/issues/1?error=not_a_supporter")
+    );
+
+    // Fixed: A, C and D are told; B, on a report of their own now, is not.
+    app.wait_outbox_empty().await;
+    let before = phone.delivered().len();
+    let page = app
+        .post_page(
+            "/issues/1/status",
+            Some(&agent),
+            &[("status", "resolved")],
+            &[],
+        )
+        .await;
+    assert_eq!(page.location.as_deref(), Some("/issues/1"));
+    eventually("three notices", || async {
+        phone.delivered().len() == before + 3
+    })
+    .await;
+    let mut reached: Vec<String> = phone.delivered()[before..]
+        .iter()
+        .map(|r| r.to.clone())
+        .collect();
+    reached.sort();
+    assert_eq!(reached, [a, c, d]);
+    app.wait_outbox_empty().await;
 }

@@ -554,7 +554,7 @@ async fn closing_as_a_duplicate_happens_whole_or_not_at_all(backend: Backend) {
         .await;
     assert_eq!(page.location.as_deref(), Some("/issues/2"));
     assert_eq!(
-        app.scalar("select count(*) from issue_event where issue_id = 2 and kind = 'duplicate'")
+        app.scalar("select count(*) from issue_event where issue_id = 2 and kind = 'merged'")
             .await,
         1
     );
@@ -604,7 +604,7 @@ async fn an_issue_can_be_closed_as_a_duplicate(backend: Backend) {
             .last()
             .unwrap()
             .body
-            .contains("closed: already reported")
+            .contains("Already reported as #1. We will text you when it is fixed.")
     );
     app.wait_outbox_empty().await;
 }

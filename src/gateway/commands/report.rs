@@ -6,7 +6,7 @@
 
 use super::{Context, Outcome};
 use crate::gateway::replies::ReplyKey;
-use crate::store::{self, citizens, issues};
+use crate::store::{self, citizens, crowd, issues};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
@@ -94,7 +94,7 @@ impl Report {
         if ctx.merge_window_ms <= 0 || (located.address.is_none() && located.point.is_none()) {
             return Ok(None);
         }
-        let crowd = issues::Crowd {
+        let crowd = crowd::Crowd {
             service_code: code,
             area,
             address: located.address.as_deref(),
@@ -102,12 +102,12 @@ impl Report {
             since: ctx.now - ctx.merge_window_ms,
             distance_m: ctx.merge_distance_m,
         };
-        let Some((issue_id, reporter)) = issues::crowd_match(ctx.tx, &crowd).await? else {
+        let Some((issue_id, reporter)) = crowd::crowd_match(ctx.tx, &crowd).await? else {
             return Ok(None);
         };
         let citizen_id = ctx.citizen.citizen_id;
         let joined = reporter != Some(citizen_id)
-            && issues::add_supporter(ctx.tx, issue_id, citizen_id, ctx.message_id, ctx.now).await?;
+            && crowd::add_supporter(ctx.tx, issue_id, citizen_id, ctx.message_id, ctx.now).await?;
         if joined {
             let (tx, message) = (&mut *ctx.tx, Some(ctx.message_id));
             issues::add_event(

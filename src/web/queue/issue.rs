@@ -3,7 +3,7 @@
 
 use super::auth::Signed;
 use super::{not_found, view};
-use crate::store::{issues, messages, officials};
+use crate::store::{crowd, issues, messages, officials};
 use crate::web::AppState;
 use crate::web::error::ApiError;
 use askama::Template;
@@ -19,6 +19,15 @@ pub struct MessageView {
     pub status: String,
     pub problem: String,
     pub flag: String,
+}
+
+/// A citizen who joined the report ("me too"), as the page lists them.
+pub struct SupporterView {
+    pub citizen_id: i64,
+    pub phone: String,
+    pub language: String,
+    pub body: String,
+    pub when: String,
 }
 
 pub struct EventView {
@@ -45,6 +54,8 @@ pub struct IssuePage {
     pub department: String,
     /// The citizens who reported it, the first included ("me too").
     pub supporters: i64,
+    /// Who joined it, to split off one who reported something else.
+    pub crowd: Vec<SupporterView>,
     /// The promise: "due in 5 h", "2 d late"; empty without one.
     pub due: String,
     pub overdue: bool,
@@ -106,6 +117,24 @@ pub async fn page(
             status: m.status,
             flag: m.flag.unwrap_or_default().replace('_', " "),
             body: m.body,
+        })
+        .collect();
+    let crowd = crowd::supporters(store, id)
+        .await?
+        .into_iter()
+        .map(|s| SupporterView {
+            citizen_id: s.citizen_id,
+            phone: if s.number_key.starts_with("anon:") {
+                "(forgotten)".to_owned()
+            } else {
+                store
+                    .seal()
+                    .open(&s.number_key, s.number_sealed.as_deref())
+                    .map_or_else(|_| "(sealed)".to_owned(), |p| view::phone_for(&p, false))
+            },
+            language: s.language,
+            body: s.body.unwrap_or_default(),
+            when: view::when(s.joined_at),
         })
         .collect();
     let officials = officials::all(store).await?;
@@ -175,6 +204,7 @@ pub async fn page(
         place,
         department: issue.department.unwrap_or_default(),
         supporters: issue.supporters,
+        crowd,
         due,
         overdue,
         status_label: view::status_label(&issue.status).to_owned(),
@@ -243,6 +273,8 @@ fn error_text(code: &str) -> &'static str {
         }
         "status" => "Unknown status.",
         "duplicate" => "Give the number of another report that exists.",
+        "merge_closed" => "Not merged: both reports must be open.",
+        "not_a_supporter" => "Not split: that citizen is not a supporter of this report.",
         _ => "Something went wrong.",
     }
 }

@@ -1,6 +1,6 @@
 //! What officials do with an issue, each form a gateway operation: reply by SMS (through the
 //! outbox), change its status (the citizen gets a notice), assign it, note something internal
-//! (never sent), close it as a duplicate, hide its description from open data. Each answers
+//! (never sent), merge it into another report or split a supporter off, hide its description from open data. Each answers
 //! with a redirect to the issue's page, a refusal by its `?error=` code (`issue::page` says it).
 
 use super::auth::Acting;
@@ -99,6 +99,8 @@ fn refused(id: i64, error: ActionError) -> Result<Response, ApiError> {
     match error {
         ActionError::NoIssue => Ok(not_found()),
         ActionError::NotADuplicate => Ok(back(id, Some("duplicate"))),
+        ActionError::MergeClosed => Ok(back(id, Some("merge_closed"))),
+        ActionError::NotASupporter => Ok(back(id, Some("not_a_supporter"))),
         ActionError::NoteTooLong => Ok(back(id, Some("note_too_long"))),
         ActionError::OptedOut => Ok(back(id, Some("opted_out"))),
         ActionError::Empty => Ok(back(id, Some("empty"))),
@@ -127,24 +129,46 @@ pub async fn note(
 }
 
 #[derive(Deserialize)]
-pub struct DuplicateForm {
-    /// The issue this one repeats.
-    of: i64,
+pub struct MergeForm {
+    /// The report this one is merged into (`of` on the older "duplicate" form).
+    #[serde(alias = "of")]
+    into: i64,
 }
 
-/// Closes an issue as a duplicate of another; the citizen is told it was already reported.
-pub async fn duplicate(
+/// Merges this report into another open one, with all its citizens (`/merge`; `/duplicate` is
+/// its older name): they become the other's supporters and hear its number; this one closes
+/// as a duplicate.
+pub async fn merge(
     State(state): State<AppState>,
     Acting(official): Acting,
     Path(id): Path<i64>,
-    Form(form): Form<DuplicateForm>,
+    Form(form): Form<MergeForm>,
+) -> Result<Response, ApiError> {
+    match state.gateway.merge(id, form.into, &official.actor()).await {
+        Ok(_) => Ok(back(id, None)),
+        Err(error) => refused(id, error),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SplitForm {
+    /// The supporter who reported something else.
+    citizen_id: i64,
+}
+
+/// Splits a supporter off into a report of their own; the page of the new report opens.
+pub async fn split(
+    State(state): State<AppState>,
+    Acting(official): Acting,
+    Path(id): Path<i64>,
+    Form(form): Form<SplitForm>,
 ) -> Result<Response, ApiError> {
     match state
         .gateway
-        .close_as_duplicate(id, form.of, &official.actor())
+        .split(id, form.citizen_id, &official.actor())
         .await
     {
-        Ok(()) => Ok(back(id, None)),
+        Ok(new) => Ok(back(new, None)),
         Err(error) => refused(id, error),
     }
 }

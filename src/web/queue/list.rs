@@ -49,6 +49,8 @@ pub struct RowView {
     pub overdue: bool,
     /// When it is due, for people; empty without a promise.
     pub due: String,
+    /// The citizens who reported it ("me too"), the first included.
+    pub supporters: i64,
 }
 
 #[derive(Template, WebTemplate)]
@@ -157,6 +159,7 @@ pub async fn queue(
             department: r.department.unwrap_or_default(),
             overdue: r.rank == 0,
             due: r.due_at.map(|due| view::due(due, now)).unwrap_or_default(),
+            supporters: r.supporters,
         })
         .collect();
     let counts = queue::counts_by_status(store)

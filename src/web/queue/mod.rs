@@ -39,7 +39,9 @@ pub fn router(store: &Store, secure_cookies: bool) -> Router<AppState> {
         .route("/issues/{id}/status", post(issue_actions::status))
         .route("/issues/{id}/assign", post(issue_actions::assign))
         .route("/issues/{id}/note", post(issue_actions::note))
-        .route("/issues/{id}/duplicate", post(issue_actions::duplicate))
+        .route("/issues/{id}/merge", post(issue_actions::merge))
+        .route("/issues/{id}/duplicate", post(issue_actions::merge))
+        .route("/issues/{id}/split", post(issue_actions::split))
         .route("/issues/{id}/hide", post(issue_actions::hide))
         .route(
             "/static/app.css",
