@@ -24,6 +24,7 @@ pub struct Settings {
     pub smsgate: SmsgateSettings,
     pub gateway: GatewaySettings,
     pub crowd: CrowdSettings,
+    pub spikes: SpikeSettings,
     pub delivery: DeliverySettings,
     pub log: LogSettings,
     pub places: PlacesSettings,
@@ -315,6 +316,25 @@ pub struct CrowdSettings {
 impl CrowdSettings {
     pub fn window_ms(&self) -> i64 {
         (self.merge_window_days * 86_400_000.0) as i64
+    }
+}
+
+/// When many reports of one problem in one place are news: the thresholds of a spike alert.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SpikeSettings {
+    /// At least this many reports in the window (0: spikes are off).
+    pub reports: u32,
+    pub window_minutes: u32,
+    pub check_interval_secs: u64,
+    /// And at least this many times the usual number in a window.
+    pub factor: f64,
+    /// The usual rate is measured over this many days before the window.
+    pub baseline_days: u32,
+}
+
+impl SpikeSettings {
+    pub fn window_ms(&self) -> i64 {
+        i64::from(self.window_minutes.max(1)) * 60_000
     }
 }
 

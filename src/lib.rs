@@ -26,11 +26,12 @@
 //!   the escalation of overdue work is a gateway operation too. [`gateway::ussd`]: the USSD
 //!   menus, a confirmed report filed through `receive` like an SMS. A report that repeats an
 //!   open one joins it as a supporter ("me too", `commands::report`, `store::crowd::crowd_match`),
-//!   and the notices go to every supporter.
+//!   and the notices go to every supporter; [`gateway::spikes`] notices many reports at once.
 //! - [`places`]: the city's areas, streets and landmarks (GeoJSON), and where a report's words
 //!   put it; a leaf. [`city`] loads them at start, imports new ones and follows other
 //!   replicas' imports.
-//! - [`mail`]: escalation emails through SMTP, kept until the mail server takes them.
+//! - [`mail`]: escalation and spike emails through SMTP, kept (`store::mail`) until the mail
+//!   server takes them.
 //! - [`store`]: one `Store` over SQLite or Postgres, one file per aggregate, SQL beside its
 //!   function; two kinds of transaction the compiler keeps apart: [`store::Tx`] for everything
 //!   but the inbound path, [`store::LaneTx`] for the writer lane ([`store::lane`]).

@@ -1,10 +1,11 @@
-//! Escalation emails, through the operator's mail server (SMTP, with `lettre`). Each email is
-//! a row of `escalation` until the server has taken it: claimed with a lease (so replicas never
+//! Emails to departments (an overdue report's escalation, a spike), through the operator's mail
+//! server (SMTP, with `lettre`). Each email is a row (`store::mail`) until the server has taken it: claimed with a lease (so replicas never
 //! send one twice at once), sent, and marked sent; one the server refuses or cannot be reached
 //! for is tried again later, the wait doubling up to an hour, for as long as it takes.
 
 use crate::config::SmtpSettings;
-use crate::store::{self, Store, escalations};
+use crate::store::mail::{self as kept, Kind};
+use crate::store::{self, Store};
 use anyhow::Context as _;
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -51,19 +52,26 @@ impl Mailer {
     /// Sends every email that is due now; returns how many the server took.
     pub async fn send_due(&self, store: &Store) -> store::Result<usize> {
         let mut sent = 0;
+        for kind in Kind::ALL {
+            sent += self.send_due_of(store, kind).await?;
+        }
+        Ok(sent)
+    }
+
+    async fn send_due_of(&self, store: &Store, kind: Kind) -> store::Result<usize> {
+        let mut sent = 0;
         loop {
             let now = store::now_ms();
             let lease = LEASE.as_millis() as i64;
-            let mails = escalations::claim(store, &self.owner, now, lease, BATCH).await?;
+            let mails = kept::claim(store, kind, &self.owner, now, lease, BATCH).await?;
             if mails.is_empty() {
                 return Ok(sent);
             }
             for mail in mails {
                 match self.send(&mail).await {
                     Ok(()) => {
-                        escalations::sent(store, mail.issue_id, &self.owner, store::now_ms())
-                            .await?;
-                        metrics::counter!("civicline_escalation_emails_total", "result" => "sent")
+                        kept::sent(store, kind, mail.id, &self.owner, store::now_ms()).await?;
+                        metrics::counter!("civicline_emails_total", "kind" => kind.as_str(), "result" => "sent")
                             .increment(1);
                         sent += 1;
                     }
@@ -74,23 +82,23 @@ impl Mailer {
                             .min(MAX_RETRY);
                         let next = store::now_ms() + wait.as_millis() as i64;
                         tracing::warn!(
-                            issue_id = mail.issue_id,
+                            kind = kind.as_str(),
+                            id = mail.id,
                             %error,
                             retry_in_secs = wait.as_secs(),
-                            "an escalation email was not sent"
+                            "an email was not sent"
                         );
-                        metrics::counter!("civicline_escalation_emails_total", "result" => "retry")
+                        metrics::counter!("civicline_emails_total", "kind" => kind.as_str(), "result" => "retry")
                             .increment(1);
                         let error = error.to_string();
-                        escalations::retry_later(store, mail.issue_id, &self.owner, &error, next)
-                            .await?;
+                        kept::retry_later(store, kind, mail.id, &self.owner, &error, next).await?;
                     }
                 }
             }
         }
     }
 
-    async fn send(&self, mail: &escalations::Mail) -> anyhow::Result<()> {
+    async fn send(&self, mail: &kept::Mail) -> anyhow::Result<()> {
         let to: Mailbox = mail
             .recipient
             .parse()

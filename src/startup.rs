@@ -151,6 +151,7 @@ impl Application {
             Replies::builtin(),
             settings.gateway.clone(),
             settings.crowd.clone(),
+            settings.spikes.clone(),
             routing,
             places,
             departments,
@@ -166,6 +167,7 @@ impl Application {
             places_id,
             places_every: Duration::from_secs(settings.places.check_interval_secs.max(1)),
             sla_every: Duration::from_secs(settings.sla.check_interval_secs.max(1)),
+            spikes_every: Duration::from_secs(settings.spikes.check_interval_secs.max(1)),
             public_url: settings.server.public_url.clone(),
             mailer,
             privacy: settings.privacy.clone(),
@@ -288,6 +290,7 @@ struct Background {
     places_id: i64,
     places_every: Duration,
     sla_every: Duration,
+    spikes_every: Duration,
     public_url: String,
     /// `None` without `smtp.url`: escalations wait, unsent.
     mailer: Option<crate::mail::Mailer>,
@@ -298,7 +301,7 @@ struct Background {
 /// What the server does in the background while it serves, until dropped: histogram samples
 /// folded into their histograms; a newer import of places put in force
 /// (`places.check_interval_secs`); overdue work escalated and escalation emails sent
-/// (`sla.check_interval_secs`); hourly, expired officials' sessions and login attempts older
+/// (`sla.check_interval_secs`); spikes raised and emailed (`spikes.check_interval_secs`); hourly, expired officials' sessions and login attempts older
 /// than an hour deleted, and citizens due for retention anonymized.
 async fn housekeeping(store: Store, background: Background) {
     let Background {
@@ -306,6 +309,7 @@ async fn housekeeping(store: Store, background: Background) {
         places_id,
         places_every,
         sla_every,
+        spikes_every,
         public_url,
         mailer,
         privacy,
@@ -356,7 +360,29 @@ async fn housekeeping(store: Store, background: Background) {
             }
         }
     };
-    tokio::join!(crate::metrics::upkeep(), hourly, places, promises);
+    let spikes = async {
+        let mut every = tokio::time::interval(spikes_every);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            match gateway
+                .check_spikes(&public_url, crate::store::now_ms())
+                .await
+            {
+                // The department hears of it now, not at the next promise check.
+                Ok(1..) => {
+                    if let Some(mailer) = &mailer
+                        && let Err(error) = mailer.send_due(&store).await
+                    {
+                        tracing::warn!(%error, "sending spike emails");
+                    }
+                }
+                Ok(0) => {}
+                Err(error) => tracing::warn!(%error, "checking for spikes"),
+            }
+        }
+    };
+    tokio::join!(crate::metrics::upkeep(), hourly, places, promises, spikes);
 }
 
 async fn shutdown_signal() {

@@ -27,13 +27,14 @@ mod escalations;
 mod lanes;
 mod notices;
 mod round;
+pub mod spikes;
 
 pub use actions::ActionError;
 pub mod replies;
 pub mod routing;
 pub mod ussd;
 
-use crate::config::{CrowdSettings, GatewaySettings};
+use crate::config::{CrowdSettings, GatewaySettings, SpikeSettings};
 use crate::places::Places;
 use crate::sms::{InboundSms, Provider};
 use crate::store::{self, Store, citizens, messages, outbox};
@@ -92,6 +93,8 @@ struct Inner {
     pseudonym_key: Box<[u8]>,
     settings: GatewaySettings,
     crowd: CrowdSettings,
+    /// When many reports at once are a spike.
+    spikes: SpikeSettings,
     routing: ReplyRouting,
     /// The city's places in force (replaced whole when an import is newer).
     places: std::sync::RwLock<Arc<Places>>,
@@ -124,6 +127,7 @@ impl Gateway {
         replies: Replies,
         settings: GatewaySettings,
         crowd: CrowdSettings,
+        spikes: SpikeSettings,
         routing: ReplyRouting,
         places: Places,
         departments: Routing,
@@ -137,6 +141,7 @@ impl Gateway {
             pseudonym_key: key.into_bytes().into(),
             settings,
             crowd,
+            spikes,
             routing,
             places: std::sync::RwLock::new(Arc::new(places)),
             departments,

@@ -1,6 +1,7 @@
-//! Promises not kept: overdue issues, and the one escalation email each, kept until sent.
+//! Promises not kept: overdue issues, and the one escalation email each, kept until sent
+//! (`store::mail` sends it).
 
-use super::{Pools, Result, Store, Tx, on_pool, on_tx};
+use super::{Result, Store, Tx, on_pool, on_tx};
 
 /// An open issue past its due time, not escalated yet.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -63,85 +64,5 @@ pub async fn insert(tx: &mut Tx, e: NewEscalation<'_>) -> Result<bool> {
         .execute(conn)
         .await?
         .rows_affected());
-    Ok(n == 1)
-}
-
-/// An escalation email claimed for sending.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Mail {
-    pub issue_id: i64,
-    pub recipient: String,
-    pub subject: String,
-    pub body: String,
-    pub attempts: i64,
-}
-
-/// Claims up to `limit` emails that are due, for `lease_ms`.
-pub async fn claim(
-    store: &Store,
-    owner: &str,
-    now: i64,
-    lease_ms: i64,
-    limit: i64,
-) -> Result<Vec<Mail>> {
-    const SQLITE: &str = "update escalation set lease_owner = $1, lease_until = $2 \
-         where issue_id in (select issue_id from escalation where sent_at is null \
-         and next_attempt_at <= $3 and (lease_until is null or lease_until < $3) \
-         order by next_attempt_at limit $4) \
-         returning issue_id, recipient, subject, body, attempts";
-    const POSTGRES: &str = "update escalation set lease_owner = $1, lease_until = $2 \
-         where issue_id in (select issue_id from escalation where sent_at is null \
-         and next_attempt_at <= $3 and (lease_until is null or lease_until < $3) \
-         order by next_attempt_at limit $4 for update skip locked) \
-         returning issue_id, recipient, subject, body, attempts";
-    let until = now + lease_ms;
-    let mut tx = store.begin().await?;
-    let sql = match store.pools() {
-        Pools::Sqlite(_) => SQLITE,
-        Pools::Postgres(_) => POSTGRES,
-    };
-    let mails = on_tx!(&mut tx, conn => sqlx::query_as::<_, Mail>(sql)
-        .bind(owner)
-        .bind(until)
-        .bind(now)
-        .bind(limit)
-        .fetch_all(conn)
-        .await?);
-    tx.commit().await?;
-    Ok(mails)
-}
-
-/// The mail server took it.
-pub async fn sent(store: &Store, issue_id: i64, owner: &str, now: i64) -> Result<bool> {
-    const SQL: &str = "update escalation set sent_at = $3, attempts = attempts + 1, \
-         lease_owner = null, lease_until = null, last_error = null \
-         where issue_id = $1 and lease_owner = $2 and sent_at is null";
-    let mut tx = store.begin().await?;
-    let n = on_tx!(&mut tx, conn => sqlx::query(SQL).bind(issue_id).bind(owner).bind(now).execute(conn).await?.rows_affected());
-    tx.commit().await?;
-    Ok(n == 1)
-}
-
-/// It could not be sent: tried again at `next_attempt_at`.
-pub async fn retry_later(
-    store: &Store,
-    issue_id: i64,
-    owner: &str,
-    error: &str,
-    next_attempt_at: i64,
-) -> Result<bool> {
-    const SQL: &str = "update escalation set attempts = attempts + 1, next_attempt_at = $4, \
-         last_error = $3, lease_owner = null, lease_until = null \
-         where issue_id = $1 and lease_owner = $2 and sent_at is null";
-    let mut tx = store.begin().await?;
-    let n = on_tx!(&mut tx, conn => sqlx::query(SQL)
-        .bind(issue_id)
-        .bind(owner)
-        .bind(error)
-        .bind(next_attempt_at)
-        .execute(conn)
-        .await?
-        .rows_affected());
-    tx.commit().await?;
     Ok(n == 1)
 }

@@ -33,6 +33,7 @@ pub mod issues;
 #[allow(unsafe_code)] // borrows SQLite's writer handle from sqlx for `direct`
 pub mod lane;
 pub mod login_attempts;
+pub mod mail;
 pub mod messages;
 pub mod officials;
 pub mod open_data;
@@ -44,6 +45,7 @@ pub mod queue;
 pub mod seal;
 pub mod sessions;
 pub mod settings;
+pub mod spikes;
 pub mod stats;
 
 pub use error::{Result, StoreError};

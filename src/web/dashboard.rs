@@ -53,6 +53,8 @@ pub struct DashboardPage {
     pub languages_svg: String,
     pub times: Vec<TimeRow>,
     pub keywords: Vec<(String, i64)>,
+    /// Spikes raised this week, newest first.
+    pub spikes: Vec<crate::gateway::spikes::Alert>,
     pub opted_out: i64,
     pub opted_out_week: i64,
     pub total_90_days: i64,
@@ -333,6 +335,7 @@ async fn render(state: &AppState) -> Result<DashboardPage, ApiError> {
     keywords.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     keywords.truncate(10);
     let (opted_out, opted_out_week) = stats::opt_outs(store, week).await?;
+    let spikes = state.gateway.spikes_since(week).await?;
 
     // Each department's promises kept, how fast it answers and fixes, what citizens say: three
     // ranges of one covering index per department, all departments at once.
@@ -374,6 +377,7 @@ async fn render(state: &AppState) -> Result<DashboardPage, ApiError> {
         languages_svg,
         times,
         keywords,
+        spikes,
         opted_out,
         opted_out_week,
         total_90_days,

@@ -21,6 +21,7 @@ mod routing;
 mod sealed;
 mod simulate;
 mod smsgate;
+mod spikes;
 mod startup;
 mod storm;
 mod ussd;

@@ -72,6 +72,8 @@ pub struct QueuePage {
     pub overdue: i64,
     pub q: String,
     pub next: Option<String>,
+    /// Spikes raised within the last window: the banner.
+    pub spikes: Vec<crate::gateway::spikes::Alert>,
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -271,5 +273,6 @@ pub async fn queue(
         overdue,
         q: query.q.unwrap_or_default(),
         next,
+        spikes: state.gateway.current_spikes(now).await?,
     })
 }

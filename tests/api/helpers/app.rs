@@ -271,6 +271,7 @@ impl TestApp {
             Replies::builtin(),
             self.settings.gateway.clone(),
             self.settings.crowd.clone(),
+            self.settings.spikes.clone(),
             routing,
             civicline::places::Places::none(),
             civicline::gateway::routing::Routing::default(),
