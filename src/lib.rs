@@ -26,7 +26,8 @@
 //!   the escalation of overdue work is a gateway operation too. [`gateway::ussd`]: the USSD
 //!   menus, a confirmed report filed through `receive` like an SMS. A report that repeats an
 //!   open one joins it as a supporter ("me too", `commands::report`, `store::crowd::crowd_match`),
-//!   and the notices go to every supporter; [`gateway::spikes`] notices many reports at once.
+//!   and the notices go to every supporter; [`gateway::spikes`] notices many reports at once;
+//!   [`gateway::poll_answers`] reads what a reply to a poll chose (polls themselves are next).
 //! - [`places`]: the city's areas, streets and landmarks (GeoJSON), and where a report's words
 //!   put it; a leaf. [`city`] loads them at start, imports new ones and follows other
 //!   replicas' imports.

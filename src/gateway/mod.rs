@@ -26,6 +26,7 @@ pub mod delivery_status;
 mod escalations;
 mod lanes;
 mod notices;
+pub mod poll_answers;
 mod round;
 pub mod spikes;
 
