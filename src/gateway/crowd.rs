@@ -72,8 +72,7 @@ impl Gateway {
             .departments
             .due_at(split.service_code.as_deref(), split.reported_at);
         issues::set_due(&mut tx, id, due_at).await?;
-        let description = issues::description_of(&mut tx, id).await?;
-        issues::add_event(&mut tx, id, "created", actor, &description, None, now).await?;
+        issues::add_event(&mut tx, id, "created", actor, &split.description, None, now).await?;
         issues::add_event(
             &mut tx,
             id,
@@ -86,26 +85,7 @@ impl Gateway {
         .await?;
         let trail = format!("a supporter's report is now #{id}");
         issues::add_event(&mut tx, from, "split", actor, &trail, None, now).await?;
-        let number = id.to_string();
-        let body = match split.service_code.as_deref() {
-            Some(code) => {
-                let category = self
-                    .inner
-                    .catalog
-                    .category_by_code(code)
-                    .map(|c| c.name_in(&split.language).to_owned())
-                    .unwrap_or_default();
-                let args = [("number", number.as_str()), ("category", category.as_str())];
-                self.inner
-                    .replies
-                    .render(&split.language, ReplyKey::ReportLogged, &args)
-            }
-            None => self.inner.replies.render(
-                &split.language,
-                ReplyKey::ReportLoggedUncategorized,
-                &[("number", &number)],
-            ),
-        };
+        let body = self.logged_text(&split.language, split.service_code.as_deref(), id);
         self.queue_text(&mut tx, citizen_id, id, &body, Kind::Notice, now)
             .await?;
         tx.commit().await?;

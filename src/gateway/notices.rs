@@ -39,10 +39,7 @@ impl Gateway {
     ) -> String {
         let replies = &self.inner.replies;
         let number = issue_id.to_string();
-        let category = service_code
-            .and_then(|code| self.inner.catalog.category_by_code(code))
-            .map(|c| c.name_in(language).to_owned())
-            .unwrap_or_else(|| replies.render(language, ReplyKey::Uncategorized, &[]));
+        let category = self.category_in(language, service_code);
         let args = [
             ("number", number.as_str()),
             ("category", category.as_str()),
@@ -54,6 +51,43 @@ impl Gateway {
             ReplyKey::StatusNotice
         };
         replies.render(language, key, &args)
+    }
+
+    /// A category's name in `language` ("Report" in it without one).
+    fn category_in(&self, language: &str, service_code: Option<&str>) -> String {
+        service_code
+            .and_then(|code| self.inner.catalog.category_by_code(code))
+            .map(|c| c.name_in(language).to_owned())
+            .unwrap_or_else(|| {
+                self.inner
+                    .replies
+                    .render(language, ReplyKey::Uncategorized, &[])
+            })
+    }
+
+    /// "Thanks! Report #N (Pothole) is logged. ...": what a citizen hears of a report filed
+    /// for them, in `language`.
+    pub(super) fn logged_text(
+        &self,
+        language: &str,
+        service_code: Option<&str>,
+        issue_id: i64,
+    ) -> String {
+        let number = issue_id.to_string();
+        match service_code {
+            Some(_) => {
+                let category = self.category_in(language, service_code);
+                let args = [("number", number.as_str()), ("category", category.as_str())];
+                self.inner
+                    .replies
+                    .render(language, ReplyKey::ReportLogged, &args)
+            }
+            None => self.inner.replies.render(
+                language,
+                ReplyKey::ReportLoggedUncategorized,
+                &[("number", &number)],
+            ),
+        }
     }
 
     /// Inside `tx`: moves issue `issue_id` to `status` on behalf of `actor` and queues the

@@ -222,6 +222,8 @@ pub struct Split {
     /// When the citizen texted the report (the new issue is filed then).
     pub reported_at: i64,
     pub language: String,
+    /// Their words, the new report's description.
+    pub description: String,
 }
 
 /// Takes supporter `citizen_id` off issue `from` into a new issue of their own: filed when
@@ -244,16 +246,19 @@ pub async fn split(tx: &mut Tx, from: i64, citizen_id: i64, now: i64) -> Result<
          select $2, i.service_code, coalesce((select m.body from message m where m.message_id = $3), \
          i.description), c.language, $4, $5, i.area, i.address, i.long, i.lat, i.department \
          from issue i join citizen c on c.citizen_id = $2 where i.issue_id = $1 \
-         returning issue_id";
+         returning issue_id, service_code, language, description";
     const MOVE: &str = "update message set issue_id = $3 where issue_id = $1 and citizen_id = $2";
-    const FILED: &str = "select service_code, language from issue where issue_id = $1";
     struct Filed {
+        issue_id: i64,
         service_code: Option<String>,
         language: String,
+        description: String,
     }
     super::query::row!(Filed {
+        issue_id,
         service_code,
-        language
+        language,
+        description
     });
     let Some(taken) = query(TAKE)
         .bind(from)
@@ -264,26 +269,26 @@ pub async fn split(tx: &mut Tx, from: i64, citizen_id: i64, now: i64) -> Result<
         return Ok(None);
     };
     recount(tx, from, now).await?;
-    let issue_id = query(FILE)
+    let filed: Filed = query(FILE)
         .bind(from)
         .bind(citizen_id)
         .bind(taken.message_id)
         .bind(taken.joined_at)
         .bind(now)
-        .fetch_new_id(tx)
+        .fetch_one(tx)
         .await?;
     query(MOVE)
         .bind(from)
         .bind(citizen_id)
-        .bind(issue_id)
+        .bind(filed.issue_id)
         .execute(tx)
         .await?;
-    let filed: Filed = query(FILED).bind(issue_id).fetch_one(tx).await?;
     Ok(Some(Split {
-        issue_id,
+        issue_id: filed.issue_id,
         service_code: filed.service_code,
         reported_at: taken.joined_at,
         language: filed.language,
+        description: filed.description,
     }))
 }
 

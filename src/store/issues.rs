@@ -516,13 +516,6 @@ pub async fn set_due(tx: &mut Tx, issue_id: i64, due_at: Option<i64>) -> Result<
     Ok(())
 }
 
-/// What issue `issue_id`'s report says (empty when there is none).
-pub async fn description_of(tx: &mut Tx, issue_id: i64) -> Result<String> {
-    const SQL: &str = "select description from issue where issue_id = $1";
-    let found: Option<Option<String>> = query(SQL).bind(issue_id).fetch_optional(tx).await?;
-    Ok(found.flatten().unwrap_or_default())
-}
-
 pub async fn exists(tx: &mut Tx, issue_id: i64) -> Result<bool> {
     const SQL: &str = "select count(*) from issue where issue_id = $1";
     let n: i64 = on_tx!(tx, conn => sqlx::query_scalar(SQL).bind(issue_id).fetch_one(conn).await?);
