@@ -19,6 +19,9 @@
 //! with `synchronous=NORMAL` as civicline's. civicline's own figure is read against both.
 //! `benches/load.sh` runs them for each backend and concurrency.
 //!
+//! `run --mix poll` sends nothing but answers to an open poll (`benches/polls.sh`), and `sink`
+//! is a Twilio-shaped Messages API that accepts every send, for the poll's messages to drain to.
+//!
 //! `ussd` walks whole USSD sessions against `/ussd/africastalking` (main menu, report, the
 //! first category, a place, Send: five requests, the last one filing the report) from a fresh
 //! number each, `--concurrency` sessions at once, and prints the answer time of every request
@@ -86,6 +89,16 @@ enum Command {
         /// A name for this run in the printed line.
         #[arg(long, default_value = "run")]
         label: String,
+        /// `civic` (the mix above) or `poll`: every message answers an open poll, each number
+        /// once in turn (the first `--numbers` messages come from as many numbers).
+        #[arg(long, default_value = "civic")]
+        mix: String,
+    },
+    /// Serve a Twilio-shaped Messages API that accepts every send (the delivery worker's
+    /// other end while a poll drains).
+    Sink {
+        #[arg(long, default_value = "127.0.0.1:18493")]
+        bind: String,
     },
     /// Walk whole USSD sessions at a fixed concurrency for a fixed time.
     Ussd {
@@ -109,6 +122,7 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Ceiling { bind, token } => ceiling(bind, token).await,
+        Command::Sink { bind } => sink(bind).await,
         Command::Floor {
             bind,
             token,
@@ -142,8 +156,11 @@ async fn main() -> anyhow::Result<()> {
             server_pid,
             database_url,
             label,
+            mix,
         } => {
+            anyhow::ensure!(mix == "civic" || mix == "poll", "--mix is civic or poll");
             let load = Load {
+                poll: mix == "poll",
                 url,
                 token,
                 numbers: numbers.max(1),
@@ -181,6 +198,30 @@ async fn ceiling(bind: String, token: String) -> anyhow::Result<()> {
         .route("/sms/twilio", axum::routing::post(ceiling_handler))
         .with_state(state);
     eprintln!("ceiling listening on {}", listener.local_addr()?);
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+/// Accepts every send as Twilio's Messages API does (201 and a message resource).
+async fn sink(bind: String) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&bind).await?;
+    let sids = Arc::new(AtomicU64::new(0));
+    let app = axum::Router::new().route(
+        "/2010-04-01/Accounts/{sid}/Messages.json",
+        axum::routing::post(move || {
+            let sids = sids.clone();
+            async move {
+                let n = sids.fetch_add(1, Ordering::Relaxed);
+                let body = format!("{{\"sid\":\"SMsink{n:026}\",\"status\":\"queued\"}}");
+                (
+                    StatusCode::CREATED,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    body,
+                )
+            }
+        }),
+    );
+    eprintln!("sink listening on {}", listener.local_addr()?);
     axum::serve(listener, app).await?;
     Ok(())
 }
@@ -349,6 +390,8 @@ async fn floor_handler(
 }
 
 struct Load {
+    /// Every message answers a poll (`--mix poll`).
+    poll: bool,
     url: String,
     token: String,
     numbers: u64,
@@ -399,8 +442,28 @@ const FOLLOW_UPS: [&str; 3] = [
     "Still there this morning, a car lost a tire",
 ];
 
-/// The text of the next message and the number it comes from.
-fn next_message(load: &Load, rng: &mut Rng, recent: &mut Vec<u64>) -> (u64, String) {
+/// What citizens answer a yes/no/not-sure poll: numbers, letters and words in three languages,
+/// and words that count as "other".
+const POLL_ANSWERS: [&str; 10] = [
+    "1",
+    "2",
+    "3",
+    "yes",
+    "Si",
+    "Oui",
+    "non",
+    "B",
+    "no se",
+    "maybe next year",
+];
+
+/// The text of the next message and the number it comes from: with `--mix poll`, the `n`th
+/// message answers the poll from number `n` (modulo the numbers).
+fn next_message(load: &Load, n: u64, rng: &mut Rng, recent: &mut Vec<u64>) -> (u64, String) {
+    if load.poll {
+        let answer = POLL_ANSWERS[rng.below(POLL_ANSWERS.len() as u64) as usize];
+        return (n % load.numbers, answer.to_owned());
+    }
     let roll = rng.below(100);
     if roll < 60 {
         let number = rng.below(load.numbers);
@@ -476,7 +539,7 @@ async fn connection(load: Arc<Load>, client: reqwest::Client, seed: u64) -> Tall
     while Instant::now() < load.deadline {
         let n = load.next_sid.fetch_add(1, Ordering::Relaxed);
         let sid = format!("SM{:016x}{:016x}", load.nonce, n);
-        let (number, body) = next_message(&load, &mut rng, &mut recent);
+        let (number, body) = next_message(&load, n, &mut rng, &mut recent);
         let is_report = REPORTS.contains(&body.as_str());
         let params = webhook_params(&sid, number, body);
         let signature = twilio::signature(&load.token, &load.url, &params);

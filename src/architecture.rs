@@ -81,13 +81,15 @@ const ALLOWED: &[(&str, &[&str])] = &[
 ];
 
 /// Inside the gateway, the commands reach only the store and the gateway's own leaves (the
-/// catalog and the replies), never the lanes, the notices or the officials' actions.
+/// catalog, the replies, routing and what a poll's answer chose), never the lanes, the notices
+/// or the officials' actions.
 const COMMANDS_MAY_NAME: &[&str] = &[
     "crate::store",
     "crate::sms",
     "crate::gateway::catalog",
     "crate::gateway::replies",
     "crate::gateway::routing",
+    "crate::gateway::poll_answers",
     "crate::places",
 ];
 

@@ -11,7 +11,8 @@
 //!   shared middleware. [`web::webhooks`] takes a provider's POST, has [`providers`] verify and
 //!   decode it into an [`sms::InboundSms`], and hands it to the gateway; a provider's routes
 //!   exist only when its secret is configured. [`web::input`] spells U+0000 as U+FFFD in every
-//!   other input; [`web::queue`] holds the officials' pages, [`web::open311`],
+//!   other input; [`web::queue`] holds the officials' pages (polls among them, their results
+//!   in [`web::poll_results`], shared with the dashboard), [`web::open311`],
 //!   [`web::exports`], [`web::dashboard`] and [`web::reports`] (a report's public page) the
 //!   open data.
 //! - [`gateway`]: [`gateway::Gateway::receive`] hands a message to its number's writer lane,
@@ -27,7 +28,9 @@
 //!   menus, a confirmed report filed through `receive` like an SMS. A report that repeats an
 //!   open one joins it as a supporter ("me too", `commands::report`, `store::crowd::crowd_match`),
 //!   and the notices go to every supporter; [`gateway::spikes`] notices many reports at once;
-//!   [`gateway::poll_answers`] reads what a reply to a poll chose (polls themselves are next).
+//!   [`gateway::polls`] asks citizens a question (queued in one transaction, like a
+//!   broadcast), and a reply to an open poll is counted on the writer lane
+//!   (`commands::PollAnswer`, with [`gateway::poll_answers`] reading what it chose).
 //! - [`places`]: the city's areas, streets and landmarks (GeoJSON), and where a report's words
 //!   put it; a leaf. [`city`] loads them at start, imports new ones and follows other
 //!   replicas' imports.

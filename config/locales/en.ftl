@@ -71,3 +71,7 @@ ussd-languages = Language:
 ussd-invalid = Not a choice.
 ussd-back = 0 Back
 ussd-unavailable = Sorry, we cannot take this now. Please try again soon, or text us.
+# Polls: the line under a poll's options; the thanks for a counted answer and for other words.
+poll-invite = Reply with a number from 1 to { $last }.
+poll-counted = Thanks! Your answer to poll #{ $number } is counted.
+poll-noted = Thanks, we noted your reply to poll #{ $number }. To report a problem, text HELP.

@@ -71,3 +71,7 @@ ussd-languages = Idioma:
 ussd-invalid = Opcion no valida.
 ussd-back = 0 Volver
 ussd-unavailable = Lo sentimos, no podemos recibirlo ahora. Intente pronto o envienos un SMS.
+# Encuestas: la linea bajo las opciones; el agradecimiento por una respuesta contada o por otras palabras.
+poll-invite = Responda con un numero del 1 al { $last }.
+poll-counted = Gracias! Su respuesta a la encuesta #{ $number } fue contada.
+poll-noted = Gracias, anotamos su respuesta a la encuesta #{ $number }. Para reportar un problema, envie AYUDA.

@@ -71,3 +71,7 @@ ussd-languages = Langue :
 ussd-invalid = Choix invalide.
 ussd-back = 0 Retour
 ussd-unavailable = Desole, impossible pour le moment. Reessayez bientot ou envoyez-nous un SMS.
+# Sondages : la ligne sous les options ; le merci pour une reponse comptee ou pour d'autres mots.
+poll-invite = Repondez par un numero de 1 a { $last }.
+poll-counted = Merci ! Votre reponse au sondage #{ $number } est comptee.
+poll-noted = Merci, nous avons note votre reponse au sondage #{ $number }. Pour signaler un probleme, envoyez AIDE.

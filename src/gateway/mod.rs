@@ -27,6 +27,7 @@ mod escalations;
 mod lanes;
 mod notices;
 pub mod poll_answers;
+pub mod polls;
 mod round;
 pub mod spikes;
 
@@ -103,6 +104,8 @@ struct Inner {
     departments: Routing,
     /// Issue ids that just changed, for live pages in this process (others poll).
     changes: tokio::sync::broadcast::Sender<i64>,
+    /// The options of the polls replies came in for (`polls`).
+    polls: std::sync::Mutex<std::collections::HashMap<i64, Arc<poll_answers::Choices>>>,
 }
 
 /// What a newly stored message did: counted, logged and announced once its transaction has
@@ -147,6 +150,7 @@ impl Gateway {
             places: std::sync::RwLock::new(Arc::new(places)),
             departments,
             changes: tokio::sync::broadcast::channel(256).0,
+            polls: std::sync::Mutex::default(),
         });
         let lanes = lanes::Lanes::start(&inner, writers);
         Ok(Gateway { inner, lanes })

@@ -57,10 +57,15 @@ pub enum ReplyKey {
     UssdInvalid,
     UssdBack,
     UssdUnavailable,
+    /// Polls: the line under a poll's options, and the thanks for an answer that chose an
+    /// option or said something else.
+    PollInvite,
+    PollCounted,
+    PollNoted,
 }
 
 impl ReplyKey {
-    pub const ALL: [ReplyKey; 36] = [
+    pub const ALL: [ReplyKey; 39] = [
         ReplyKey::ReportLogged,
         ReplyKey::ReportLoggedUncategorized,
         ReplyKey::ReportAskLocation,
@@ -97,6 +102,9 @@ impl ReplyKey {
         ReplyKey::UssdInvalid,
         ReplyKey::UssdBack,
         ReplyKey::UssdUnavailable,
+        ReplyKey::PollInvite,
+        ReplyKey::PollCounted,
+        ReplyKey::PollNoted,
     ];
 
     pub fn id(self) -> &'static str {
@@ -137,6 +145,9 @@ impl ReplyKey {
             ReplyKey::UssdInvalid => "ussd-invalid",
             ReplyKey::UssdBack => "ussd-back",
             ReplyKey::UssdUnavailable => "ussd-unavailable",
+            ReplyKey::PollInvite => "poll-invite",
+            ReplyKey::PollCounted => "poll-counted",
+            ReplyKey::PollNoted => "poll-noted",
         }
     }
 }
@@ -280,6 +291,7 @@ mod tests {
                 ("due", "2026-12-31".to_owned()),
                 ("place", "Martin Luther King Jr Blvd & 125th St".to_owned()),
                 ("keywords", keywords.clone()),
+                ("last", "5".to_owned()),
             ]
         })
         .collect()

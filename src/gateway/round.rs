@@ -3,7 +3,7 @@
 //! statement each on Postgres, then each message goes through its steps ([`Inner::apply`]),
 //! and the round's deferred rows are written at its end (`store::batch`).
 
-use super::commands::{Command, Parsed};
+use super::commands::{Command, OpenPoll, Parsed};
 use super::{Inner, Received, Stored};
 use crate::sms::InboundSms;
 use crate::store::{self, citizens, issues, messages};
@@ -55,15 +55,29 @@ impl Inner {
             })
             .collect();
         let ids = messages::insert_inbound_all(tx, &inbound).await?;
+        // The options of the polls waiting for an answer (read once per poll and process).
+        let mut choices = Vec::with_capacity(round.len());
+        for citizen in &citizens {
+            choices.push(match citizen.open_poll(now) {
+                Some(poll_id) => Some((poll_id, self.poll_choices(tx, poll_id).await?)),
+                None => None,
+            });
+        }
         let parsed: Vec<Parsed> = round
             .iter()
             .zip(&citizens)
-            .map(|((sms, _), citizen)| {
+            .zip(&choices)
+            .map(|(((sms, _), citizen), choices)| {
                 let pending = citizen.pending(now);
+                let poll = choices.as_ref().map(|(poll_id, choices)| OpenPoll {
+                    poll_id: *poll_id,
+                    choices,
+                });
                 Command::parse(
                     sms.body(),
                     &self.catalog,
                     pending.as_ref(),
+                    poll,
                     &citizen.language,
                 )
             })

@@ -19,6 +19,9 @@ pub struct Citizen {
     pub pending_question: Option<String>,
     pub pending_issue_id: Option<i64>,
     pub pending_until: Option<i64>,
+    /// The poll the citizen was asked and has not answered, and when it closes.
+    pub poll_id: Option<i64>,
+    pub poll_until: Option<i64>,
     /// Set by the flood guard.
     pub flagged_at: Option<i64>,
     /// When the number's `gateway.flood_per_minute`-th most recent inbound message arrived
@@ -37,6 +40,8 @@ super::query::row!(Citizen {
     pending_question,
     pending_issue_id,
     pending_until,
+    poll_id,
+    poll_until,
     flagged_at,
     flood_mark
 });
@@ -58,6 +63,15 @@ impl Citizen {
     /// one the row was read with.
     pub fn is_flooding(&self, limit: u32, now: i64) -> bool {
         limit > 0 && self.flood_mark.is_some_and(|at| at >= now - 60_000)
+    }
+
+    /// The poll still waiting for this citizen's answer at `now`, if any. An opted-out citizen
+    /// has none: what they text is read as usual (START opts in).
+    pub fn open_poll(&self, now: i64) -> Option<i64> {
+        match (self.poll_id, self.poll_until) {
+            (Some(poll_id), Some(until)) if until > now && !self.is_opted_out() => Some(poll_id),
+            _ => None,
+        }
     }
 
     /// The question still open at `now`, if any.
@@ -196,7 +210,8 @@ macro_rules! select_citizens {
     ($condition:literal) => {
         concat!(
             "select c.citizen_id, c.language, c.language_chosen_at, c.opted_out_at, \
-             c.pending_question, c.pending_issue_id, c.pending_until, c.flagged_at, \
+             c.pending_question, c.pending_issue_id, c.pending_until, c.poll_id, c.poll_until, \
+             c.flagged_at, \
              (select m.created_at from message m \
               where m.citizen_id = c.citizen_id and m.direction || '' = 'in' \
               order by m.created_at desc limit 1 offset $2), \
@@ -292,7 +307,7 @@ pub async fn find_or_create_all(
                 .fetch_all(tx)
                 .await?;
             rows.iter()
-                .map(|row| Ok((sqlx::Row::try_get(row, 9)?, <Citizen as Row>::read(row)?)))
+                .map(|row| Ok((sqlx::Row::try_get(row, 11)?, <Citizen as Row>::read(row)?)))
                 .collect()
         };
     // Each number's keys, the writing key's first (two while a seal key rotates).

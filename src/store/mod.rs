@@ -39,6 +39,7 @@ pub mod officials;
 pub mod open_data;
 pub mod outbox;
 pub mod places;
+pub mod polls;
 pub mod privacy;
 pub mod query;
 pub mod queue;

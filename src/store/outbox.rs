@@ -24,6 +24,8 @@ pub enum Kind {
     Notice,
     /// A broadcast to a topic's subscribers.
     Broadcast,
+    /// A poll's question to its recipients.
+    Poll,
 }
 
 impl Kind {
@@ -34,6 +36,7 @@ impl Kind {
             Kind::Official => "official",
             Kind::Notice => "notice",
             Kind::Broadcast => "broadcast",
+            Kind::Poll => "poll",
         }
     }
 
@@ -42,7 +45,7 @@ impl Kind {
         match self {
             Kind::Reply | Kind::Consent | Kind::Official => 0,
             Kind::Notice => 5,
-            Kind::Broadcast => 10,
+            Kind::Broadcast | Kind::Poll => 10,
         }
     }
 }

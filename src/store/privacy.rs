@@ -32,7 +32,7 @@ pub async fn find(store: &Store, e164: &str) -> Result<Option<i64>> {
 }
 
 /// Everything held about a citizen: the row (number opened), consent, subscriptions, issues,
-/// the issues they joined as a supporter, and messages, oldest first. Recorded in the audit log.
+/// the issues they joined as a supporter, poll answers, and messages, oldest first. Recorded in the audit log.
 pub async fn export(store: &Store, citizen_id: i64, now: i64) -> Result<Value> {
     type CitizenRow = (String, Option<String>, String, String, i64, Option<i64>);
     const CITIZEN: &str = "select number_key, number_sealed, pseudonym, language, created_at, \
@@ -47,6 +47,8 @@ pub async fn export(store: &Store, citizen_id: i64, now: i64) -> Result<Value> {
          from message where citizen_id = $1 order by message_id";
     const SUPPORTED: &str =
         "select issue_id, joined_at from supporter where citizen_id = $1 order by issue_id";
+    const POLL_ANSWERS: &str = "select poll_id, choice, body, created_at from poll_answer \
+         where citizen_id = $1 order by poll_id";
     let (key, sealed, pseudonym, language, created_at, opted_out_at): CitizenRow =
         on_pool!(store, pool => sqlx::query_as(CITIZEN).bind(citizen_id).fetch_one(pool).await?);
     let number = match key.starts_with(ANON_RANGE.0) {
@@ -73,6 +75,7 @@ pub async fn export(store: &Store, citizen_id: i64, now: i64) -> Result<Value> {
         on_pool!(store, pool => sqlx::query_as(MESSAGES).bind(citizen_id).fetch_all(pool).await?);
     let supported: Vec<(i64, i64)> =
         on_pool!(store, pool => sqlx::query_as(SUPPORTED).bind(citizen_id).fetch_all(pool).await?);
+    let answers: Vec<(i64, Option<i64>, String, i64)> = on_pool!(store, pool => sqlx::query_as(POLL_ANSWERS).bind(citizen_id).fetch_all(pool).await?);
     let export = json!({
         "number": number,
         "pseudonym": pseudonym,
@@ -91,6 +94,10 @@ pub async fn export(store: &Store, citizen_id: i64, now: i64) -> Result<Value> {
         // Reports of others this citizen joined ("me too"), whose notices they get.
         "supported": supported.iter().map(|(id, at)| json!({"issue_id": id, "joined_at": at}))
             .collect::<Vec<_>>(),
+        // Answers to the city's polls (`choice` null: other words).
+        "poll_answers": answers.iter().map(|(poll, choice, body, at)| json!({
+            "poll_id": poll, "choice": choice, "body": body, "at": at,
+        })).collect::<Vec<_>>(),
         "messages": messages.iter().map(|m| json!({
             "id": m.0, "direction": m.1, "issue_id": m.2, "body": m.3, "status": m.4, "at": m.5,
         })).collect::<Vec<_>>(),
@@ -145,11 +152,14 @@ pub async fn anonymize(
     const MESSAGE: &str = "update message set body = $2 where message_id = $1";
     const EVENT: &str =
         "update issue_event set body = $2 where message_id = $1 and kind = 'message'";
+    // A poll answer keeps the words of its message.
+    const POLL_ANSWER: &str = "update poll_answer set body = $2 where message_id = $1";
     const ISSUE: &str = "update issue set description = $2, location = $3 where issue_id = $1";
     const CITIZEN: &str =
         "update citizen set number_key = $2, number_sealed = null where citizen_id = $1";
     const MARK: &str = "update citizen set anonymized_at = $2, pending_question = null, \
-         pending_issue_id = null, pending_until = null where citizen_id = $1";
+         pending_issue_id = null, pending_until = null, poll_id = null, poll_until = null \
+         where citizen_id = $1";
     const TOPICS: &str = "delete from subscription where citizen_id = $1";
     let mut tx = store.begin().await?;
     let opted_out: Option<i64> = on_tx!(&mut tx, conn => sqlx::query_scalar(OPTED_OUT)
@@ -180,6 +190,7 @@ pub async fn anonymize(
         if !dry_run {
             on_tx!(&mut tx, conn => sqlx::query(MESSAGE).bind(id).bind(&body).execute(conn).await?.rows_affected());
             on_tx!(&mut tx, conn => sqlx::query(EVENT).bind(id).bind(&body).execute(conn).await?.rows_affected());
+            on_tx!(&mut tx, conn => sqlx::query(POLL_ANSWER).bind(id).bind(&body).execute(conn).await?.rows_affected());
         }
     }
     let issues: Vec<(i64, String, Option<String>)> = on_tx!(&mut tx, conn => sqlx::query_as(ISSUES)

@@ -4,7 +4,7 @@
 
 use super::error::ApiError;
 use super::queue::{view_status_label, view_when};
-use crate::gateway::catalog::Meaning;
+use crate::gateway::catalog::{DEFAULT_LANGUAGE, Meaning};
 use crate::places::Places;
 use crate::store::stats::{self, Duration, Scope};
 use crate::web::AppState;
@@ -17,10 +17,15 @@ use plotters::prelude::*;
 use std::collections::BTreeMap;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/dashboard", get(dashboard))
+    Router::new().route("/dashboard", get(dashboard)).route(
+        "/dashboard/polls/{file}",
+        get(super::poll_results::public_csv),
+    )
 }
 
 const DAY_MS: i64 = 86_400_000;
+/// How many public polls the dashboard shows, newest first.
+const PUBLIC_POLLS: i64 = 3;
 const PALETTE: [RGBColor; 8] = [
     RGBColor(31, 95, 191),
     RGBColor(214, 96, 38),
@@ -61,6 +66,8 @@ pub struct DashboardPage {
     pub departments: Vec<DepartmentRow>,
     /// The areas shaded by their open reports; empty without places.
     pub map_svg: String,
+    /// The latest public polls' results.
+    pub polls: Vec<super::poll_results::PollResults>,
 }
 
 /// A department's record, in public.
@@ -336,6 +343,10 @@ async fn render(state: &AppState) -> Result<DashboardPage, ApiError> {
     keywords.truncate(10);
     let (opted_out, opted_out_week) = stats::opt_outs(store, week).await?;
     let spikes = state.gateway.spikes_since(week).await?;
+    let mut polls = Vec::new();
+    for poll in crate::store::polls::list(store, true, DEFAULT_LANGUAGE, PUBLIC_POLLS).await? {
+        polls.push(super::poll_results::results(state, poll, false).await?);
+    }
 
     // Each department's promises kept, how fast it answers and fixes, what citizens say: three
     // ranges of one covering index per department, all departments at once.
@@ -383,6 +394,7 @@ async fn render(state: &AppState) -> Result<DashboardPage, ApiError> {
         total_90_days,
         departments,
         map_svg,
+        polls,
     })
 }
 

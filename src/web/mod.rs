@@ -10,6 +10,7 @@ pub mod health;
 pub mod input;
 pub mod open311;
 mod params;
+pub mod poll_results;
 pub mod queue;
 pub mod reports;
 pub mod simulator;

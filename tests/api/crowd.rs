@@ -107,6 +107,8 @@ async fn fifty_numbers_texting_one_burst_main_at_once_are_one_issue_and_all_fift
         app.text_value("select status from issue").await.as_deref(),
         Some("resolved")
     );
+    // The answer's reply goes out before the app is torn down.
+    app.wait_outbox_empty().await;
 }
 
 async fn a_report_that_only_looks_alike_is_never_merged(backend: Backend) {

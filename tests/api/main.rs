@@ -14,6 +14,7 @@ mod delivery;
 mod health;
 mod languages;
 mod open_data;
+mod polls;
 mod privacy;
 mod queue;
 mod reports;

@@ -1,14 +1,16 @@
 //! A real store for the commands' own tests: a fresh SQLite file, migrated, where each text is
-//! parsed and applied in a writer lane transaction, as the gateway applies it (the reply and
+//! parsed (against the citizen's pending question and open poll) and applied in a writer lane
+//! transaction, as the gateway applies it (the reply and
 //! the filing of the message are the gateway's, not the command's, and are left out).
 
-use super::{Command, Context, Outcome};
+use super::{Command, Context, OpenPoll, Outcome};
 use crate::gateway::catalog::Catalog;
+use crate::gateway::poll_answers::Choices;
 use crate::gateway::replies::Replies;
 use crate::gateway::routing::Routing;
 use crate::places::{DEMO_CITY, Places};
 use crate::sms::{PhoneNumber, Provider};
-use crate::store::{self, LaneTx, LaneWork, Scratch, Store, citizens, messages};
+use crate::store::{self, LaneTx, LaneWork, Scratch, Store, citizens, messages, polls};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub struct Desk {
@@ -113,10 +115,19 @@ impl LaneWork for One<'_> {
         };
         let message_id = messages::insert_inbound(tx, new).await?.unwrap();
         let pending = citizen.pending(now);
+        let choices = match citizen.open_poll(now) {
+            Some(poll_id) => Some((poll_id, Choices::new(polls::choices(tx, poll_id).await?))),
+            None => None,
+        };
+        let poll = choices.as_ref().map(|(poll_id, choices)| OpenPoll {
+            poll_id: *poll_id,
+            choices,
+        });
         let parsed = Command::parse(
             self.body,
             &self.desk.catalog,
             pending.as_ref(),
+            poll,
             &citizen.language,
         );
         let language = parsed

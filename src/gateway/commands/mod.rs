@@ -14,6 +14,7 @@ mod lang;
 mod leave;
 mod opt_in;
 mod opt_out;
+mod poll;
 mod report;
 mod status;
 
@@ -25,6 +26,7 @@ pub use lang::Lang;
 pub use leave::Leave;
 pub use opt_in::OptIn;
 pub use opt_out::OptOut;
+pub use poll::{OpenPoll, PollAnswer};
 pub use report::Report;
 pub use status::Status;
 
@@ -47,6 +49,8 @@ pub enum Command {
     Leave(Leave),
     /// The answer to the question we asked (where is it? is it fixed?).
     Answer(Answer),
+    /// The answer to a poll the city asked.
+    PollAnswer(PollAnswer),
     Report(Report),
     FreeText(FreeText),
 }
@@ -160,11 +164,13 @@ pub struct Outcome {
 impl Command {
     /// Reads a message with the precedence of DESIGN.md section 5: consent and help words (whole
     /// message only), global commands, the answer to a pending question, category keywords,
-    /// free text.
+    /// the answer to an open poll, free text. A poll never swallows a command or a report; a
+    /// consent word that names a poll's option ("YES" when option 1 is "Yes") answers it.
     pub fn parse(
         text: &str,
         catalog: &Catalog,
         pending: Option<&Pending>,
+        poll: Option<OpenPoll<'_>>,
         language: &str,
     ) -> Parsed {
         let text = text.trim();
@@ -180,6 +186,17 @@ impl Command {
             possible_opt_out: false,
         };
 
+        let opt_in = meaning == Some(Meaning::Command(CommandWord::OptIn)) && is_whole_message;
+        if let Some(answer) = poll
+            .filter(|_| opt_in)
+            .and_then(|p| PollAnswer::parse_option(p, text))
+        {
+            return Parsed {
+                command: Command::PollAnswer(answer),
+                language: None,
+                possible_opt_out: false,
+            };
+        }
         let global = match meaning {
             Some(Meaning::Command(CommandWord::OptOut)) if is_whole_message => {
                 Some(Command::OptOut(OptOut::new(fold(first))))
@@ -225,7 +242,10 @@ impl Command {
                 parsed(Command::Report(Report::new(Some(code), rest)))
             }
             other => Parsed {
-                command: Command::FreeText(FreeText::new(text)),
+                command: match poll.and_then(|p| PollAnswer::parse(p, text)) {
+                    Some(answer) => Command::PollAnswer(answer),
+                    None => Command::FreeText(FreeText::new(text)),
+                },
                 language: None,
                 possible_opt_out: other == Some(Meaning::Command(CommandWord::OptOut)),
             },
@@ -242,6 +262,7 @@ impl Command {
             Command::Join(c) => c.apply(ctx).await,
             Command::Leave(c) => c.apply(ctx).await,
             Command::Answer(c) => c.apply(ctx).await,
+            Command::PollAnswer(c) => c.apply(ctx).await,
             Command::Report(c) => c.apply(ctx).await,
             Command::FreeText(c) => c.apply(ctx).await,
         }
@@ -265,6 +286,7 @@ impl Command {
             Command::Join(_) => "join",
             Command::Leave(_) => "leave",
             Command::Answer(_) => "answer",
+            Command::PollAnswer(_) => "poll_answer",
             Command::Report(_) => "report",
             Command::FreeText(_) => "free_text",
         }
@@ -276,7 +298,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Command {
-        Command::parse(text, &Catalog::builtin(), None, "en").command
+        Command::parse(text, &Catalog::builtin(), None, None, "en").command
     }
 
     #[test]
@@ -336,12 +358,14 @@ mod tests {
             "STOP the construction noise",
             &Catalog::builtin(),
             None,
+            None,
             "en",
         );
         assert!(matches!(parsed.command, Command::FreeText(_)));
         assert!(parsed.possible_opt_out);
         assert!(
-            !Command::parse("STOPPED the bus", &Catalog::builtin(), None, "en").possible_opt_out
+            !Command::parse("STOPPED the bus", &Catalog::builtin(), None, None, "en")
+                .possible_opt_out
         );
     }
 
@@ -360,11 +384,11 @@ mod tests {
     #[test]
     fn the_keyword_used_gives_the_language() {
         let catalog = Catalog::builtin();
-        let parsed = Command::parse("Báche en la calle Colón 12", &catalog, None, "en");
+        let parsed = Command::parse("Báche en la calle Colón 12", &catalog, None, None, "en");
         assert_eq!(parsed.language.as_deref(), Some("es"));
         assert!(matches!(parsed.command, Command::Report(_)));
         assert_eq!(
-            Command::parse("some free text", &catalog, None, "fr").language,
+            Command::parse("some free text", &catalog, None, None, "fr").language,
             None
         );
     }
@@ -376,13 +400,62 @@ mod tests {
             question: "location".into(),
             issue_id: 7,
         };
-        let next = |text: &str| Command::parse(text, &catalog, Some(&pending), "en").command;
+        let next = |text: &str| Command::parse(text, &catalog, Some(&pending), None, "en").command;
         assert!(matches!(next("Main St and 5th"), Command::Answer(_)));
         assert!(matches!(next("SKIP"), Command::Answer(_)));
         assert!(matches!(next("STOP"), Command::OptOut(_)));
         assert!(matches!(next("HELP"), Command::Help(_)));
         assert!(matches!(next("STATUS 7"), Command::Status(_)));
         assert!(matches!(next("LANG es"), Command::Lang(_)));
+    }
+
+    #[test]
+    fn an_open_poll_takes_what_no_command_or_report_claims() {
+        let catalog = Catalog::builtin();
+        let choices =
+            crate::gateway::poll_answers::Choices::new([["Yes", "Sí", "Oui"], ["No", "No", "Non"]]);
+        let poll = OpenPoll {
+            poll_id: 4,
+            choices: &choices,
+        };
+        let next = |text: &str| Command::parse(text, &catalog, None, Some(poll), "en").command;
+        let answer = |choice, text: &str| {
+            Command::PollAnswer(PollAnswer {
+                poll_id: 4,
+                choice,
+                text: text.to_owned(),
+            })
+        };
+        assert_eq!(next("1"), answer(Some(0), "1"));
+        assert_eq!(next(" Oui "), answer(Some(0), "Oui"));
+        assert_eq!(
+            next("YES"),
+            answer(Some(0), "YES"),
+            "an option, not an opt-in"
+        );
+        assert_eq!(next("no"), answer(Some(1), "no"));
+        assert_eq!(next("maybe in summer"), answer(None, "maybe in summer"));
+        assert!(matches!(next("STOP"), Command::OptOut(_)));
+        assert!(matches!(next("START"), Command::OptIn(_)));
+        assert!(matches!(next("HELP"), Command::Help(_)));
+        assert!(matches!(next("STATUS 7"), Command::Status(_)));
+        assert!(matches!(next("JOIN ROADS"), Command::Join(_)));
+        assert!(
+            matches!(next("POTHOLE Main St"), Command::Report(_)),
+            "a report is never swallowed by a poll"
+        );
+        assert!(matches!(next(""), Command::FreeText(_)));
+        let pending = Pending {
+            question: "fixed".into(),
+            issue_id: 7,
+        };
+        assert!(
+            matches!(
+                Command::parse("1", &catalog, Some(&pending), Some(poll), "en").command,
+                Command::Answer(_)
+            ),
+            "the question about the citizen's own report comes first"
+        );
     }
 
     #[test]

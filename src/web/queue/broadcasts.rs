@@ -4,7 +4,6 @@
 use super::auth::Signed;
 use super::view;
 use crate::gateway::catalog::DEFAULT_LANGUAGE;
-use crate::sms::{Segments, replace_lookalikes};
 use crate::store::broadcasts;
 use crate::web::AppState;
 use crate::web::error::ApiError;
@@ -20,14 +19,6 @@ pub struct TextField {
     pub language: String,
     pub name: String,
     pub value: String,
-}
-
-pub struct CostLine {
-    pub language: String,
-    pub recipients: i64,
-    pub segments: usize,
-    pub encoding: &'static str,
-    pub fallback: bool,
 }
 
 pub struct ReportView {
@@ -49,10 +40,8 @@ pub struct BroadcastsPage {
     pub admin: bool,
     pub topics: Vec<view::Choice>,
     pub texts: Vec<TextField>,
-    pub preview: Vec<CostLine>,
+    pub preview: view::CostPreview,
     pub previewed: bool,
-    pub total_recipients: i64,
-    pub total_segments: i64,
     pub error: String,
     pub reports: Vec<ReportView>,
 }
@@ -96,10 +85,8 @@ async fn render(
                 .map(|t| (t.code.as_str(), t.name.as_str())),
             &topic,
         ),
-        preview: Vec::new(),
+        preview: view::CostPreview::default(),
         previewed: false,
-        total_recipients: 0,
-        total_segments: 0,
         error: error.to_owned(),
         reports: broadcasts::reports(state.gateway.store(), 20)
             .await?
@@ -132,16 +119,7 @@ async fn render(
                 .unwrap_or_default();
             let fallback = own.is_empty();
             let text = if fallback { default.clone() } else { own };
-            let cost = Segments::of(&replace_lookalikes(&text));
-            page.total_recipients += recipients;
-            page.total_segments += recipients * cost.count as i64;
-            page.preview.push(CostLine {
-                language,
-                recipients,
-                segments: cost.count,
-                encoding: cost.encoding.as_str(),
-                fallback,
-            });
+            page.preview.add(language, recipients, &text, fallback);
         }
         page.previewed = true;
     }

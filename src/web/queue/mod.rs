@@ -8,6 +8,7 @@ mod issue;
 mod issue_actions;
 mod list;
 mod live;
+mod polls;
 mod view;
 
 pub(crate) use view::{status_label as view_status_label, when as view_when};
@@ -34,6 +35,9 @@ pub fn router(store: &Store, secure_cookies: bool) -> Router<AppState> {
             "/broadcasts",
             get(broadcasts::page).post(broadcasts::submit),
         )
+        .route("/polls", get(polls::page).post(polls::submit))
+        .route("/polls/{id}", get(polls::results))
+        .route("/polls/{id}/answers.csv", get(polls::answers_csv))
         .route("/issues/{id}", get(issue::page))
         .route("/issues/{id}/reply", post(issue_actions::reply))
         .route("/issues/{id}/status", post(issue_actions::status))

@@ -91,3 +91,37 @@ pub fn choices<'a>(
     }));
     out
 }
+
+/// What a text to many costs in one language: who gets it and how many segments each.
+pub struct CostLine {
+    pub language: String,
+    pub recipients: i64,
+    pub segments: usize,
+    pub encoding: &'static str,
+    /// No text in this language: its citizens get the default one.
+    pub fallback: bool,
+}
+
+/// The cost of a broadcast or a poll before it is sent (`cost_preview.html`).
+#[derive(Default)]
+pub struct CostPreview {
+    pub lines: Vec<CostLine>,
+    pub total_recipients: i64,
+    pub total_segments: i64,
+}
+
+impl CostPreview {
+    /// `recipients` citizens of `language` get `text` (their own, or the default one).
+    pub fn add(&mut self, language: String, recipients: i64, text: &str, fallback: bool) {
+        let cost = crate::sms::Segments::of(&crate::sms::replace_lookalikes(text));
+        self.total_recipients += recipients;
+        self.total_segments += recipients * cost.count as i64;
+        self.lines.push(CostLine {
+            language,
+            recipients,
+            segments: cost.count,
+            encoding: cost.encoding.as_str(),
+            fallback,
+        });
+    }
+}

@@ -1,0 +1,50 @@
+-- Polls (issue 18): the city asks a topic's subscribers, an area's citizens, or both, one
+-- question with 2 to 5 options, written per language. Each recipient's SMS is an ordinary
+-- outbound message (with poll_id set) on the outbox at bulk priority; the recipient's citizen
+-- row remembers the open poll, so the first reply within its window is read as the answer with
+-- no extra read on the inbound path.
+create table poll (
+    poll_id     integer primary key,
+    topic       text,                     -- the topic's subscribers; null: any topic
+    area        text,                     -- citizens who reported in this area; null: any area
+    official_id integer references official (official_id),
+    options     integer not null,         -- how many options, 2 to 5
+    public      integer not null default 0,
+    created_at  integer not null,
+    closes_at   integer not null,
+    recipients  integer not null default 0,
+    -- Every language's labels for the reader of answers: a line per option, tab between labels.
+    choices     text    not null
+);
+-- The question and its options in one language, and the SMS as sent in it.
+create table poll_text (
+    poll_id  integer not null references poll (poll_id),
+    language text    not null,
+    question text    not null,
+    labels   text    not null,           -- the options' labels, one per line, in order
+    body     text    not null,
+    primary key (poll_id, language)
+);
+-- Who was asked, in which language (the audience is chosen once, set-wise).
+create table poll_recipient (
+    poll_id    integer not null references poll (poll_id),
+    citizen_id integer not null references citizen (citizen_id),
+    language   text    not null,
+    primary key (poll_id, citizen_id)
+);
+-- One answer per citizen and poll: the option (1..5) or null for "other", with the words.
+create table poll_answer (
+    poll_id    integer not null references poll (poll_id),
+    citizen_id integer not null references citizen (citizen_id),
+    message_id integer not null,            -- no reference: a Postgres round writes its messages at its end
+    choice     integer,
+    body       text    not null,
+    language   text    not null,
+    area       text,                      -- where the citizen last reported, if anywhere
+    created_at integer not null,
+    primary key (poll_id, citizen_id)
+);
+alter table citizen add column poll_id integer;
+alter table citizen add column poll_until integer;
+alter table message add column poll_id integer references poll (poll_id);
+create index message_poll on message (poll_id, status) where poll_id is not null;
