@@ -14,6 +14,11 @@
 #
 #   bash benches/polls.sh
 #   STORES=sqlite SUBSCRIBERS=100000 CONCURRENCY=64 SECONDS_PER_POINT=10 bash benches/polls.sh
+#   DRAIN="0 100 off" STORES=sqlite bash benches/polls.sh
+#
+# DRAIN: how the poll's messages leave while the answers come in: `0`, as fast as the worker
+# can (the default; a sink that answers at once), a number, that many a second (a provider's
+# throughput: 100/s is a US short code's), or `off`, not at all (delivery disabled).
 #
 # Needs sqlite3 and psql (the seeding is SQL), and a local Postgres (trust auth) for its row.
 set -euo pipefail
@@ -22,6 +27,7 @@ subscribers=${SUBSCRIBERS:-100000}
 seconds=${SECONDS_PER_POINT:-10}
 concurrency=${CONCURRENCY:-64}
 stores=${STORES:-"sqlite postgres"}
+drains=${DRAIN:-0}
 token=loadgen-auth-token
 port=18491
 sink_port=18493
@@ -56,6 +62,7 @@ insert into subscription (citizen_id, topic, created_at) select citizen_id, 'roa
 
 echo "# $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $subscribers subscribers, ${seconds}s of answers at c=$concurrency"
 for store in $stores; do
+ for drain in $drains; do
   case $store in
     sqlite)
       db=/tmp/civicline-polls.db
@@ -79,6 +86,8 @@ for store in $stores; do
   CIVICLINE_TWILIO__FROM=+18005551212 \
   CIVICLINE_TWILIO__API_BASE=http://127.0.0.1:$sink_port \
   CIVICLINE_LOG__FILTER=warn \
+  CIVICLINE_DELIVERY__ENABLED=$([ "$drain" = off ] && echo false || echo true) \
+  CIVICLINE_DELIVERY__RATE_PER_SECOND=$([ "$drain" = off ] && echo 0 || echo "$drain") \
     "$bin" serve >/tmp/civicline-polls-$store.log 2>&1 &
   server_pid=$!
   pids+=("$server_pid")
@@ -99,14 +108,16 @@ for store in $stores; do
   [ "$code" = 303 ] || { echo "POST /polls answered $code" >&2; exit 1; }
   recipients=$(sql "select recipients from poll where poll_id = 1")
   queued=$(sql "select count(*) from outbox where kind = 'poll'")
-  echo "$store	poll queued	recipients=$recipients	outbox_rows=$queued	seconds=$queue_seconds	($location)"
+  label="$store, drain $drain"
+  echo "$label	poll queued	recipients=$recipients	outbox_rows=$queued	seconds=$queue_seconds	($location)"
 
-  "$gen" run --mix poll --label "$store poll answers" --url "$origin/sms/twilio" --token "$token" \
+  "$gen" run --mix poll --label "$label: poll answers" --url "$origin/sms/twilio" --token "$token" \
     --concurrency "$concurrency" --seconds "$seconds" --server-pid "$server_pid" --database-url "$url" \
     --numbers "$subscribers"
   counted=$(sql "select count(*) from poll_answer")
   options=$(sql "select count(*) from poll_answer where choice is not null")
   sent=$(sql "select count(*) from message where poll_id = 1 and provider_message_id is not null")
-  echo "$store	answers counted=$counted (options $options, other $((counted - options)))	counted/s=$((counted / seconds))	poll messages sent meanwhile=$sent"
+  echo "$label	answers counted=$counted (options $options, other $((counted - options)))	counted/s=$((counted / seconds))	poll messages sent meanwhile=$sent"
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+ done
 done

@@ -301,8 +301,10 @@ struct Background {
 /// What the server does in the background while it serves, until dropped: histogram samples
 /// folded into their histograms; a newer import of places put in force
 /// (`places.check_interval_secs`); overdue work escalated and escalation emails sent
-/// (`sla.check_interval_secs`); spikes raised and emailed (`spikes.check_interval_secs`); hourly, expired officials' sessions and login attempts older
-/// than an hour deleted, and citizens due for retention anonymized.
+/// (`sla.check_interval_secs`); spikes raised and emailed (`spikes.check_interval_secs`);
+/// hourly, expired officials' sessions and login attempts older than an hour deleted, the
+/// dashboard's past days of reports kept (`store::stats::keep_days`), and citizens due for
+/// retention anonymized.
 async fn housekeeping(store: Store, background: Background) {
     let Background {
         gateway,
@@ -330,6 +332,12 @@ async fn housekeeping(store: Store, background: Background) {
                 Err(error) => tracing::warn!(%error, "deleting old login attempts failed"),
             }
             let now = crate::store::now_ms();
+            // The dashboard's 90 days of reports per day, kept once each day is over.
+            let from = now - 90 * 86_400_000;
+            match crate::store::stats::keep_days(&store, from, now).await {
+                Ok(kept) => tracing::debug!(kept, "days of reports kept for the dashboard"),
+                Err(error) => tracing::warn!(%error, "keeping days of reports failed"),
+            }
             if let Some(before) = privacy.retention_before(now) {
                 match crate::store::privacy::retain(&store, &scrubber, before, false, now).await {
                     Ok(done) => tracing::info!(citizens = done.citizens, "retention"),

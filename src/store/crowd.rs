@@ -269,6 +269,8 @@ pub async fn split(tx: &mut Tx, from: i64, citizen_id: i64, now: i64) -> Result<
         return Ok(None);
     };
     recount(tx, from, now).await?;
+    // Filed when the citizen texted: that day's kept count on the dashboard is one short.
+    super::stats::forget_day(tx, taken.joined_at).await?;
     let filed: Filed = query(FILE)
         .bind(from)
         .bind(citizen_id)

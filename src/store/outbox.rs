@@ -158,16 +158,24 @@ pub async fn claim(
     const SQLITE: &str = "update outbox set lease_until = $1, lease_owner = $2 where outbox_id in (\
          select outbox_id from outbox \
          where next_attempt_at <= $3 and (lease_until is null or lease_until < $3) \
-         order by priority, next_attempt_at limit $4)";
+         order by priority, next_attempt_at limit $4) returning outbox_id";
     const POSTGRES: &str = "update outbox set lease_until = $1, lease_owner = $2 where outbox_id in (\
          select outbox_id from outbox \
          where next_attempt_at <= $3 and (lease_until is null or lease_until < $3) \
-         order by priority, next_attempt_at limit $4 for update skip locked)";
+         order by priority, next_attempt_at limit $4 for update skip locked) returning outbox_id";
+    // The claimed rows by their ids (a JSON array on SQLite): looking them up by their lease
+    // read the whole outbox, 15 ms a claim with a 100,000-message poll waiting.
     const DETAILS: &str = "select o.outbox_id, o.message_id, o.kind, o.attempts, o.created_at, \
          o.lease_until, c.citizen_id, c.number_key, c.number_sealed, m.body, c.opted_out_at \
          from outbox o join message m on m.message_id = o.message_id \
          join citizen c on c.citizen_id = m.citizen_id \
-         where o.lease_owner = $1 and o.lease_until = $2 \
+         where o.outbox_id in (select value from json_each($1)) \
+         order by o.priority, o.next_attempt_at";
+    const DETAILS_PG: &str = "select o.outbox_id, o.message_id, o.kind, o.attempts, o.created_at, \
+         o.lease_until, c.citizen_id, c.number_key, c.number_sealed, m.body, c.opted_out_at \
+         from outbox o join message m on m.message_id = o.message_id \
+         join citizen c on c.citizen_id = m.citizen_id \
+         where o.outbox_id = any($1) \
          order by o.priority, o.next_attempt_at";
     let until = now + lease_ms;
     let mut tx = store.begin().await?;
@@ -175,22 +183,38 @@ pub async fn claim(
         Pools::Sqlite(_) => SQLITE,
         Pools::Postgres(_) => POSTGRES,
     };
-    let claimed = on_tx!(&mut tx, conn => sqlx::query(sql)
+    let claimed: Vec<i64> = on_tx!(&mut tx, conn => sqlx::query_scalar(sql)
         .bind(until)
         .bind(owner)
         .bind(now)
         .bind(limit)
-        .execute(conn)
-        .await?
-        .rows_affected());
-    if claimed == 0 {
-        return Ok(Vec::new());
-    }
-    let mut rows = on_tx!(&mut tx, conn => sqlx::query_as::<_, Claimed>(DETAILS)
-        .bind(owner)
-        .bind(until)
         .fetch_all(conn)
         .await?);
+    if claimed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows = match &mut tx {
+        Tx::Sqlite(conn) => {
+            let ids = format!(
+                "[{}]",
+                claimed
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            sqlx::query_as::<_, Claimed>(DETAILS)
+                .bind(ids)
+                .fetch_all(&mut **conn)
+                .await?
+        }
+        Tx::Postgres(conn) => {
+            sqlx::query_as::<_, Claimed>(DETAILS_PG)
+                .bind(&claimed)
+                .fetch_all(&mut **conn)
+                .await?
+        }
+    };
     tx.commit().await?;
     for row in &mut rows {
         row.phone = store

@@ -256,7 +256,7 @@ async fn render(state: &AppState) -> Result<DashboardPage, ApiError> {
     let now = crate::store::now_ms();
     let from = (now / DAY_MS - 89) * DAY_MS;
 
-    let rows = stats::issues_per_day(store, from).await?;
+    let rows = stats::issues_per_day(store, from, now).await?;
     let days: Vec<i64> = (from / DAY_MS..=now / DAY_MS).collect();
     let mut series: Vec<(String, BTreeMap<i64, i64>)> = catalog
         .categories()
