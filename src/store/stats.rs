@@ -105,36 +105,52 @@ pub enum Scope<'a> {
     Department(&'a str),
 }
 
-/// The median of `end - created_at` (ms) for the issues of `scope` since `from` that have an
-/// `end` (`first_response_at` or `closed_at`), and how many there are.
+fn scope_column(scope: Scope<'_>) -> (&'static str, &str) {
+    match scope {
+        Scope::Category(code) => ("service_code", code),
+        Scope::Department(name) => ("department", name),
+    }
+}
+
+/// How many issues of `scope` since `from` have a first answer, and how many are closed: one
+/// range of the scope's covering index for both.
+pub async fn ended(store: &Store, scope: Scope<'_>, from: i64) -> Result<(i64, i64)> {
+    let (key, value) = scope_column(scope);
+    let sql = format!(
+        "select count(first_response_at), count(closed_at) from issue where {key} = $1 and created_at >= $2"
+    );
+    Ok(
+        on_pool!(store, pool => sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql.clone())).bind(value).bind(from).fetch_one(pool).await?),
+    )
+}
+
+/// The median of `end - created_at` (ms) for the `n` issues of `scope` since `from` that have
+/// an `end` (`first_response_at` or `closed_at`; `n` as [`ended`] or [`promises`] counted
+/// them), and `n`.
 pub async fn median_ms(
     store: &Store,
     scope: Scope<'_>,
     end: Duration,
     from: i64,
+    n: i64,
 ) -> Result<Option<(i64, i64)>> {
     let column = match end {
         Duration::FirstReply => "first_response_at",
         Duration::Resolution => "closed_at",
     };
-    let (key, value) = match scope {
-        Scope::Category(code) => ("service_code", code),
-        Scope::Department(name) => ("department", name),
-    };
-    let count_sql = format!(
-        "select count(*) from issue where {key} = $1 and created_at >= $2 and {column} is not null"
-    );
-    let median_sql = format!(
-        "select {column} - created_at from issue where {key} = $1 and created_at >= $2 and {column} is not null \
-         order by 1 limit 1 offset $3"
-    );
-    let n: i64 = on_pool!(store, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone())).bind(value).bind(from).fetch_one(pool).await?);
     if n == 0 {
         return Ok(None);
     }
-    let median: i64 = on_pool!(store, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(median_sql.clone()))
-        .bind(value).bind(from).bind(n / 2).fetch_one(pool).await?);
-    Ok(Some((median, n)))
+    let (key, value) = scope_column(scope);
+    let sql = format!(
+        "select {column} - created_at from issue where {key} = $1 and created_at >= $2 and {column} is not null \
+         order by 1 limit 1 offset $3"
+    );
+    // An issue answered, closed or reopened between the count and this read moves the middle
+    // by one at most; a read past the end gives `None`.
+    let median: Option<i64> = on_pool!(store, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(value).bind(from).bind(n / 2).fetch_optional(pool).await?);
+    Ok(median.map(|m| (m, n)))
 }
 
 /// A department's promises since `from`: how many came due (closed, or open past their due
@@ -147,6 +163,9 @@ pub struct Promises {
     pub kept: i64,
     pub confirmed: i64,
     pub not_fixed: i64,
+    /// Issues with a first answer, and closed ones (for the medians).
+    pub answered: i64,
+    pub closed: i64,
 }
 
 pub async fn promises(store: &Store, department: &str, from: i64, now: i64) -> Result<Promises> {
@@ -156,7 +175,8 @@ pub async fn promises(store: &Store, department: &str, from: i64, now: i64) -> R
          coalesce(sum(case when due_at is not null and closed_at is not null \
              and closed_at <= due_at then 1 else 0 end), 0) as kept, \
          coalesce(sum(case when fixed_answer = 1 then 1 else 0 end), 0) as confirmed, \
-         coalesce(sum(case when fixed_answer = 0 then 1 else 0 end), 0) as not_fixed \
+         coalesce(sum(case when fixed_answer = 0 then 1 else 0 end), 0) as not_fixed, \
+         count(first_response_at) as answered, count(closed_at) as closed \
          from issue where department = $1 and created_at >= $2";
     let row = on_pool!(store, pool => sqlx::query_as::<_, Promises>(SQL).bind(department).bind(from).bind(now).fetch_one(pool).await?);
     Ok(row)

@@ -298,13 +298,17 @@ async fn render(state: &AppState) -> Result<DashboardPage, ApiError> {
     let languages = stats::languages(store).await?;
     let languages_svg = bar_chart(&languages, PALETTE[0]).map_err(chart_error)?;
 
-    // Twelve small index-only queries; run together they use every reader connection.
+    // Per category, one range of its covering index counts both ends, then both medians; the
+    // categories run together over every reader connection.
     let medians = futures_util::future::try_join_all(catalog.categories().iter().map(
         |category| async move {
             let code = &category.service_code;
             let scope = Scope::Category(code);
-            let first_reply = stats::median_ms(store, scope, Duration::FirstReply, from).await?;
-            let resolution = stats::median_ms(store, scope, Duration::Resolution, from).await?;
+            let (answered, closed) = stats::ended(store, scope, from).await?;
+            let (first_reply, resolution) = futures_util::try_join!(
+                stats::median_ms(store, scope, Duration::FirstReply, from, answered),
+                stats::median_ms(store, scope, Duration::Resolution, from, closed),
+            )?;
             Ok::<_, crate::store::StoreError>((category, first_reply, resolution))
         },
     ))
@@ -348,16 +352,17 @@ async fn render(state: &AppState) -> Result<DashboardPage, ApiError> {
         polls.push(super::poll_results::results(state, poll, false).await?);
     }
 
-    // Each department's promises kept, how fast it answers and fixes, what citizens say: three
-    // ranges of one covering index per department, all departments at once.
+    // Each department's promises kept, how fast it answers and fixes, what citizens say: one
+    // range of its covering index for the counts, then one for each median; all departments
+    // at once.
     let figures =
         futures_util::future::try_join_all(state.gateway.departments().departments().iter().map(
             |d| async move {
                 let scope = Scope::Department(&d.name);
-                let (promises, first_reply, resolution) = futures_util::try_join!(
-                    stats::promises(store, &d.name, from, now),
-                    stats::median_ms(store, scope, Duration::FirstReply, from),
-                    stats::median_ms(store, scope, Duration::Resolution, from),
+                let promises = stats::promises(store, &d.name, from, now).await?;
+                let (first_reply, resolution) = futures_util::try_join!(
+                    stats::median_ms(store, scope, Duration::FirstReply, from, promises.answered),
+                    stats::median_ms(store, scope, Duration::Resolution, from, promises.closed),
                 )?;
                 Ok::<_, crate::store::StoreError>((d, promises, first_reply, resolution))
             },
