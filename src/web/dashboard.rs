@@ -256,7 +256,43 @@ async fn render(state: &AppState) -> Result<DashboardPage, ApiError> {
     let now = crate::store::now_ms();
     let from = (now / DAY_MS - 89) * DAY_MS;
 
-    let rows = stats::issues_per_day(store, from, now).await?;
+    // The figures that read the database, all at once: the reader connections and both cores
+    // stay busy instead of one query after another.
+    let categories = futures_util::future::try_join_all(catalog.categories().iter().map(
+        |category| async move {
+            let code = &category.service_code;
+            let scope = Scope::Category(code);
+            // One range of the category's covering index counts both ends, then each median.
+            let (answered, closed) = stats::ended(store, scope, from).await?;
+            let (first_reply, resolution) = futures_util::try_join!(
+                stats::median_ms(store, scope, Duration::FirstReply, from, answered),
+                stats::median_ms(store, scope, Duration::Resolution, from, closed),
+            )?;
+            Ok::<_, crate::store::StoreError>((category, first_reply, resolution))
+        },
+    ));
+    // Each department's promises kept, how fast it answers and fixes, what citizens say: one
+    // range of its covering index for the counts, then one for each median.
+    let departments =
+        futures_util::future::try_join_all(state.gateway.departments().departments().iter().map(
+            |d| async move {
+                let scope = Scope::Department(&d.name);
+                let promises = stats::promises(store, &d.name, from, now).await?;
+                let (first_reply, resolution) = futures_util::try_join!(
+                    stats::median_ms(store, scope, Duration::FirstReply, from, promises.answered),
+                    stats::median_ms(store, scope, Duration::Resolution, from, promises.closed),
+                )?;
+                Ok::<_, crate::store::StoreError>((d, promises, first_reply, resolution))
+            },
+        ));
+    let (rows, backlog, languages, open_by_area, medians, figures) = futures_util::try_join!(
+        stats::issues_per_day(store, from, now),
+        stats::backlog(store),
+        stats::languages(store),
+        stats::open_by_area(store),
+        categories,
+        departments,
+    )?;
     let days: Vec<i64> = (from / DAY_MS..=now / DAY_MS).collect();
     let mut series: Vec<(String, BTreeMap<i64, i64>)> = catalog
         .categories()
@@ -289,30 +325,13 @@ async fn render(state: &AppState) -> Result<DashboardPage, ApiError> {
         })
         .collect();
 
-    let backlog: Vec<(String, i64)> = stats::backlog(store)
-        .await?
+    let backlog: Vec<(String, i64)> = backlog
         .into_iter()
         .map(|(status, n)| (view_status_label(&status).to_owned(), n))
         .collect();
     let backlog_svg = bar_chart(&backlog, PALETTE[1]).map_err(chart_error)?;
-    let languages = stats::languages(store).await?;
     let languages_svg = bar_chart(&languages, PALETTE[0]).map_err(chart_error)?;
 
-    // Per category, one range of its covering index counts both ends, then both medians; the
-    // categories run together over every reader connection.
-    let medians = futures_util::future::try_join_all(catalog.categories().iter().map(
-        |category| async move {
-            let code = &category.service_code;
-            let scope = Scope::Category(code);
-            let (answered, closed) = stats::ended(store, scope, from).await?;
-            let (first_reply, resolution) = futures_util::try_join!(
-                stats::median_ms(store, scope, Duration::FirstReply, from, answered),
-                stats::median_ms(store, scope, Duration::Resolution, from, closed),
-            )?;
-            Ok::<_, crate::store::StoreError>((category, first_reply, resolution))
-        },
-    ))
-    .await?;
     let times = medians
         .into_iter()
         .map(|(category, first_reply, resolution)| {
@@ -352,22 +371,6 @@ async fn render(state: &AppState) -> Result<DashboardPage, ApiError> {
         polls.push(super::poll_results::results(state, poll, false).await?);
     }
 
-    // Each department's promises kept, how fast it answers and fixes, what citizens say: one
-    // range of its covering index for the counts, then one for each median; all departments
-    // at once.
-    let figures =
-        futures_util::future::try_join_all(state.gateway.departments().departments().iter().map(
-            |d| async move {
-                let scope = Scope::Department(&d.name);
-                let promises = stats::promises(store, &d.name, from, now).await?;
-                let (first_reply, resolution) = futures_util::try_join!(
-                    stats::median_ms(store, scope, Duration::FirstReply, from, promises.answered),
-                    stats::median_ms(store, scope, Duration::Resolution, from, promises.closed),
-                )?;
-                Ok::<_, crate::store::StoreError>((d, promises, first_reply, resolution))
-            },
-        ))
-        .await?;
     let departments = figures
         .into_iter()
         .map(|(d, p, first_reply, resolution)| DepartmentRow {
@@ -383,7 +386,6 @@ async fn render(state: &AppState) -> Result<DashboardPage, ApiError> {
             ),
         })
         .collect();
-    let open_by_area = stats::open_by_area(store).await?;
     let map_svg = area_map(&state.gateway.places(), &open_by_area).map_err(chart_error)?;
 
     Ok(DashboardPage {
