@@ -8,7 +8,6 @@ create table poll (
     topic       text,                     -- the topic's subscribers; null: any topic
     area        text,                     -- citizens who reported in this area; null: any area
     official_id bigint references official (official_id),
-    options     bigint not null,         -- how many options, 2 to 5
     public      bigint not null default 0,
     created_at  bigint not null,
     closes_at   bigint not null,

@@ -70,8 +70,8 @@ pub async fn create(
     provider: Provider,
     now: i64,
 ) -> Result<(i64, i64)> {
-    const POLL: &str = "insert into poll (topic, area, official_id, options, public, created_at, closes_at, choices) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8) returning poll_id";
+    const POLL: &str = "insert into poll (topic, area, official_id, public, created_at, closes_at, choices) \
+         values ($1, $2, $3, $4, $5, $6, $7) returning poll_id";
     const TEXT: &str = "insert into poll_text (poll_id, language, question, labels, body) \
          values ($1, $2, $3, $4, $5)";
     const RECIPIENTS: &str = concat!(
@@ -89,12 +89,10 @@ pub async fn create(
          select message_id, 'poll', $2, $3, $3 from message where poll_id = $1";
     const OPEN: &str = "update citizen set poll_id = $1, poll_until = $2 \
          where citizen_id in (select citizen_id from poll_recipient where poll_id = $1)";
-    let options = poll.texts.first().map_or(0, |t| t.labels.len()) as i64;
     let poll_id = on_tx!(tx, conn => sqlx::query_scalar::<_, i64>(POLL)
         .bind(poll.topic)
         .bind(poll.area)
         .bind(poll.official_id)
-        .bind(options)
         .bind(i64::from(poll.public))
         .bind(now)
         .bind(poll.closes_at)
@@ -221,7 +219,6 @@ pub struct Poll {
     pub poll_id: i64,
     pub topic: Option<String>,
     pub area: Option<String>,
-    pub options: i64,
     pub public: i64,
     pub created_at: i64,
     pub closes_at: i64,
@@ -237,7 +234,7 @@ pub struct Poll {
 macro_rules! select_polls {
     ($condition:literal) => {
         concat!(
-            "select p.poll_id, p.topic, p.area, p.options, p.public, p.created_at, p.closes_at, \
+            "select p.poll_id, p.topic, p.area, p.public, p.created_at, p.closes_at, \
              p.recipients, (select count(*) from poll_answer a where a.poll_id = p.poll_id) as answers, \
              coalesce((select t.question from poll_text t where t.poll_id = p.poll_id and t.language = $2), \
                       (select min(t.question) from poll_text t where t.poll_id = p.poll_id)) as question \

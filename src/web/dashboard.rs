@@ -86,8 +86,8 @@ fn share(part: i64, whole: i64, of: &str, none: &str) -> String {
         none.to_owned()
     } else {
         format!(
-            "{} % ({part} of {whole}{of})",
-            (part * 100 + whole / 2) / whole
+            "{} ({part} of {whole}{of})",
+            super::poll_results::share(part, whole)
         )
     }
 }

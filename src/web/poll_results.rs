@@ -66,7 +66,9 @@ pub struct PollResults {
     pub others: Vec<OtherRow>,
 }
 
-fn share(part: i64, whole: i64) -> String {
+/// `part` of `whole` in whole per cent, rounded ("42 %"; "0 %" of nothing). The dashboard's
+/// shares use it too.
+pub(super) fn share(part: i64, whole: i64) -> String {
     match whole {
         0 => "0 %".to_owned(),
         _ => format!("{} %", (part * 100 + whole / 2) / whole),

@@ -81,8 +81,8 @@ mod tests {
     async fn asked(desk: &Desk) {
         desk.text(ALICE, "JOIN ROADS").await;
         desk.execute(
-            "insert into poll (poll_id, topic, options, created_at, closes_at, choices) \
-             values (1, 'roads', 2, 0, 9000000000000, 'Yes\tSí\tOui\nNo\tNo\tNon')",
+            "insert into poll (poll_id, topic, created_at, closes_at, choices) \
+             values (1, 'roads', 0, 9000000000000, 'Yes\tSí\tOui\nNo\tNo\tNon')",
         )
         .await;
         desk.execute("update citizen set poll_id = 1, poll_until = 9000000000000")

@@ -109,11 +109,13 @@ fn languages(state: &AppState) -> Vec<String> {
     languages
 }
 
+/// The page for `form`; with `preview`, the texts `Gateway::poll_texts` made of it, shown with
+/// their recipients and cost.
 async fn render(
     state: &AppState,
     official: String,
     form: &Params,
-    preview: bool,
+    preview: Option<Vec<polls::PollText>>,
     error: &str,
 ) -> Result<PollsPage, ApiError> {
     let catalog = state.gateway.catalog();
@@ -171,13 +173,10 @@ async fn render(
             })
             .collect(),
     };
-    if !preview {
-        return Ok(page);
-    }
-    let draft = draft(state, form);
-    let Ok(texts) = state.gateway.poll_texts(&draft) else {
+    let Some(texts) = preview else {
         return Ok(page);
     };
+    let draft = draft(state, form);
     for (language, recipients) in state.gateway.poll_audience(&draft).await? {
         let own = texts.iter().find(|t| t.language == language);
         let text = own.or(texts.first()).map_or("", |t| t.body.as_str());
@@ -195,7 +194,7 @@ pub async fn page(
     if !official.is_admin() {
         return Ok(forbidden());
     }
-    let page = render(&state, official.email, &Params::default(), false, "").await?;
+    let page = render(&state, official.email, &Params::default(), None, "").await?;
     Ok(page.into_response())
 }
 
@@ -210,26 +209,37 @@ pub async fn submit(
     }
     let form = Params::from(form);
     let draft = draft(&state, &form);
-    let problem = match state.gateway.poll_texts(&draft) {
-        Ok(_) => String::new(),
-        Err(e) => e.to_string(),
+    let done = match form.get("action").as_deref() {
+        Some("send") => state.gateway.ask(&draft, official.official_id).await,
+        _ => match state.gateway.poll_texts(&draft) {
+            Ok(texts) => {
+                let page = render(&state, official.email, &form, Some(texts), "").await?;
+                return Ok(page.into_response());
+            }
+            Err(e) => Err(e),
+        },
     };
-    if form.get("action").as_deref() != Some("send") || !problem.is_empty() {
-        let page = render(&state, official.email, &form, problem.is_empty(), &problem).await?;
-        let status = match problem.is_empty() {
-            true => StatusCode::OK,
-            false => StatusCode::UNPROCESSABLE_ENTITY,
-        };
-        return Ok((status, page).into_response());
-    }
-    match state.gateway.ask(&draft, official.official_id).await {
+    match done {
         Ok((poll_id, _)) => Ok(Redirect::to(&format!("/polls/{poll_id}")).into_response()),
         Err(PollError::Store(e)) => Err(e.into()),
         Err(e) => {
-            let page = render(&state, official.email, &form, false, &e.to_string()).await?;
+            let page = render(&state, official.email, &form, None, &e.to_string()).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }
+}
+
+/// The poll an admin asks for, or the page that says no (not an admin, no such poll).
+async fn admin_poll(
+    state: &AppState,
+    official: &crate::store::officials::Official,
+    poll_id: i64,
+) -> Result<Result<polls::Poll, Response>, ApiError> {
+    if !official.is_admin() {
+        return Ok(Err(forbidden()));
+    }
+    let poll = polls::find(state.gateway.store(), poll_id, DEFAULT_LANGUAGE).await?;
+    Ok(poll.ok_or_else(no_poll))
 }
 
 /// `GET /polls/{id}`: the results, with the "other" answers' words.
@@ -238,11 +248,9 @@ pub async fn results(
     Signed(official): Signed,
     Path(poll_id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    if !official.is_admin() {
-        return Ok(forbidden());
-    }
-    let Some(poll) = polls::find(state.gateway.store(), poll_id, DEFAULT_LANGUAGE).await? else {
-        return Ok(no_poll());
+    let poll = match admin_poll(&state, &official, poll_id).await? {
+        Ok(poll) => poll,
+        Err(refusal) => return Ok(refusal),
     };
     let page = PollPage {
         official: official.email,
@@ -258,14 +266,8 @@ pub async fn answers_csv(
     Signed(official): Signed,
     Path(poll_id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    if !official.is_admin() {
-        return Ok(forbidden());
-    }
-    if polls::find(state.gateway.store(), poll_id, DEFAULT_LANGUAGE)
-        .await?
-        .is_none()
-    {
-        return Ok(no_poll());
+    if let Err(refusal) = admin_poll(&state, &official, poll_id).await? {
+        return Ok(refusal);
     }
     poll_results::csv(&state, poll_id).await
 }
