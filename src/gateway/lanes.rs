@@ -19,8 +19,8 @@
 //! On SQLite the batch runs directly on the writer connection's handle (`Store::run_lane`):
 //! every statement on this thread, no hop to sqlx's worker thread per statement, which was most
 //! of the cost of a webhook (BENCHMARKS.md). While batches come back to back the lane keeps the
-//! connection and its prepared statements from one batch to the next, for at most
-//! `store::DIRECT_HOLD`. On Postgres it runs through sqlx as everything else.
+//! connection and its prepared statements from one batch to the next, until another writer
+//! waits for it (or `store::DIRECT_HOLD`). On Postgres it runs through sqlx as everything else.
 //!
 //! When a batch fails (a constraint no message expected, a lost connection, a full disk) nobody
 //! was answered yet and nothing of it was committed (or, a connection lost during the commit
@@ -38,7 +38,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// The most messages in one transaction: long enough to share a commit among a burst, short
@@ -156,21 +156,19 @@ async fn batches(
         receiver: direct.then_some(receiver),
         jobs,
         done: Vec::with_capacity(MAX_BATCH),
-        since: Instant::now(),
     };
     inner.store.run_lane(&mut work).await
 }
 
 /// A lane's batches, one transaction each, each answered once committed. With a receiver (the
 /// direct SQLite lane) the batches that come back to back follow on the same connection, its
-/// statements prepared once, for at most [`store::DIRECT_HOLD`] (then other writers get the
-/// connection); without, one batch.
+/// statements prepared once, as long as the store keeps it (`Store::run_lane`); without, one
+/// batch.
 struct Batches<'a> {
     inner: &'a Inner,
     receiver: Option<&'a mut mpsc::Receiver<Job>>,
     jobs: &'a mut Vec<Job>,
     done: Vec<Applied>,
-    since: Instant,
 }
 
 impl store::LaneWork for Batches<'_> {
@@ -180,16 +178,16 @@ impl store::LaneWork for Batches<'_> {
         Ok(stores_anything(&self.done))
     }
 
-    fn again(&mut self) -> bool {
+    fn finished(&mut self) {
         for (job, applied) in self.jobs.drain(..).zip(self.done.drain(..)) {
             answer(self.inner, job, Ok(applied));
         }
+    }
+
+    fn again(&mut self) -> bool {
         let Some(receiver) = self.receiver.as_deref_mut() else {
             return false;
         };
-        if self.since.elapsed() >= store::DIRECT_HOLD {
-            return false;
-        }
         while self.jobs.len() < MAX_BATCH {
             let Ok(job) = receiver.try_recv() else {
                 break;
@@ -250,6 +248,8 @@ impl store::LaneWork for Alone<'_> {
         self.done = Some(done);
         Ok(stores)
     }
+
+    fn finished(&mut self) {}
 
     fn again(&mut self) -> bool {
         false

@@ -1,7 +1,7 @@
 //! Opening the database: the pools of each backend, SQLite's pragmas and its background
 //! checkpointer, and the migrations.
 
-use super::{Backend, Result, Store};
+use super::{Backend, Result, Store, StoreError};
 use crate::config::DatabaseUrl;
 use crate::seal::Seal;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -63,10 +63,23 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(5))
                 .connect_with(options.read_only(true))
                 .await?;
+            // The dashboard's medians need SQLite's percentile functions, compiled in by
+            // .cargo/config.toml: a build without them stops here, not on a page later.
+            if let Err(error) = sqlx::query("select percentile_disc(1, 0.5)")
+                .execute(&reader)
+                .await
+            {
+                return Err(StoreError::Unsupported(format!(
+                    "this build's SQLite lacks percentile_disc ({error}): build from the \
+                     project's folder, whose .cargo/config.toml sets \
+                     LIBSQLITE3_FLAGS=-DSQLITE_ENABLE_PERCENTILE"
+                )));
+            }
             Backend::Sqlite {
                 writer,
                 reader,
                 _checkpointer: Arc::new(checkpointer),
+                waiting: Arc::default(),
             }
         };
         Ok(Store {

@@ -19,6 +19,9 @@ pub enum StoreError {
     /// sealed with, so this is an altered row or a key removed while running).
     #[error("sealed number: {0}")]
     Seal(#[from] crate::seal::SealError),
+    /// The database lacks something civicline needs (a SQLite built without a function).
+    #[error("unsupported database: {0}")]
+    Unsupported(String),
 }
 
 impl StoreError {

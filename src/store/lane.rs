@@ -3,7 +3,8 @@
 //! The inbound path is the one hot write path, and each backend gets its cheapest form of it:
 //! - **SQLite, direct.** The lane locks sqlx's one writer connection and drives its handle on
 //!   the lane's own thread ([`super::direct`]): no hop to sqlx's worker thread per statement,
-//!   statements prepared once while batches come back to back ([`DIRECT_HOLD`]).
+//!   statements prepared once while batches come back to back, until another writer waits
+//!   for the connection (or [`DIRECT_HOLD`]).
 //! - **Postgres, rounds.** A sqlx transaction whose rows nothing in a round reads back wait in
 //!   [`Deferred`] and go in with one statement when the round ends ([`super::batch`]).
 //!
@@ -49,14 +50,15 @@
 //! ```
 //!
 //! [`Store::run_lane`] runs a [`LaneWork`] on whichever form the store has: one transaction per
-//! call of [`LaneWork::apply`], committed when it says so, then another while
-//! [`LaneWork::again`] says so.
+//! call of [`LaneWork::apply`], committed when it says so, then [`LaneWork::finished`], then
+//! another while [`LaneWork::again`] says so.
 
 use super::batch::{Deferred, PgBatch, ReplyId};
 use super::query::{Exec, Target};
 use super::{Backend, Result, Store, StoreError, direct};
 use futures_util::FutureExt as _;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 /// The writer lane's transaction: see the module's notes.
 pub enum LaneTx {
@@ -75,13 +77,35 @@ pub trait LaneWork {
     /// [`StoreError::Pending`].
     fn apply(&mut self, tx: &mut LaneTx) -> impl Future<Output = Result<bool>> + Send;
 
-    /// After each commit or rollback: true to run another transaction, on the same connection.
+    /// After each commit or rollback: the transaction is over (answer whoever waited on it).
+    fn finished(&mut self);
+
+    /// Then, while the connection may be kept: true to run another transaction on it (work is
+    /// waiting), false to let it go.
     fn again(&mut self) -> bool;
 }
 
-/// The longest the writer lane keeps SQLite's writer connection for consecutive batches before
-/// it lets other writers (officials, the delivery worker) have it.
-pub const DIRECT_HOLD: Duration = Duration::from_millis(20);
+/// The longest the writer lane keeps SQLite's writer connection (and its prepared statements)
+/// for consecutive batches. It lets it go sooner when another writer (an official, the
+/// delivery worker) waits for it: they wait one batch, a few milliseconds, at most. While it
+/// holds it, the lane yields to the runtime between batches.
+pub const DIRECT_HOLD: Duration = Duration::from_secs(1);
+
+/// A writer waiting for SQLite's writer connection, counted while it waits.
+pub(super) struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    pub(super) fn new(waiting: &'a AtomicUsize) -> Waiting<'a> {
+        waiting.fetch_add(1, Ordering::Relaxed);
+        Waiting(waiting)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
 
 impl Store {
     /// Runs `work` in lane transactions, one after the other while [`LaneWork::again`] says
@@ -90,11 +114,15 @@ impl Store {
     /// On SQLite they run directly on the writer connection, with the statements prepared once
     /// for all of them, on the calling task's thread without yielding between transactions:
     /// the writer lane calls it with at most 64 messages per transaction, a few milliseconds
-    /// of SQLite work each, and stops within [`DIRECT_HOLD`] so that other writers get the
-    /// connection in turn. On Postgres each is a round transaction, flushed and committed.
+    /// of SQLite work each. Between transactions it yields to the runtime (the webhooks just
+    /// answered run), and it lets the connection go as soon as another writer waits for it, or
+    /// after [`DIRECT_HOLD`]. On Postgres each is a round transaction, flushed and committed.
     pub async fn run_lane(&self, work: &mut impl LaneWork) -> Result<()> {
         match &self.backend {
-            Backend::Sqlite { writer, .. } => {
+            Backend::Sqlite {
+                writer, waiting, ..
+            } => {
+                let since = Instant::now();
                 let mut conn = writer.acquire().await?;
                 let mut handle = conn.lock_handle().await?;
                 // SAFETY: the locked handle is this connection's, held until the end of this
@@ -114,6 +142,11 @@ impl Store {
                     } else {
                         direct.rollback()?;
                     }
+                    work.finished();
+                    if waiting.load(Ordering::Relaxed) > 0 || since.elapsed() >= DIRECT_HOLD {
+                        return Ok(());
+                    }
+                    tokio::task::yield_now().await;
                     if !work.again() {
                         return Ok(());
                     }
@@ -132,6 +165,7 @@ impl Store {
                     round.flush().await?;
                     round.tx.commit().await?;
                 }
+                work.finished();
                 if !work.again() {
                     return Ok(());
                 }

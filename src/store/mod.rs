@@ -78,6 +78,9 @@ enum Backend {
         reader: SqlitePool,
         /// Stops the background checkpointer when the last clone of the store is dropped.
         _checkpointer: Arc<connect::AbortOnDrop>,
+        /// Writers waiting for the writer connection: the lane lets it go at once when any
+        /// does (`lane::Store::run_lane`).
+        waiting: Arc<std::sync::atomic::AtomicUsize>,
     },
     Postgres(PgPool),
 }
@@ -156,7 +159,10 @@ impl Store {
             // IMMEDIATE takes the write lock at the start, so a transaction that reads and then
             // writes waits (busy_timeout) for another process's writer instead of failing
             // with SQLITE_BUSY when it tries to upgrade a stale read snapshot.
-            Backend::Sqlite { writer, .. } => {
+            Backend::Sqlite {
+                writer, waiting, ..
+            } => {
+                let _waiting = lane::Waiting::new(waiting);
                 Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?)
             }
             Backend::Postgres(pool) => Tx::Postgres(pool.begin().await?),

@@ -1,7 +1,8 @@
 //! The figures of the public dashboard. Each is one indexed query (issue_time_category,
-//! issue_open_status, the citizen table's size), so they stay fast at a million issues; medians
-//! sort only one category's window, read from the issue_category_durations index alone; the
-//! reports per day of past days are kept once each day is over (`issue_day`).
+//! issue_open_status, the citizen table's size), so they stay fast at a million issues; a
+//! category's or a department's counts and medians are one range of its covering index, each
+//! median one aggregate; the reports per day of past days are kept once each day is over
+//! (`issue_day`).
 
 use super::{Result, Store, on_pool};
 
@@ -95,90 +96,77 @@ pub async fn backlog(store: &Store) -> Result<Vec<(String, i64)>> {
     Ok(rows)
 }
 
-/// Whose issues a median is of.
-#[derive(Debug, Clone, Copy)]
-pub enum Scope<'a> {
-    /// A service code's: read from the (service_code, created_at, first_response_at,
-    /// closed_at) index alone.
-    Category(&'a str),
-    /// A department's, from the (department, created_at, ...) covering index (migration 0018).
-    Department(&'a str),
+/// How long citizens waited since some day: how many issues have a first answer and
+/// how many are closed, and the median time (ms) from the report to each (`None` without any).
+/// A median is the lower middle value for an even count, as SQL's `percentile_disc(0.5)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct Waits {
+    pub answered: i64,
+    pub closed: i64,
+    pub first_reply_ms: Option<i64>,
+    pub resolution_ms: Option<i64>,
 }
 
-fn scope_column(scope: Scope<'_>) -> (&'static str, &str) {
-    match scope {
-        Scope::Category(code) => ("service_code", code),
-        Scope::Department(name) => ("department", name),
-    }
-}
-
-/// How many issues of `scope` since `from` have a first answer, and how many are closed: one
-/// range of the scope's covering index for both.
-pub async fn ended(store: &Store, scope: Scope<'_>, from: i64) -> Result<(i64, i64)> {
-    let (key, value) = scope_column(scope);
-    let sql = format!(
-        "select count(first_response_at), count(closed_at) from issue where {key} = $1 and created_at >= $2"
-    );
-    Ok(
-        on_pool!(store, pool => sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql.clone())).bind(value).bind(from).fetch_one(pool).await?),
+/// The columns of [`Waits`], for a select over the scope's issues: one aggregate per median,
+/// so a scope is one range of its covering index. SQLite's `percentile_disc` (built with
+/// SQLITE_ENABLE_PERCENTILE, .cargo/config.toml) sorts the values in C; Postgres spells the
+/// same function in the standard's ordered-set form.
+fn waits_columns(store: &Store) -> String {
+    let median = |column: &str| match store.pools() {
+        super::Pools::Sqlite(_) => {
+            format!("cast(percentile_disc({column} - created_at, 0.5) as bigint)")
+        }
+        super::Pools::Postgres(_) => format!(
+            "cast(percentile_disc(0.5) within group (order by {column} - created_at) as bigint)"
+        ),
+    };
+    format!(
+        "count(first_response_at) as answered, count(closed_at) as closed, \
+         {} as first_reply_ms, {} as resolution_ms",
+        median("first_response_at"),
+        median("closed_at")
     )
 }
 
-/// The median of `end - created_at` (ms) for the `n` issues of `scope` since `from` that have
-/// an `end` (`first_response_at` or `closed_at`; `n` as [`ended`] or [`promises`] counted
-/// them), and `n`.
-pub async fn median_ms(
-    store: &Store,
-    scope: Scope<'_>,
-    end: Duration,
-    from: i64,
-    n: i64,
-) -> Result<Option<(i64, i64)>> {
-    let column = match end {
-        Duration::FirstReply => "first_response_at",
-        Duration::Resolution => "closed_at",
-    };
-    if n == 0 {
-        return Ok(None);
-    }
-    let (key, value) = scope_column(scope);
+/// The [`Waits`] of a category's issues reported since `from`: one range of the
+/// (service_code, created_at, first_response_at, closed_at) index alone.
+pub async fn category_waits(store: &Store, service_code: &str, from: i64) -> Result<Waits> {
     let sql = format!(
-        "select {column} - created_at from issue where {key} = $1 and created_at >= $2 and {column} is not null \
-         order by 1 limit 1 offset $3"
+        "select {} from issue where service_code = $1 and created_at >= $2",
+        waits_columns(store)
     );
-    // An issue answered, closed or reopened between the count and this read moves the middle
-    // by one at most; a read past the end gives `None`.
-    let median: Option<i64> = on_pool!(store, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(value).bind(from).bind(n / 2).fetch_optional(pool).await?);
-    Ok(median.map(|m| (m, n)))
+    Ok(
+        on_pool!(store, pool => sqlx::query_as::<_, Waits>(sqlx::AssertSqlSafe(sql.clone())).bind(service_code).bind(from).fetch_one(pool).await?),
+    )
 }
 
 /// A department's promises since `from`: how many came due (closed, or open past their due
-/// time), how many of those were kept (closed by their due time), and the citizens' last
-/// answers to "Is it fixed?" (confirmed, and not fixed). One range of the department's
-/// covering index (migration 0018), never the table.
+/// time), how many of those were kept (closed by their due time), the citizens' last answers
+/// to "Is it fixed?" (confirmed, and not fixed), and its [`Waits`]. One range of the
+/// department's covering index (migration 0018), never the table.
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct Promises {
     pub came_due: i64,
     pub kept: i64,
     pub confirmed: i64,
     pub not_fixed: i64,
-    /// Issues with a first answer, and closed ones (for the medians).
-    pub answered: i64,
-    pub closed: i64,
+    #[sqlx(flatten)]
+    pub waits: Waits,
 }
 
 pub async fn promises(store: &Store, department: &str, from: i64, now: i64) -> Result<Promises> {
-    const SQL: &str = "select \
+    let sql = format!(
+        "select \
          coalesce(sum(case when due_at is not null \
              and (closed_at is not null or due_at <= $3) then 1 else 0 end), 0) as came_due, \
          coalesce(sum(case when due_at is not null and closed_at is not null \
              and closed_at <= due_at then 1 else 0 end), 0) as kept, \
          coalesce(sum(case when fixed_answer = 1 then 1 else 0 end), 0) as confirmed, \
-         coalesce(sum(case when fixed_answer = 0 then 1 else 0 end), 0) as not_fixed, \
-         count(first_response_at) as answered, count(closed_at) as closed \
-         from issue where department = $1 and created_at >= $2";
-    let row = on_pool!(store, pool => sqlx::query_as::<_, Promises>(SQL).bind(department).bind(from).bind(now).fetch_one(pool).await?);
+         coalesce(sum(case when fixed_answer = 0 then 1 else 0 end), 0) as not_fixed, {} \
+         from issue where department = $1 and created_at >= $2",
+        waits_columns(store)
+    );
+    let row = on_pool!(store, pool => sqlx::query_as::<_, Promises>(sqlx::AssertSqlSafe(sql.clone())).bind(department).bind(from).bind(now).fetch_one(pool).await?);
     Ok(row)
 }
 
@@ -189,12 +177,6 @@ pub async fn open_by_area(store: &Store) -> Result<Vec<(String, i64)>> {
     let rows =
         on_pool!(store, pool => sqlx::query_as::<_, (String, i64)>(SQL).fetch_all(pool).await?);
     Ok(rows)
-}
-
-#[derive(Debug, Clone, Copy)]
-pub enum Duration {
-    FirstReply,
-    Resolution,
 }
 
 /// Citizens per language.

@@ -6,7 +6,7 @@ use super::error::ApiError;
 use super::queue::{view_status_label, view_when};
 use crate::gateway::catalog::{DEFAULT_LANGUAGE, Meaning};
 use crate::places::Places;
-use crate::store::stats::{self, Duration, Scope};
+use crate::store::stats;
 use crate::web::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -92,12 +92,12 @@ fn share(part: i64, whole: i64, of: &str, none: &str) -> String {
     }
 }
 
-fn hours(ms: Option<(i64, i64)>) -> (String, i64) {
+fn hours(ms: Option<i64>) -> String {
     match ms {
-        None => ("no data".to_owned(), 0),
-        Some((ms, n)) if ms < 3_600_000 => (format!("{} min", ms / 60_000), n),
-        Some((ms, n)) if ms < 2 * DAY_MS => (format!("{:.1} h", ms as f64 / 3_600_000.0), n),
-        Some((ms, n)) => (format!("{:.1} days", ms as f64 / DAY_MS as f64), n),
+        None => "no data".to_owned(),
+        Some(ms) if ms < 3_600_000 => format!("{} min", ms / 60_000),
+        Some(ms) if ms < 2 * DAY_MS => format!("{:.1} h", ms as f64 / 3_600_000.0),
+        Some(ms) => format!("{:.1} days", ms as f64 / DAY_MS as f64),
     }
 }
 
@@ -260,29 +260,17 @@ async fn render(state: &AppState) -> Result<DashboardPage, ApiError> {
     // stay busy instead of one query after another.
     let categories = futures_util::future::try_join_all(catalog.categories().iter().map(
         |category| async move {
-            let code = &category.service_code;
-            let scope = Scope::Category(code);
-            // One range of the category's covering index counts both ends, then each median.
-            let (answered, closed) = stats::ended(store, scope, from).await?;
-            let (first_reply, resolution) = futures_util::try_join!(
-                stats::median_ms(store, scope, Duration::FirstReply, from, answered),
-                stats::median_ms(store, scope, Duration::Resolution, from, closed),
-            )?;
-            Ok::<_, crate::store::StoreError>((category, first_reply, resolution))
+            let waits = stats::category_waits(store, &category.service_code, from).await?;
+            Ok::<_, crate::store::StoreError>((category, waits))
         },
     ));
     // Each department's promises kept, how fast it answers and fixes, what citizens say: one
-    // range of its covering index for the counts, then one for each median.
+    // range of its covering index.
     let departments =
         futures_util::future::try_join_all(state.gateway.departments().departments().iter().map(
             |d| async move {
-                let scope = Scope::Department(&d.name);
                 let promises = stats::promises(store, &d.name, from, now).await?;
-                let (first_reply, resolution) = futures_util::try_join!(
-                    stats::median_ms(store, scope, Duration::FirstReply, from, promises.answered),
-                    stats::median_ms(store, scope, Duration::Resolution, from, promises.closed),
-                )?;
-                Ok::<_, crate::store::StoreError>((d, promises, first_reply, resolution))
+                Ok::<_, crate::store::StoreError>((d, promises))
             },
         ));
     let (rows, backlog, languages, open_by_area, medians, figures) = futures_util::try_join!(
@@ -334,14 +322,11 @@ async fn render(state: &AppState) -> Result<DashboardPage, ApiError> {
 
     let times = medians
         .into_iter()
-        .map(|(category, first_reply, resolution)| {
-            let (first_reply, answered) = hours(first_reply);
-            TimeRow {
-                category: category.name.clone(),
-                first_reply,
-                resolution: hours(resolution).0,
-                answered,
-            }
+        .map(|(category, waits)| TimeRow {
+            category: category.name.clone(),
+            first_reply: hours(waits.first_reply_ms),
+            resolution: hours(waits.resolution_ms),
+            answered: waits.answered,
         })
         .collect();
 
@@ -373,11 +358,11 @@ async fn render(state: &AppState) -> Result<DashboardPage, ApiError> {
 
     let departments = figures
         .into_iter()
-        .map(|(d, p, first_reply, resolution)| DepartmentRow {
+        .map(|(d, p)| DepartmentRow {
             name: d.name.clone(),
             on_time: share(p.kept, p.came_due, "", "no promise due yet"),
-            first_reply: hours(first_reply).0,
-            resolution: hours(resolution).0,
+            first_reply: hours(p.waits.first_reply_ms),
+            resolution: hours(p.waits.resolution_ms),
             confirmed: share(
                 p.confirmed,
                 p.confirmed + p.not_fixed,

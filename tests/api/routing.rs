@@ -15,6 +15,7 @@ each_backend!(
     a_refused_import_changes_nothing_and_a_newer_one_reaches_the_running_server,
     a_rule_naming_an_unknown_area_stops_the_server,
     a_department_s_default_assignee_takes_its_reports_when_they_are_filed_or_placed,
+    the_dashboard_tells_the_middle_wait_of_a_category_and_of_a_department,
 );
 
 fn department(name: &str, categories: &[&str], areas: &[&str]) -> DepartmentSettings {
@@ -600,6 +601,59 @@ async fn an_official_s_queue_opens_on_their_department_overdue_work_first(backen
     assert!(page.contains("Oak St &#38; Elm St (Old Town)"), "{page}");
     assert!(
         page.contains("late") && page.contains("badge overdue"),
+        "{page}"
+    );
+}
+
+async fn the_dashboard_tells_the_middle_wait_of_a_category_and_of_a_department(backend: Backend) {
+    let Some(app) = app(backend).await else {
+        return;
+    };
+    // Potholes of Roads North reported a day ago: first answers after 10, 40, 20 and 30
+    // minutes; closed after 3, 2 and 5 hours (one still open). One from 100 days ago, answered
+    // and closed only after 30 days, is outside the dashboard's 90 days.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let (minute, hour, day) = (60_000, 3_600_000, 86_400_000);
+    let created = now - day;
+    let mut rows = Vec::new();
+    for (reply, closed) in [(10, Some(3)), (40, Some(2)), (20, None), (30, Some(5))] {
+        let closed = closed.map_or("null".to_owned(), |h: i64| (created + h * hour).to_string());
+        rows.push(format!(
+            "('pothole', 'Roads North', '', 'open', {created}, {}, {closed}, {created})",
+            created + reply * minute
+        ));
+    }
+    let old = now - 100 * day;
+    rows.push(format!(
+        "('pothole', 'Roads North', '', 'resolved', {old}, {}, {}, {old})",
+        old + 30 * day,
+        old + 30 * day
+    ));
+    app.execute(&format!(
+        "insert into issue (service_code, department, description, status, created_at, \
+         first_response_at, closed_at, updated_at) values {}",
+        rows.join(", ")
+    ))
+    .await;
+
+    let (status, page) = app.get("/dashboard").await;
+    assert_eq!(status, 200);
+    // Category: first answer (median of 10, 20, 30, 40: the lower middle), answered, resolved.
+    assert!(
+        page.contains("<td>Pothole</td><td>20 min</td><td>4</td><td>3.0 h</td>"),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "<td>Roads North</td><td>no promise due yet</td><td>20 min</td><td>3.0 h</td>"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains("<td>Roads</td><td>no promise due yet</td><td>no data</td><td>no data</td>"),
         "{page}"
     );
 }

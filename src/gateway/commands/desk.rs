@@ -158,6 +158,8 @@ impl LaneWork for One<'_> {
         Ok(true)
     }
 
+    fn finished(&mut self) {}
+
     fn again(&mut self) -> bool {
         false
     }
