@@ -200,21 +200,25 @@ pub async fn unsubscribe(tx: &mut LaneTx, citizen_id: i64, topic: &str) -> Resul
 /// less one.
 ///
 /// The mark is read newest first through `message_citizen` (this number's messages) and stops
-/// at the limit-th inbound one. Its direction is compared as an expression (`direction || ''`),
-/// which no index's predicate matches: with `direction = 'in'` Postgres may read the partial
-/// index `message_inbound_time` (everyone's inbound messages of the minute) and filter by
-/// citizen, which it did on a new database before its first ANALYZE (1 ms per message at 9,000
+/// at the limit-th inbound one; `$inbound` tells inbound messages. On SQLite it is
+/// `direction = 'in'`, and the index is (citizen_id, direction, created_at) (migration 0024):
+/// at most `limit` entries of the index alone. On Postgres the index is (citizen_id,
+/// created_at) and the direction is compared as an expression (`direction || ''`), which no
+/// index's predicate matches: with `direction = 'in'` Postgres may read the partial index
+/// `message_inbound_time` (everyone's inbound messages of the minute) and filter by citizen,
+/// which it did on a new database before its first ANALYZE (1 ms per message at 9,000
 /// messages). (A bounded count in a subquery of its own cost SQLite a co-routine per message,
 /// 12 % of the webhook's CPU at 50,000 numbers.)
 macro_rules! select_citizens {
-    ($condition:literal) => {
+    ($inbound:literal, $condition:literal) => {
         concat!(
             "select c.citizen_id, c.language, c.language_chosen_at, c.opted_out_at, \
              c.pending_question, c.pending_issue_id, c.pending_until, c.poll_id, c.poll_until, \
              c.flagged_at, \
              (select m.created_at from message m \
-              where m.citizen_id = c.citizen_id and m.direction || '' = 'in' \
-              order by m.created_at desc limit 1 offset $2), \
+              where m.citizen_id = c.citizen_id and ",
+            $inbound,
+            " order by m.created_at desc limit 1 offset $2), \
              c.number_key from citizen c where ",
             $condition
         )
@@ -250,15 +254,18 @@ async fn find_or_create_marked(
     now: i64,
     flood_limit: u32,
 ) -> Result<Citizen> {
-    const FIND: &str = select_citizens!("c.number_key = $1");
+    const FIND_SQLITE: &str = select_citizens!("m.direction = 'in'", "c.number_key = $1");
+    const FIND_POSTGRES: &str = select_citizens!("m.direction || '' = 'in'", "c.number_key = $1");
     const INSERT: &str = "insert into citizen (number_key, number_sealed, pseudonym, created_at) \
          values ($1, $2, $3, $4) on conflict (number_key) do nothing returning citizen_id";
-    fn find(key: &str, flood_limit: u32) -> super::query::Query<'_> {
-        query(FIND).bind(key).bind(mark_offset(flood_limit))
-    }
+    let sql = match tx.target() {
+        super::query::Target::Postgres(_) => FIND_POSTGRES,
+        super::query::Target::Sqlite(_) | super::query::Target::Direct(_) => FIND_SQLITE,
+    };
+    let find = |key| query(sql).bind(key).bind(mark_offset(flood_limit));
     let keys = seal.lookup_keys(phone.e164());
     for key in &keys {
-        if let Some(citizen) = find(key, flood_limit).fetch_optional(tx).await? {
+        if let Some(citizen) = find(key.as_str()).fetch_optional(tx).await? {
             return Ok(citizen);
         }
     }
@@ -272,7 +279,7 @@ async fn find_or_create_marked(
         .bind(now)
         .fetch_inserted_id(tx)
         .await?;
-    find(&key, flood_limit).fetch_one(tx).await
+    find(key.as_str()).fetch_one(tx).await
 }
 
 /// [`find_or_create`] for several numbers, each once, in their order. On the writer lane's
@@ -293,7 +300,7 @@ pub async fn find_or_create_all(
         }
         return Ok(found);
     };
-    const FIND_ALL: &str = select_citizens!("c.number_key = any($1)");
+    const FIND_ALL: &str = select_citizens!("m.direction || '' = 'in'", "c.number_key = any($1)");
     const INSERT_ALL: &str = "insert into citizen (number_key, number_sealed, pseudonym, created_at) \
          select k, s, p, $4::bigint from unnest($1::text[], $2::text[], $3::text[]) as n(k, s, p) \
          on conflict (number_key) do nothing";

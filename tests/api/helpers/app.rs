@@ -190,7 +190,8 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> Option<TestAp
     })
 }
 
-/// Teardown: a test that ends with a message stuck in the outbox fails.
+/// Teardown: a test that ends with a message stuck in the outbox fails. A message the worker is
+/// sending as the test ends (sent, not yet removed) is given up to three seconds to leave.
 impl Drop for TestApp {
     fn drop(&mut self) {
         if std::thread::panicking() {
@@ -204,18 +205,22 @@ impl Drop for TestApp {
                 .unwrap();
             rt.block_on(async move {
                 let sql = "select count(*) from outbox";
-                if url.starts_with("sqlite") {
-                    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-                    sqlx::query_scalar::<_, i64>(sql)
-                        .fetch_one(&pool)
-                        .await
-                        .unwrap()
-                } else {
-                    let pool = sqlx::PgPool::connect(&url).await.unwrap();
-                    sqlx::query_scalar::<_, i64>(sql)
-                        .fetch_one(&pool)
-                        .await
-                        .unwrap()
+                let count = async || -> i64 {
+                    if url.starts_with("sqlite") {
+                        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+                        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
+                    } else {
+                        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+                        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
+                    }
+                };
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+                loop {
+                    let left = count().await;
+                    if left == 0 || std::time::Instant::now() >= deadline {
+                        return left;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 }
             })
         })
