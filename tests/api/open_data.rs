@@ -460,7 +460,8 @@ async fn no_public_output_contains_a_phone_number(backend: Backend) {
 
 each_backend!(
     the_dashboard_shows_how_the_city_listens,
-    an_empty_dashboard_says_none_yet_instead_of_empty_charts
+    an_empty_dashboard_says_none_yet_instead_of_empty_charts,
+    past_days_are_kept_at_start_and_the_dashboard_counts_each_report_once
 );
 
 async fn the_dashboard_shows_how_the_city_listens(backend: Backend) {
@@ -516,4 +517,68 @@ async fn an_empty_dashboard_says_none_yet_instead_of_empty_charts(backend: Backe
         3,
         "backlog, languages and words"
     );
+}
+
+/// Reports of past days in the store when the server starts: its housekeeping keeps the 90 whole
+/// days before today (a day without reports too), and the dashboard counts each report once,
+/// from the kept days and today's rows.
+async fn past_days_are_kept_at_start_and_the_dashboard_counts_each_report_once(backend: Backend) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let day = 86_400_000;
+    let seed = [
+        (0, "'pothole'"),
+        (1, "'pothole'"),
+        (2, "null"),
+        (40, "'water'"),
+    ]
+    .iter()
+    .map(|(days_ago, code)| {
+        let at = now - days_ago * day;
+        format!(
+            "insert into issue (service_code, description, created_at, updated_at) \
+                 values ({code}, '', {at}, {at})"
+        )
+    })
+    .collect();
+    let options = Options {
+        seed,
+        ..Options::default()
+    };
+    let Some(app) = spawn_app_with(backend, options).await else {
+        return;
+    };
+    let kept = "select count(*) from issue_day where service_code = '*'";
+    crate::helpers::eventually("the housekeeping keeps 90 days", || async {
+        app.scalar(kept).await == 90
+    })
+    .await;
+    let yesterday = (now - day).div_euclid(day);
+    assert_eq!(
+        app.scalar(&format!(
+            "select issues from issue_day where day = {yesterday} and service_code = 'pothole'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        app.scalar(&format!(
+            "select issues from issue_day where day = {} and service_code = ''",
+            yesterday - 1
+        ))
+        .await,
+        1,
+        "an uncategorized report is kept under ''"
+    );
+    assert_eq!(
+        app.scalar("select count(*) from issue_day where service_code not in ('*', '')")
+            .await,
+        2,
+        "only the days with reports have a category's row"
+    );
+    let (status, page) = app.get("/dashboard").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<b>4</b> reports"), "the 90-day total");
 }

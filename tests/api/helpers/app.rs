@@ -28,6 +28,9 @@ pub struct Options {
     /// Officials' accounts (email, role) made before the server starts; password as
     /// `add_official` gives it.
     pub officials: Vec<(&'static str, &'static str)>,
+    /// Statements run on the migrated database before the server starts (rows it finds there,
+    /// as after a restart).
+    pub seed: Vec<String>,
 }
 
 impl Default for Options {
@@ -38,6 +41,7 @@ impl Default for Options {
             env: Vec::new(),
             tune: None,
             officials: Vec::new(),
+            seed: Vec::new(),
         }
     }
 }
@@ -62,6 +66,7 @@ impl Options {
             env: Vec::new(),
             tune: None,
             officials: Vec::new(),
+            seed: Vec::new(),
         }
         .with("CIVICLINE_AFRICASTALKING__API_BASE", &fake.url)
         .with(
@@ -85,6 +90,7 @@ impl Options {
             env: Vec::new(),
             tune: None,
             officials: Vec::new(),
+            seed: Vec::new(),
         }
         .with("CIVICLINE_SMSGATE__URL", url)
         .with(
@@ -168,7 +174,6 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> Option<TestAp
         .await
         .expect("app builds");
     let address = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until(std::future::pending()));
     let pool = match backend {
         Backend::Sqlite => Pool::Sqlite(
             sqlx::SqlitePool::connect(&db.url())
@@ -181,6 +186,15 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> Option<TestAp
                 .expect("assertion pool"),
         ),
     };
+    for sql in &options.seed {
+        let sql = sqlx::AssertSqlSafe(sql.clone());
+        let seeded = match &pool {
+            Pool::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+            Pool::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+        };
+        seeded.expect("seed statement");
+    }
+    tokio::spawn(app.run_until(std::future::pending()));
     Some(TestApp {
         address,
         settings,
