@@ -353,10 +353,37 @@ async fn officials_merge_two_reports_with_all_their_citizens_and_split_one_off(b
         .post_page("/issues/1/split", Some(&viewer), &split, &[])
         .await;
     assert_eq!(page.status, 403);
+    // B joined two days ago, a day the dashboard keeps the counts of: B's report is filed on
+    // that day, so the day's kept counts are forgotten (counted again until kept anew).
+    let day = 86_400_000;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let joined = now - 2 * day;
+    app.execute(&format!(
+        "update supporter set joined_at = {joined} where issue_id = 1 and citizen_id = {b_id}"
+    ))
+    .await;
+    let gateway = app.gateway().await;
+    civicline::store::stats::keep_days(gateway.store(), now - 90 * day, now)
+        .await
+        .unwrap();
+    let kept = format!(
+        "select count(*) from issue_day where day = {}",
+        joined.div_euclid(day)
+    );
+    assert_eq!(app.scalar(&kept).await, 1, "the day is kept: its total, 0");
     let page = app
         .post_page("/issues/1/split", Some(&agent), &split, &[])
         .await;
     assert_eq!(page.location.as_deref(), Some("/issues/3"));
+    assert_eq!(app.scalar(&kept).await, 0, "the split forgot the kept day");
+    let (_, dashboard) = app.get("/dashboard").await;
+    assert!(
+        dashboard.contains("<b>3</b> reports"),
+        "#1, #2 and B's #3, each once: {dashboard}"
+    );
     assert_eq!((supporters(1).await, supporters(3).await), (3, 1));
     assert_eq!(
         app.text_value("select description from issue where issue_id = 3")
