@@ -46,6 +46,12 @@ impl Store {
             let writer_options = options.clone().pragma("wal_autocheckpoint", "16384");
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
+                // One connection to a local file, kept for the life of the process: nothing to
+                // gain from reaping it (and a new one starts with a cold page cache). Without
+                // a lifetime or idle timeout sqlx runs no maintenance task for this pool, whose
+                // one connection the writer lane keeps across awaits.
+                .max_lifetime(None)
+                .idle_timeout(None)
                 // A file does not hang up like a server: no `select 1` (a hop to sqlx's
                 // worker thread and back) before every batch of the writer lane.
                 .test_before_acquire(false)
