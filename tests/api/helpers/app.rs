@@ -187,12 +187,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> Option<TestAp
         ),
     };
     for sql in &options.seed {
-        let sql = sqlx::AssertSqlSafe(sql.clone());
-        let seeded = match &pool {
-            Pool::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
-            Pool::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
-        };
-        seeded.expect("seed statement");
+        pool.execute(sql).await;
     }
     tokio::spawn(app.run_until(std::future::pending()));
     Some(TestApp {
@@ -219,14 +214,18 @@ impl Drop for TestApp {
                 .unwrap();
             rt.block_on(async move {
                 let sql = "select count(*) from outbox";
+                // One pool for every look, not one per look.
+                let pool = if url.starts_with("sqlite") {
+                    Pool::Sqlite(sqlx::SqlitePool::connect(&url).await.unwrap())
+                } else {
+                    Pool::Postgres(sqlx::PgPool::connect(&url).await.unwrap())
+                };
                 let count = async || -> i64 {
-                    if url.starts_with("sqlite") {
-                        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-                        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
-                    } else {
-                        let pool = sqlx::PgPool::connect(&url).await.unwrap();
-                        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
+                    match &pool {
+                        Pool::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+                        Pool::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
                     }
+                    .unwrap()
                 };
                 let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
                 loop {

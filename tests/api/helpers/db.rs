@@ -114,6 +114,18 @@ pub enum Pool {
     Postgres(sqlx::PgPool),
 }
 
+impl Pool {
+    /// Runs one statement; panics with it when it fails.
+    pub async fn execute(&self, sql: &str) {
+        let query = sqlx::AssertSqlSafe(sql.to_owned());
+        let result = match self {
+            Pool::Sqlite(pool) => sqlx::query(query).execute(pool).await.map(|_| ()),
+            Pool::Postgres(pool) => sqlx::query(query).execute(pool).await.map(|_| ()),
+        };
+        result.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
 impl TestApp {
     /// One number from the database, for assertions (`select count(*) from issue`).
     pub async fn scalar(&self, sql: &str) -> i64 {
@@ -127,12 +139,7 @@ impl TestApp {
 
     /// Runs one statement on the app's database (to move time, say).
     pub async fn execute(&self, sql: &str) {
-        let query = sqlx::AssertSqlSafe(sql.to_owned());
-        let result = match &self.pool {
-            Pool::Sqlite(pool) => sqlx::query(query).execute(pool).await.map(|_| ()),
-            Pool::Postgres(pool) => sqlx::query(query).execute(pool).await.map(|_| ()),
-        };
-        result.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        self.pool.execute(sql).await;
     }
 
     /// One text from the database (`None` for NULL).
