@@ -52,6 +52,14 @@ pub const MAX_BATCH: usize = 64;
 /// whatever queued while the last one ran.
 const GATHER: Duration = Duration::from_millis(1);
 
+/// How long SQLite's lane, its batch answered and nothing waiting, keeps the writer connection
+/// (and the statements prepared on it) for the next message before it lets it go. Under load
+/// the next one comes within it: letting go and taking the connection back (a round trip to
+/// sqlx's worker thread, the inbound path's statements prepared again) cost 8-12 % of the
+/// messages a second at 64 concurrent webhooks (BENCHMARKS.md). Another writer waits this long
+/// more at most; an idle lane lets go after one linger.
+const LINGER: Duration = Duration::from_millis(1);
+
 /// Messages a lane holds before webhooks wait to hand theirs over.
 const QUEUE: usize = 1024;
 
@@ -184,7 +192,7 @@ impl store::LaneWork for Batches<'_> {
         }
     }
 
-    fn again(&mut self) -> bool {
+    async fn again(&mut self) -> bool {
         let Some(receiver) = self.receiver.as_deref_mut() else {
             return false;
         };
@@ -193,6 +201,11 @@ impl store::LaneWork for Batches<'_> {
                 break;
             };
             self.jobs.push(job);
+        }
+        if self.jobs.is_empty() {
+            // Nothing waiting yet: the webhooks just answered are sending their next ones.
+            let more = receiver.recv_many(self.jobs, MAX_BATCH);
+            let _ = tokio::time::timeout(LINGER, more).await;
         }
         !self.jobs.is_empty()
     }
@@ -251,7 +264,7 @@ impl store::LaneWork for Alone<'_> {
 
     fn finished(&mut self) {}
 
-    fn again(&mut self) -> bool {
+    async fn again(&mut self) -> bool {
         false
     }
 }

@@ -66,6 +66,11 @@ impl Store {
             let checkpointer = spawn_checkpointer(options.clone());
             let reader = SqlitePoolOptions::new()
                 .max_connections(max_connections.max(1))
+                // Kept like the writer's: connections to a local file, their page caches warm,
+                // and no maintenance task (sqlx's reaper can spin forever after a race between
+                // a release and an acquire, transact-rs/sqlx#3645, not fixed in sqlx 0.9.0).
+                .max_lifetime(None)
+                .idle_timeout(None)
                 .acquire_timeout(Duration::from_secs(5))
                 .connect_with(options.read_only(true))
                 .await?;

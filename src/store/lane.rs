@@ -81,8 +81,8 @@ pub trait LaneWork {
     fn finished(&mut self);
 
     /// Then, while the connection may be kept: true to run another transaction on it (work is
-    /// waiting), false to let it go.
-    fn again(&mut self) -> bool;
+    /// waiting, or came while it waited a moment), false to let it go.
+    fn again(&mut self) -> impl Future<Output = bool> + Send;
 }
 
 /// The longest the writer lane keeps SQLite's writer connection (and its prepared statements)
@@ -147,7 +147,7 @@ impl Store {
                         return Ok(());
                     }
                     tokio::task::yield_now().await;
-                    if !work.again() {
+                    if !work.again().await {
                         return Ok(());
                     }
                 }
@@ -166,7 +166,7 @@ impl Store {
                     round.tx.commit().await?;
                 }
                 work.finished();
-                if !work.again() {
+                if !work.again().await {
                     return Ok(());
                 }
             },

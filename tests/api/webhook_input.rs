@@ -71,7 +71,7 @@ async fn one_webhook_id_twice_in_a_round_of_the_writer_is_stored_once(app: TestA
 
         fn finished(&mut self) {}
 
-        fn again(&mut self) -> bool {
+        async fn again(&mut self) -> bool {
             false
         }
     }

@@ -160,7 +160,7 @@ impl LaneWork for One<'_> {
 
     fn finished(&mut self) {}
 
-    fn again(&mut self) -> bool {
+    async fn again(&mut self) -> bool {
         false
     }
 }
