@@ -9,10 +9,16 @@
 #   NUMBERS="50000 1000 10" CONCURRENCY=64 STORES=sqlite bash benches/load.sh
 #   PLACES="none config/places/demo.geojson" CONCURRENCY=64 STORES=sqlite bash benches/load.sh
 #   SEAL="clear sealed" CONCURRENCY=64 STORES=sqlite bash benches/load.sh
+#   CIVICLINE_BIN="/tmp/before /tmp/after" REPEAT=3 NUMBERS="50000 1000" CONCURRENCY=64 STORES=sqlite bash benches/load.sh
 #
-# NUMBERS: how many phone numbers the traffic comes from, one fresh store and server each (the
-# default 50,000; 1,000 numbers texting a few times a second each; 10 numbers flooding). The
-# ceiling is measured once per concurrency, with the first of them.
+# CIVICLINE_BIN: the server builds to measure (default this tree's release build); with more
+# than one, each point runs each build in turn, labelled `@<file name>`, so an A/B shares the
+# hour. REPEAT: how many times each point (the floor, then every build) runs, interleaved; the
+# machine's speed drifts by 10-20 % over minutes, so compare medians of interleaved runs.
+#
+# NUMBERS: how many phone numbers the traffic comes from (the default 50,000; 1,000 numbers
+# texting a few times a second each; 10 numbers flooding). Every point has a fresh store and
+# server. The ceiling is measured once per concurrency, with the first of them.
 #
 # PLACES: the places the server routes by, `none` (the default) or a GeoJSON file; with more
 # than one, each point is run once per value, interleaved, labelled `+places` with a file.
@@ -37,8 +43,8 @@ server_port=18491
 floor_port=18492
 
 cargo build --release --quiet --bin civicline --example loadgen
-# CIVICLINE_BIN: another build of the server (say, of an earlier commit) for an A/B in one run.
-bin=${CIVICLINE_BIN:-target/release/civicline}
+bins=${CIVICLINE_BIN:-target/release/civicline}
+repeat=${REPEAT:-1}
 gen=target/release/examples/loadgen
 
 pids=()
@@ -58,13 +64,11 @@ ceiling_pid=$!
 pids+=("$ceiling_pid")
 wait_for $ceiling_port
 
-echo "# $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), ${seconds}s per point"
-for store in $stores; do
- first_numbers=${numbers_list%% *}
- for numbers in $numbers_list; do
-  for places in $places_list; do
-  for seal in $seal_list; do
-  case $store in
+results=$(mktemp)
+measure() { "$gen" run "$@" | tee -a "$results"; }
+
+serve() { # $1: store, $2: places, $3: seal, $4: the server's binary; sets url and server_pid
+  case $1 in
     sqlite)
       db=/tmp/civicline-load.db
       rm -f "$db" "$db-wal" "$db-shm"
@@ -82,23 +86,28 @@ for store in $stores; do
   CIVICLINE_TWILIO__FROM=+18005551212 \
   CIVICLINE_TWILIO__API_BASE=http://127.0.0.1:9 \
   CIVICLINE_LOG__FILTER=warn \
-  CIVICLINE_PLACES__FILE=$([ "$places" = none ] || echo "$places") \
-  CIVICLINE_PRIVACY__SEAL_KEY=$([ "$seal" = clear ] || echo "$seal_key") \
-    "$bin" serve >/tmp/civicline-load-$store.log 2>&1 &
+  CIVICLINE_PLACES__FILE=$([ "$2" = none ] || echo "$2") \
+  CIVICLINE_PRIVACY__SEAL_KEY=$([ "$3" = clear ] || echo "$seal_key") \
+    "$4" serve >/tmp/civicline-load-$1.log 2>&1 &
   server_pid=$!
   pids+=("$server_pid")
   wait_for $server_port
-  label=$store
-  [ "$numbers" = 50000 ] || label="$store/$numbers-numbers"
-  [ "$places" = none ] || label="$label+places"
-  [ "$seal" = clear ] || label="$label+sealed"
+}
+
+echo "# $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), ${seconds}s per point"
+for store in $stores; do
+ first_numbers=${numbers_list%% *}
+ for numbers in $numbers_list; do
+  for places in $places_list; do
+  for seal in $seal_list; do
   first_variant=false
   [ "$places" = "${places_list%% *}" ] && [ "$seal" = "${seal_list%% *}" ] && first_variant=true
   for c in $concurrency; do
     if [ "$numbers" = "$first_numbers" ] && $first_variant; then
-      "$gen" run --label ceiling --url "http://127.0.0.1:$ceiling_port/sms/twilio" --token "$token" \
+      measure --label ceiling --url "http://127.0.0.1:$ceiling_port/sms/twilio" --token "$token" \
         --concurrency "$c" --seconds "$seconds" --server-pid "$ceiling_pid"
     fi
+    for _ in $(seq 1 "$repeat"); do
     if [ "$store" = sqlite ] && $first_variant; then
       # The floor: the bare handler plus four rows in SQLite, group committed (loadgen.rs).
       floor_db=/tmp/civicline-floor.db
@@ -109,17 +118,51 @@ for store in $stores; do
       wait_for $floor_port
       floor_label=floor
       [ "$numbers" = 50000 ] || floor_label="floor/$numbers-numbers"
-      "$gen" run --label "$floor_label" --url "http://127.0.0.1:$floor_port/sms/twilio" --token "$token" \
+      measure --label "$floor_label" --url "http://127.0.0.1:$floor_port/sms/twilio" --token "$token" \
         --concurrency "$c" --seconds "$seconds" --server-pid "$floor_pid" --database-url "sqlite://$floor_db" \
         --numbers "$numbers"
       kill "$floor_pid"; wait "$floor_pid" 2>/dev/null || true
     fi
-    "$gen" run --label "$label" --url "http://127.0.0.1:$server_port/sms/twilio" --token "$token" \
-      --concurrency "$c" --seconds "$seconds" --server-pid "$server_pid" --database-url "$url" \
-      --numbers "$numbers"
+    for bin in $bins; do
+      serve "$store" "$places" "$seal" "$bin"
+      label=$store
+      [ "$numbers" = 50000 ] || label="$store/$numbers-numbers"
+      [ "$places" = none ] || label="$label+places"
+      [ "$seal" = clear ] || label="$label+sealed"
+      [ "$bins" = "${bins%% *}" ] || label="$label@$(basename "$bin")"
+      measure --label "$label" --url "http://127.0.0.1:$server_port/sms/twilio" --token "$token" \
+        --concurrency "$c" --seconds "$seconds" --server-pid "$server_pid" --database-url "$url" \
+        --numbers "$numbers"
+      kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+    done
+    done
   done
-  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
   done
   done
  done
 done
+
+# The median of each label's runs, and civicline's against the floor of the same traffic.
+echo "# medians of $repeat run(s): label, concurrency, msg/s, msg per server CPU-s, p99, / floor"
+awk -F'\t' '$2 ~ /^c=/ {
+  key = $1 "\t" $2; split($6, a, "="); split($8, p, "="); split($11, b, "=")
+  n[key]++; rate[key, n[key]] = a[2]; p99[key, n[key]] = p[2]; eff[key, n[key]] = b[2]
+  if (!(key in seen)) { seen[key] = 1; order[++keys] = key }
+}
+function median(arr, k, m,   i, j, t, v) {
+  for (i = 1; i <= m; i++) v[i] = arr[k, i] + 0
+  for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+  return (m % 2) ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
+}
+END {
+  for (i = 1; i <= keys; i++) { k = order[i]; med[k] = median(rate, k, n[k]) }
+  for (i = 1; i <= keys; i++) {
+    k = order[i]; split(k, lc, "\t"); label = lc[1]
+    floor = label; sub(/@.*/, "", floor); sub(/\+.*/, "", floor)
+    if (floor ~ /^sqlite/) { sub(/^sqlite/, "floor", floor) } else { floor = "" }
+    ratio = ""
+    if (floor != "" && (floor "\t" lc[2]) in med) ratio = sprintf("%.0f %%", 100 * med[k] / med[floor "\t" lc[2]])
+    printf "%s\t%s\t%.0f\t%.0f\t%.2fms\t%s\n", label, lc[2], med[k], median(eff, k, n[k]), median(p99, k, n[k]), ratio
+  }
+}' "$results"
+rm -f "$results"

@@ -169,11 +169,18 @@ impl Store {
         })
     }
 
-    /// SQLite's writer pool (for statements no transaction may hold, such as VACUUM).
-    fn sqlite_writer(&self) -> Option<&SqlitePool> {
+    /// SQLite's writer connection outside any transaction (for statements no transaction may
+    /// hold, such as VACUUM), taken as [`Store::begin`] takes it: counted as waiting, so the
+    /// writer lane lets it go after its batch. `None` on Postgres.
+    async fn sqlite_writer(&self) -> Result<Option<sqlx::pool::PoolConnection<Sqlite>>> {
         match &self.backend {
-            Backend::Sqlite { writer, .. } => Some(writer),
-            Backend::Postgres(_) => None,
+            Backend::Sqlite {
+                writer, waiting, ..
+            } => {
+                let _waiting = lane::Waiting::new(waiting);
+                Ok(Some(writer.acquire().await?))
+            }
+            Backend::Postgres(_) => Ok(None),
         }
     }
 

@@ -180,10 +180,10 @@ async fn finish_pending(store: &Store) -> Result<()> {
     scrub_payloads(store).await?;
     match store.pools() {
         Pools::Sqlite(_) => {
-            let writer = store.sqlite_writer().expect("a SQLite store");
-            sqlx::query("vacuum").execute(writer).await?;
+            let mut writer = store.sqlite_writer().await?.expect("a SQLite store");
+            sqlx::query("vacuum").execute(&mut *writer).await?;
             sqlx::query("pragma wal_checkpoint(truncate)")
-                .execute(writer)
+                .execute(&mut *writer)
                 .await?;
         }
         Pools::Postgres(pool) => {
