@@ -19,8 +19,9 @@
 //! On SQLite the batch runs directly on the writer connection's handle (`Store::run_lane`):
 //! every statement on this thread, no hop to sqlx's worker thread per statement, which was most
 //! of the cost of a webhook (BENCHMARKS.md). While batches come back to back the lane keeps the
-//! connection and its prepared statements from one batch to the next, until another writer
-//! waits for it (or `store::DIRECT_HOLD`). On Postgres it runs through sqlx as everything else.
+//! connection and its prepared statements from one batch to the next (and `LINGER` after the
+//! last, for the next message), until another writer waits for it (or `store::DIRECT_HOLD`).
+//! On Postgres it runs through sqlx as everything else.
 //!
 //! When a batch fails (a constraint no message expected, a lost connection, a full disk) nobody
 //! was answered yet and nothing of it was committed (or, a connection lost during the commit
@@ -54,10 +55,11 @@ const GATHER: Duration = Duration::from_millis(1);
 
 /// How long SQLite's lane, its batch answered and nothing waiting, keeps the writer connection
 /// (and the statements prepared on it) for the next message before it lets it go. Under load
-/// the next one comes within it: letting go and taking the connection back (a round trip to
-/// sqlx's worker thread, the inbound path's statements prepared again) cost 8-12 % of the
-/// messages a second at 64 concurrent webhooks (BENCHMARKS.md). Another writer waits this long
-/// more at most; an idle lane lets go after one linger.
+/// the next one comes within it, where letting go and taking the connection back meant a
+/// round trip to sqlx's worker thread and the inbound path's statements prepared again
+/// (preparing alone: 1.5 % of the server's CPU at 64 concurrent webhooks, 0.4 % with it; +5 %
+/// messages a second, BENCHMARKS.md). Another writer waits this long more at most; an idle
+/// lane lets go after one linger.
 const LINGER: Duration = Duration::from_millis(1);
 
 /// Messages a lane holds before webhooks wait to hand theirs over.
