@@ -1,6 +1,6 @@
 //! Citizens (one per phone number) and their consent ledger.
 
-use super::query::{Row, query};
+use super::query::{Row, Target, query};
 use super::{Exec, LaneTx, Result, Tx, on_tx};
 use crate::seal::Seal;
 use crate::sms::PhoneNumber;
@@ -259,8 +259,8 @@ async fn find_or_create_marked(
     const INSERT: &str = "insert into citizen (number_key, number_sealed, pseudonym, created_at) \
          values ($1, $2, $3, $4) on conflict (number_key) do nothing returning citizen_id";
     let sql = match tx.target() {
-        super::query::Target::Postgres(_) => FIND_POSTGRES,
-        super::query::Target::Sqlite(_) | super::query::Target::Direct(_) => FIND_SQLITE,
+        Target::Postgres(_) => FIND_POSTGRES,
+        Target::Sqlite(_) | Target::Direct(_) => FIND_SQLITE,
     };
     let find = |key| query(sql).bind(key).bind(mark_offset(flood_limit));
     let keys = seal.lookup_keys(phone.e164());

@@ -273,7 +273,7 @@ async fn render(state: &AppState) -> Result<DashboardPage, ApiError> {
                 Ok::<_, crate::store::StoreError>((d, promises))
             },
         ));
-    let (rows, backlog, languages, open_by_area, waits, figures) = futures_util::try_join!(
+    let (rows, backlog, languages, open_by_area, category_waits, figures) = futures_util::try_join!(
         stats::issues_per_day(store, from, now),
         stats::backlog(store),
         stats::languages(store),
@@ -320,7 +320,7 @@ async fn render(state: &AppState) -> Result<DashboardPage, ApiError> {
     let backlog_svg = bar_chart(&backlog, PALETTE[1]).map_err(chart_error)?;
     let languages_svg = bar_chart(&languages, PALETTE[0]).map_err(chart_error)?;
 
-    let times = waits
+    let times = category_waits
         .into_iter()
         .map(|(category, waits)| TimeRow {
             category: category.name.clone(),

@@ -356,10 +356,7 @@ async fn officials_merge_two_reports_with_all_their_citizens_and_split_one_off(b
     // B joined two days ago, a day the dashboard keeps the counts of: B's report is filed on
     // that day, so the day's kept counts are forgotten (counted again until kept anew).
     let day = 86_400_000;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
+    let now = civicline::store::now_ms();
     let joined = now - 2 * day;
     app.execute(&format!(
         "update supporter set joined_at = {joined} where issue_id = 1 and citizen_id = {b_id}"

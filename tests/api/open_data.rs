@@ -523,10 +523,7 @@ async fn an_empty_dashboard_says_none_yet_instead_of_empty_charts(backend: Backe
 /// days before today (a day without reports too), and the dashboard counts each report once,
 /// from the kept days and today's rows.
 async fn past_days_are_kept_at_start_and_the_dashboard_counts_each_report_once(backend: Backend) {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
+    let now = civicline::store::now_ms();
     let day = 86_400_000;
     let seed = [
         (0, "'pothole'"),

@@ -612,10 +612,7 @@ async fn the_dashboard_tells_the_middle_wait_of_a_category_and_of_a_department(b
     // Potholes of Roads North reported a day ago: first answers after 10, 40, 20 and 30
     // minutes; closed after 3, 2 and 5 hours (one still open). One from 100 days ago, answered
     // and closed only after 30 days, is outside the dashboard's 90 days.
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
+    let now = civicline::store::now_ms();
     let (minute, hour, day) = (60_000, 3_600_000, 86_400_000);
     let created = now - day;
     let mut rows = Vec::new();

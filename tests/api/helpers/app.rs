@@ -63,10 +63,7 @@ impl Options {
         Options {
             auth_token: None,
             provider: "africastalking",
-            env: Vec::new(),
-            tune: None,
-            officials: Vec::new(),
-            seed: Vec::new(),
+            ..Options::default()
         }
         .with("CIVICLINE_AFRICASTALKING__API_BASE", &fake.url)
         .with(
@@ -87,10 +84,7 @@ impl Options {
         Options {
             auth_token: None,
             provider: "smsgate",
-            env: Vec::new(),
-            tune: None,
-            officials: Vec::new(),
-            seed: Vec::new(),
+            ..Options::default()
         }
         .with("CIVICLINE_SMSGATE__URL", url)
         .with(
