@@ -10,11 +10,22 @@
 #   PLACES="none config/places/demo.geojson" CONCURRENCY=64 STORES=sqlite bash benches/load.sh
 #   SEAL="clear sealed" CONCURRENCY=64 STORES=sqlite bash benches/load.sh
 #   CIVICLINE_BIN="/tmp/before /tmp/after" REPEAT=3 NUMBERS="50000 1000" CONCURRENCY=64 STORES=sqlite bash benches/load.sh
+#   FLOORS="plain lookups" REPEAT=3 NUMBERS="50000 1000" CONCURRENCY=64 STORES=sqlite bash benches/load.sh
 #
 # CIVICLINE_BIN: the server builds to measure (default this tree's release build); with more
 # than one, each point runs each build in turn, labelled `@<file name>`, so an A/B shares the
 # hour. REPEAT: how many times each point (the floor, then every build) runs, interleaved; the
 # machine's speed drifts by 10-20 % over minutes, so compare medians of interleaved runs.
+#
+# FLOORS: which floors to measure: `plain` (the default: the floor of the issue's target),
+# `lookups` (it also keeps the two indexes civicline's inbound path reads), `checkpointer` (it
+# checkpoints in the background as civicline does), or both joined: `lookups+checkpointer`.
+# civicline's medians are read against each floor measured, in this order.
+#
+# INDEXES: `all` (the default) and/or `read` (an experiment, SQLite only: once the server has
+# migrated its store, every index the inbound path does not read is dropped, labelled
+# `-unread`): what the indexes kept for officials, the dashboard and open data cost the
+# webhook, and so how near the floor index work alone could bring civicline.
 #
 # NUMBERS: how many phone numbers the traffic comes from (the default 50,000; 1,000 numbers
 # texting a few times a second each; 10 numbers flooding). Every point has a fresh store and
@@ -36,6 +47,12 @@ stores=${STORES:-"sqlite postgres"}
 numbers_list=${NUMBERS:-"50000"}
 places_list=${PLACES:-none}
 seal_list=${SEAL:-clear}
+floors=${FLOORS:-plain}
+index_list=${INDEXES:-all}
+# Read by no statement of the inbound path (EXPLAIN QUERY PLAN of each, session 16).
+unread_indexes="issue_status issue_assignee issue_created issue_time_category issue_open_status
+  issue_category_durations issue_due issue_department_figures issue_open_area issue_crowd_point
+  issue_event_issue message_inbound_time message_issue message_broadcast message_poll"
 seal_key=$(head -c 32 /dev/urandom | base64)
 token=loadgen-auth-token
 ceiling_port=18490
@@ -92,6 +109,9 @@ serve() { # $1: store, $2: places, $3: seal, $4: the server's binary; sets url a
   server_pid=$!
   pids+=("$server_pid")
   wait_for $server_port
+  if [ "${5:-all}" = read ]; then
+    for index in $unread_indexes; do sqlite3 "$db" "drop index $index"; done
+  fi
 }
 
 echo "# $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), ${seconds}s per point"
@@ -109,31 +129,40 @@ for store in $stores; do
     fi
     for _ in $(seq 1 "$repeat"); do
     if [ "$store" = sqlite ] && $first_variant; then
+     for kind in $floors; do
       # The floor: the bare handler plus four rows in SQLite, group committed (loadgen.rs).
       floor_db=/tmp/civicline-floor.db
       rm -f "$floor_db" "$floor_db-wal" "$floor_db-shm"
-      "$gen" floor --bind "127.0.0.1:$floor_port" --token "$token" --database "$floor_db" 2>/dev/null &
+      floor_args=()
+      [ "$kind" = plain ] || for flag in ${kind//+/ }; do floor_args+=("--$flag"); done
+      "$gen" floor --bind "127.0.0.1:$floor_port" --token "$token" --database "$floor_db" "${floor_args[@]}" 2>/dev/null &
       floor_pid=$!
       pids+=("$floor_pid")
       wait_for $floor_port
       floor_label=floor
-      [ "$numbers" = 50000 ] || floor_label="floor/$numbers-numbers"
+      [ "$kind" = plain ] || floor_label="floor+$kind"
+      [ "$numbers" = 50000 ] || floor_label="$floor_label/$numbers-numbers"
       measure --label "$floor_label" --url "http://127.0.0.1:$floor_port/sms/twilio" --token "$token" \
         --concurrency "$c" --seconds "$seconds" --server-pid "$floor_pid" --database-url "sqlite://$floor_db" \
         --numbers "$numbers"
       kill "$floor_pid"; wait "$floor_pid" 2>/dev/null || true
+     done
     fi
     for bin in $bins; do
-      serve "$store" "$places" "$seal" "$bin"
+    for indexes in $index_list; do
+      [ "$store" = sqlite ] || [ "$indexes" = all ] || continue
+      serve "$store" "$places" "$seal" "$bin" "$indexes"
       label=$store
       [ "$numbers" = 50000 ] || label="$store/$numbers-numbers"
       [ "$places" = none ] || label="$label+places"
       [ "$seal" = clear ] || label="$label+sealed"
+      [ "$indexes" = all ] || label="$label-unread"
       [ "$bins" = "${bins%% *}" ] || label="$label@$(basename "$bin")"
       measure --label "$label" --url "http://127.0.0.1:$server_port/sms/twilio" --token "$token" \
         --concurrency "$c" --seconds "$seconds" --server-pid "$server_pid" --database-url "$url" \
         --numbers "$numbers"
       kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+    done
     done
     done
   done
@@ -143,8 +172,8 @@ for store in $stores; do
 done
 
 # The median of each label's runs, and civicline's against the floor of the same traffic.
-echo "# medians of $repeat run(s): label, concurrency, msg/s, msg per server CPU-s, p99, / floor"
-awk -F'\t' '$2 ~ /^c=/ {
+echo "# medians of $repeat run(s): label, concurrency, msg/s, msg per server CPU-s, p99, then / each floor: $floors"
+awk -F'\t' -v floors="$floors" '$2 ~ /^c=/ {
   key = $1 "\t" $2; split($6, a, "="); split($8, p, "="); split($11, b, "=")
   n[key]++; rate[key, n[key]] = a[2]; p99[key, n[key]] = p[2]; eff[key, n[key]] = b[2]
   if (!(key in seen)) { seen[key] = 1; order[++keys] = key }
@@ -155,13 +184,17 @@ function median(arr, k, m,   i, j, t, v) {
   return (m % 2) ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
 }
 END {
+  nf = split(floors, kinds, " ")
   for (i = 1; i <= keys; i++) { k = order[i]; med[k] = median(rate, k, n[k]) }
   for (i = 1; i <= keys; i++) {
     k = order[i]; split(k, lc, "\t"); label = lc[1]
-    floor = label; sub(/@.*/, "", floor); sub(/\+.*/, "", floor)
+    floor = label; sub(/@.*/, "", floor); sub(/\+.*/, "", floor); sub(/-unread/, "", floor)
     if (floor ~ /^sqlite/) { sub(/^sqlite/, "floor", floor) } else { floor = "" }
     ratio = ""
-    if (floor != "" && (floor "\t" lc[2]) in med) ratio = sprintf("%.0f %%", 100 * med[k] / med[floor "\t" lc[2]])
+    for (f = 1; f <= nf; f++) {
+      of = floor; if (kinds[f] != "plain") sub(/^floor/, "floor+" kinds[f], of)
+      if (floor != "" && (of "\t" lc[2]) in med) ratio = ratio sprintf("%.0f %%\t", 100 * med[k] / med[of "\t" lc[2]])
+    }
     printf "%s\t%s\t%.0f\t%.0f\t%.2fms\t%s\n", label, lc[2], med[k], median(eff, k, n[k]), median(p99, k, n[k]), ratio
   }
 }' "$results"

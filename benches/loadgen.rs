@@ -17,6 +17,9 @@
 //! the citizen upserted, the inbound message (unique on its MessageSid), an issue and its
 //! reply, four rows, group commit on one writer thread with its statements prepared once, WAL
 //! with `synchronous=NORMAL` as civicline's. civicline's own figure is read against both.
+//! `floor --lookups` also keeps the two indexes civicline's inbound path reads: the floor of a
+//! store that can answer STATUS and guard against floods; `floor --checkpointer` checkpoints
+//! in the background as civicline does.
 //! `benches/load.sh` runs them for each backend and concurrency.
 //!
 //! `run --mix poll` sends nothing but answers to an open poll (`benches/polls.sh`), and `sink`
@@ -65,6 +68,17 @@ enum Command {
         /// The SQLite file (created; its tables too).
         #[arg(long)]
         database: String,
+        /// Also keep the two indexes civicline's inbound path reads (a citizen's messages for
+        /// the flood guard and the conversation, a citizen's issues for STATUS and follow-ups),
+        /// so the floor pays for the lookups civicline cannot do without.
+        #[arg(long)]
+        lookups: bool,
+        /// Checkpoint as civicline does: a background connection copies the WAL back every
+        /// 20 ms (PASSIVE), the writer's own checkpoint only at 16,384 pages, instead of
+        /// SQLite's default (the writer checkpoints at 1,000 pages, fsync included, before its
+        /// commit returns).
+        #[arg(long)]
+        checkpointer: bool,
     },
     /// Send signed webhooks at a fixed concurrency for a fixed time.
     Run {
@@ -127,7 +141,9 @@ async fn main() -> anyhow::Result<()> {
             bind,
             token,
             database,
-        } => floor(bind, token, database).await,
+            lookups,
+            checkpointer,
+        } => floor(bind, token, database, lookups, checkpointer).await,
         Command::Ussd {
             url,
             concurrency,
@@ -296,9 +312,34 @@ const FLOOR_SCHEMA: &str = "
         created_at integer not null);
 ";
 
-async fn floor(bind: String, token: String, database: String) -> anyhow::Result<()> {
+/// The indexes of `floor --lookups`, as civicline's (migrations 0001 and 0024).
+const FLOOR_LOOKUPS: &str = "
+    create index if not exists message_citizen on message (citizen_id, direction, created_at);
+    create index if not exists issue_citizen on issue (citizen_id, created_at);
+";
+
+async fn floor(
+    bind: String,
+    token: String,
+    database: String,
+    lookups: bool,
+    checkpointer: bool,
+) -> anyhow::Result<()> {
     let conn = rusqlite::Connection::open(&database)?;
     conn.execute_batch(FLOOR_SCHEMA)?;
+    if lookups {
+        conn.execute_batch(FLOOR_LOOKUPS)?;
+    }
+    if checkpointer {
+        conn.execute_batch("pragma wal_autocheckpoint = 16384")?;
+        let background = rusqlite::Connection::open(&database)?;
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                let _ = background.query_row("pragma wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            }
+        });
+    }
     let (writer, jobs) = tokio::sync::mpsc::channel::<FloorJob>(1024);
     std::thread::spawn(move || floor_writer(conn, jobs));
     let listener = tokio::net::TcpListener::bind(&bind).await?;
