@@ -72,8 +72,9 @@
     if (typing()) { pending = true; return; }
     window.location.reload();
   }
+  // data: the changed issues' ids, comma-separated, or "*" (src/web/queue/live.rs).
   function changed(data) {
-    if (issue === "" || data === issue || data === "*") { reload(); }
+    if (issue === "" || data === "*" || data.split(",").indexOf(issue) !== -1) { reload(); }
   }
   function open() {
     source = new EventSource("/queue/events");

@@ -542,6 +542,20 @@ async fn ten_tabs_and_thirty_clicks_back_and_forth_each_load_within_two_seconds(
         browser.text().await.contains("on the bridge")
     })
     .await;
+    // An issue page reloads when its issue is among changes told together (one event every
+    // two seconds at most): a report starts the stream's gap, another report and a follow-up
+    // to #1 come within it.
+    browser.go(&format!("{}/issues/1", app.address)).await;
+    app.text("+14155550198", "TRASH not collected on Oak St")
+        .await;
+    app.text("+14155550197", "NOISE from the plant at night")
+        .await;
+    app.text("+14158675309", "It is right in front of number 42")
+        .await;
+    eventually("the issue page reloads with the follow-up", || async {
+        browser.text().await.contains("in front of number 42")
+    })
+    .await;
     assert!(
         slowest < std::time::Duration::from_secs(2),
         "slowest page load: {slowest:?}"

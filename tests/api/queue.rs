@@ -459,6 +459,7 @@ async fn user_add_creates_an_account_that_can_log_in() {
 
 each_backend!(
     open_pages_hear_about_new_messages,
+    a_burst_of_texts_reaches_open_pages_in_a_few_events,
     open_pages_hear_about_delivery_status,
     closing_as_a_duplicate_happens_whole_or_not_at_all,
     an_issue_can_be_closed_as_a_duplicate
@@ -480,6 +481,53 @@ async fn open_pages_hear_about_new_messages(backend: Backend) {
     let seen = read_events_until(&mut events, "data: 2").await;
     assert!(seen.contains("event: issue"), "{seen}");
     app.wait_outbox_empty().await;
+}
+
+/// A burst of texts (fifty about one burst main) reloads an official's open queue a few times,
+/// not once a text: the first change is told at once, the rest together, every changed issue
+/// named.
+async fn a_burst_of_texts_reaches_open_pages_in_a_few_events(backend: Backend) {
+    let Some((app, _fake, [viewer, _, _])) = office(backend).await else {
+        return;
+    };
+    let mut events = open_events(&app, &viewer).await;
+    let texts = 8;
+    for n in 0..texts {
+        let from = format!("+1415555{:04}", 300 + n);
+        app.text(&from, &format!("WATER leak number {n} on Pine St"))
+            .await;
+    }
+    // Everything the stream tells until it has been quiet for a while.
+    let mut seen = String::new();
+    while let Ok(chunk) =
+        tokio::time::timeout(std::time::Duration::from_secs(5), events.chunk()).await
+    {
+        seen.push_str(&String::from_utf8_lossy(&chunk.unwrap().expect("open")));
+    }
+    let told: std::collections::BTreeSet<i64> = seen
+        .lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .flat_map(|data| data.split(','))
+        .map(|id| id.parse().expect("an issue id"))
+        .collect();
+    assert!(!told.is_empty(), "nothing told: {seen}");
+    let list = told
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let untold = app
+        .scalar(&format!(
+            "select count(*) from issue where issue_id > 1 and issue_id not in ({list})"
+        ))
+        .await;
+    assert_eq!(untold, 0, "every report filed is told: {seen}");
+    assert!(app.scalar("select count(*) from issue").await > 1);
+    let events_told = seen.matches("event: issue").count();
+    assert!(
+        events_told < texts,
+        "{events_told} events for {texts} texts: {seen}"
+    );
 }
 
 async fn open_pages_hear_about_delivery_status(backend: Backend) {
