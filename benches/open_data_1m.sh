@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Times the public dashboard and the Open311 request list on a database of one million issues,
-# on SQLite and on Postgres. Figures go in BENCHMARKS.md.
+# Times the public dashboard, the Open311 request list and the officials' queue (the whole
+# city's, and one department's) on a database of one million issues, on SQLite and on Postgres.
+# Figures go in BENCHMARKS.md.
 #
 #   bash benches/open_data_1m.sh            # needs sqlite3 and a local Postgres (trust auth)
+#   CIVICLINE_BIN=/tmp/before bash benches/open_data_1m.sh   # an earlier build
 #
 # The million issues span the last 365 days over the six categories and uncategorized; seven in
 # ten are closed, with a first answer and a closing time. Each is in one of the demo city's four
@@ -12,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
-bin=target/release/civicline
+bin=${CIVICLINE_BIN:-target/release/civicline}
 port=18481
 runs=5
 
@@ -86,10 +88,15 @@ measure() { # $1: label
   server_pid=$!
   trap 'kill "$server_pid" 2>/dev/null || true' EXIT
   for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-  for path in /dashboard "/open311/v2/requests.json" "/open311/v2/requests.json?service_code=pothole&status=open" "/open311/v2/requests/500000.json"; do
+  # An agent of the whole city, logged in as a browser does (same-origin form post).
+  local jar=/tmp/civicline-1m.cookies url="http://127.0.0.1:$port"
+  CIVICLINE_USER_PASSWORD=bench-password-long-enough "$bin" user add --email bench@city.example --role agent >/dev/null
+  curl -fsS -o /dev/null -c "$jar" -H "Origin: $url" -H "Sec-Fetch-Site: same-origin" \
+    --data-urlencode email=bench@city.example --data-urlencode password=bench-password-long-enough "$url/login"
+  for path in /dashboard "/open311/v2/requests.json" "/open311/v2/requests.json?service_code=pothole&status=open" "/open311/v2/requests/500000.json" /queue "/queue?department=Roads"; do
     local times=()
     for _ in $(seq 1 $runs); do
-      times+=("$(curl -sS -o /dev/null -w '%{http_code} %{time_total}' "http://127.0.0.1:$port$path")")
+      times+=("$(curl -sS -b "$jar" -o /dev/null -w '%{http_code} %{time_total}' "$url$path")")
     done
     printf '%s\t%s\t%s\n' "$1" "$path" "$(printf '%s\n' "${times[@]}" | sort -k2 -n | sed -n "$(( (runs + 1) / 2 ))p")"
   done

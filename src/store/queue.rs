@@ -59,23 +59,30 @@ fn like_pattern(search: &str) -> String {
 }
 
 pub async fn page(store: &Store, filter: &Filter) -> Result<Vec<Row>> {
-    const SQL: &str = "select * from (select i.issue_id, i.service_code, i.description, \
+    // The page's ids first (filtered, ranked, keyset, limit), then each row's columns, its
+    // assignee and its newest message for those rows alone: Postgres had computed the newest
+    // message of all 300,000 open issues of a million before keeping 51 (0.43 s).
+    const SQL: &str = "select i.issue_id, i.service_code, i.description, \
          i.location, i.status, i.language, o.email as assignee_email, i.created_at, i.updated_at, \
          i.first_response_at, \
          (select m.body from message m where m.issue_id = i.issue_id order by m.message_id desc limit 1) as last_message, \
-         i.department, i.due_at, cast(i.supporters as bigint) as supporters, \
-         cast(case when i.closed_at is null and i.due_at <= $12 then 0 else 1 end as bigint) as rank \
-         from issue i left join official o on o.official_id = i.assignee_id \
-         where (($1 is null and i.closed_at is null) or i.status = $1) \
-         and ($2 is null or i.service_code = $2) \
-         and ($3 is null or i.language = $3) \
-         and ($4 = 0 or ($4 = 1 and i.assignee_id = $5) or ($4 = 2 and i.assignee_id is null)) \
-         and ($6 is null or lower(i.description) like $6 escape '\\' or exists (select 1 from message s \
-              where s.issue_id = i.issue_id and lower(s.body) like $6 escape '\\')) \
-         and ($10 = 0 or ($10 = 1 and i.department = $11) or ($10 = 2 and i.department is null)) \
-         ) q where (q.rank > $13 or (q.rank = $13 and (q.created_at > $7 \
-              or (q.created_at = $7 and q.issue_id > $8)))) \
-         order by q.rank, q.created_at, q.issue_id limit $9";
+         i.department, i.due_at, cast(i.supporters as bigint) as supporters, p.rank \
+         from (select q.issue_id, q.created_at, q.rank from (select i.issue_id, i.created_at, \
+             cast(case when i.closed_at is null and i.due_at <= $12 then 0 else 1 end as bigint) as rank \
+             from issue i \
+             where (($1 is null and i.closed_at is null) or i.status = $1) \
+             and ($2 is null or i.service_code = $2) \
+             and ($3 is null or i.language = $3) \
+             and ($4 = 0 or ($4 = 1 and i.assignee_id = $5) or ($4 = 2 and i.assignee_id is null)) \
+             and ($6 is null or lower(i.description) like $6 escape '\\' or exists (select 1 from message s \
+                  where s.issue_id = i.issue_id and lower(s.body) like $6 escape '\\')) \
+             and ($10 = 0 or ($10 = 1 and i.department = $11) or ($10 = 2 and i.department is null)) \
+             ) q where (q.rank > $13 or (q.rank = $13 and (q.created_at > $7 \
+                  or (q.created_at = $7 and q.issue_id > $8)))) \
+             order by q.rank, q.created_at, q.issue_id limit $9) p \
+         join issue i on i.issue_id = p.issue_id \
+         left join official o on o.official_id = i.assignee_id \
+         order by p.rank, p.created_at, p.issue_id";
     let (assignee_mode, assignee_id) = match filter.assignee {
         None => (0i64, 0i64),
         Some(Some(id)) => (1, id),
@@ -149,7 +156,15 @@ pub async fn open_counts(
         "select service_code, count(*) from issue where closed_at is null group by service_code";
     const BY_LANGUAGE: &str =
         "select language, count(*) from issue where closed_at is null group by language";
-    let categories = on_pool!(store, pool => sqlx::query_as::<_, (Option<String>, i64)>(BY_CATEGORY).fetch_all(pool).await?);
-    let languages = on_pool!(store, pool => sqlx::query_as::<_, (String, i64)>(BY_LANGUAGE).fetch_all(pool).await?);
-    Ok((categories, languages))
+    let categories = async {
+        Ok::<_, super::StoreError>(
+            on_pool!(store, pool => sqlx::query_as::<_, (Option<String>, i64)>(BY_CATEGORY).fetch_all(pool).await?),
+        )
+    };
+    let languages = async {
+        Ok::<_, super::StoreError>(
+            on_pool!(store, pool => sqlx::query_as::<_, (String, i64)>(BY_LANGUAGE).fetch_all(pool).await?),
+        )
+    };
+    futures_util::try_join!(categories, languages)
 }

@@ -119,7 +119,24 @@ pub async fn queue(
         now,
         limit: PAGE + 1,
     };
-    let mut rows = queue::page(store, &filter).await?;
+    // The page and every count of the filter bar at once: at a million issues each is a scan
+    // of its own (the page about 0.1 s, each count 0.01-0.09 s), so both cores and the readers
+    // work on them together instead of one after another (0.27 s a page before).
+    let (
+        mut rows,
+        by_status,
+        (unassigned, mine),
+        (by_category, by_language),
+        by_department,
+        spikes,
+    ) = futures_util::try_join!(
+        queue::page(store, &filter),
+        queue::counts_by_status(store),
+        queue::counts_by_assignee(store, official.official_id),
+        queue::open_counts(store),
+        queue::open_by_department(store, now),
+        state.gateway.current_spikes(now),
+    )?;
     let next = (rows.len() as i64 > PAGE).then(|| {
         rows.truncate(PAGE as usize);
         let last = rows.last().expect("a full page has a last row");
@@ -164,14 +181,11 @@ pub async fn queue(
             supporters: r.supporters,
         })
         .collect();
-    let counts = queue::counts_by_status(store)
-        .await?
+    let counts = by_status
         .into_iter()
         .map(|(status, n)| (view::status_label(&status).to_owned(), status, n))
         .collect();
-    let (unassigned, mine) = queue::counts_by_assignee(store, official.official_id).await?;
     // Each choice says how many open issues it would show.
-    let (by_category, by_language) = queue::open_counts(store).await?;
     let open_in = |code: &str| {
         by_category
             .iter()
@@ -203,7 +217,6 @@ pub async fn queue(
             )
         })
         .collect();
-    let by_department = queue::open_by_department(store, now).await?;
     let unrouted = by_department
         .iter()
         .find(|(d, _, _)| d.is_none())
@@ -273,6 +286,6 @@ pub async fn queue(
         overdue,
         q: query.q.unwrap_or_default(),
         next,
-        spikes: state.gateway.current_spikes(now).await?,
+        spikes,
     })
 }
