@@ -211,18 +211,22 @@ pub async fn recent_open(
         closed_at
     });
     // The newest of: its own latest open report filed since then, and the latest open one it
-    // joined since then (each read newest first, stopping at the first).
-    const SQL: &str = "select issue_id, service_code, status, due_at, closed_at from (\
-         select * from (select issue_id, service_code, status, due_at, closed_at, \
-         created_at as at from issue \
+    // joined since then (each read newest first, stopping at the first). The joined report's
+    // open test is a scalar subquery, which no planner turns into a join: as a join, Postgres
+    // on a new database (no ANALYZE yet, every table "one row") scanned every issue for each
+    // text and probed `supporter` for each (webhooks at 50,000 numbers: 5,646 -> 2,062 msg/s,
+    // p99 21 -> 111 ms).
+    const SQL: &str = "select issue_id, service_code, status, due_at, closed_at from issue \
+         where issue_id = (select issue_id from (\
+         select * from (select issue_id, created_at as at from issue \
          where citizen_id = $1 and created_at >= $2 and coalesce(closed_at, -1) = -1 \
          order by created_at desc, issue_id desc limit 1) own \
          union all \
-         select * from (select i.issue_id, i.service_code, i.status, i.due_at, i.closed_at, \
-         s.joined_at as at from supporter s join issue i on i.issue_id = s.issue_id \
-         where s.citizen_id = $1 and s.joined_at >= $2 and coalesce(i.closed_at, -1) = -1 \
+         select * from (select s.issue_id, s.joined_at as at from supporter s \
+         where s.citizen_id = $1 and s.joined_at >= $2 \
+         and (select coalesce(i.closed_at, -1) from issue i where i.issue_id = s.issue_id) = -1 \
          order by s.joined_at desc, s.issue_id desc limit 1) joined) recent \
-         order by at desc, issue_id desc limit 1";
+         order by at desc, issue_id desc limit 1)";
     let found = query(SQL)
         .bind(citizen_id)
         .bind(since)
