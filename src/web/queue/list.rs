@@ -121,7 +121,8 @@ pub async fn queue(
     };
     // The page and every count of the filter bar at once: at a million issues each is a scan
     // of its own (the page about 0.1 s, each count 0.01-0.09 s), so both cores and the readers
-    // work on them together instead of one after another (0.27 s a page before).
+    // work on them together instead of one after another (0.27-0.36 s a page before, 0.15-0.17 s
+    // after: BENCHMARKS.md).
     let (
         mut rows,
         by_status,
