@@ -148,23 +148,19 @@ pub async fn counts_by_assignee(store: &Store, official_id: i64) -> Result<(i64,
     Ok(counts)
 }
 
-/// Open issues per category and per language, for the filter choices.
-pub async fn open_counts(
-    store: &Store,
-) -> Result<(Vec<(Option<String>, i64)>, Vec<(String, i64)>)> {
-    const BY_CATEGORY: &str =
+/// Open issues per category (`None`: uncategorized), for the filter choices.
+pub async fn open_by_category(store: &Store) -> Result<Vec<(Option<String>, i64)>> {
+    const SQL: &str =
         "select service_code, count(*) from issue where closed_at is null group by service_code";
-    const BY_LANGUAGE: &str =
+    let rows = on_pool!(store, pool => sqlx::query_as::<_, (Option<String>, i64)>(SQL).fetch_all(pool).await?);
+    Ok(rows)
+}
+
+/// Open issues per language, for the filter choices.
+pub async fn open_by_language(store: &Store) -> Result<Vec<(String, i64)>> {
+    const SQL: &str =
         "select language, count(*) from issue where closed_at is null group by language";
-    let categories = async {
-        Ok::<_, super::StoreError>(
-            on_pool!(store, pool => sqlx::query_as::<_, (Option<String>, i64)>(BY_CATEGORY).fetch_all(pool).await?),
-        )
-    };
-    let languages = async {
-        Ok::<_, super::StoreError>(
-            on_pool!(store, pool => sqlx::query_as::<_, (String, i64)>(BY_LANGUAGE).fetch_all(pool).await?),
-        )
-    };
-    futures_util::try_join!(categories, languages)
+    let rows =
+        on_pool!(store, pool => sqlx::query_as::<_, (String, i64)>(SQL).fetch_all(pool).await?);
+    Ok(rows)
 }

@@ -123,21 +123,16 @@ pub async fn queue(
     // of its own (the page about 0.1 s, each count 0.01-0.09 s), so both cores and the readers
     // work on them together instead of one after another (0.27-0.36 s a page before, 0.15-0.17 s
     // after: BENCHMARKS.md).
-    let (
-        mut rows,
-        by_status,
-        (unassigned, mine),
-        (by_category, by_language),
-        by_department,
-        spikes,
-    ) = futures_util::try_join!(
-        queue::page(store, &filter),
-        queue::counts_by_status(store),
-        queue::counts_by_assignee(store, official.official_id),
-        queue::open_counts(store),
-        queue::open_by_department(store, now),
-        state.gateway.current_spikes(now),
-    )?;
+    let (mut rows, by_status, (unassigned, mine), by_category, by_language, by_department, spikes) =
+        futures_util::try_join!(
+            queue::page(store, &filter),
+            queue::counts_by_status(store),
+            queue::counts_by_assignee(store, official.official_id),
+            queue::open_by_category(store),
+            queue::open_by_language(store),
+            queue::open_by_department(store, now),
+            state.gateway.current_spikes(now),
+        )?;
     let next = (rows.len() as i64 > PAGE).then(|| {
         rows.truncate(PAGE as usize);
         let last = rows.last().expect("a full page has a last row");
