@@ -79,3 +79,51 @@ impl Live {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::sync::broadcast;
+
+    fn stream(capacity: usize) -> (broadcast::Sender<i64>, Live) {
+        let (sender, changes) = broadcast::channel(capacity);
+        (
+            sender,
+            Live {
+                changes,
+                last: None,
+            },
+        )
+    }
+
+    #[tokio::test]
+    async fn changes_waiting_together_are_one_event_naming_each_once() {
+        let (sender, mut live) = stream(256);
+        for id in [7, 3, 7, 12] {
+            sender.send(id).unwrap();
+        }
+        assert_eq!(live.next().await.as_deref(), Some("3,7,12"));
+    }
+
+    #[tokio::test]
+    async fn too_many_changes_or_a_stream_that_fell_behind_refresh_everything() {
+        let (sender, mut live) = stream(256);
+        for id in 0..=MOST_IDS as i64 {
+            sender.send(id).unwrap();
+        }
+        assert_eq!(live.next().await.as_deref(), Some("*"));
+
+        let (sender, mut live) = stream(4);
+        for id in 0..10 {
+            sender.send(id).unwrap();
+        }
+        assert_eq!(live.next().await.as_deref(), Some("*"));
+    }
+
+    #[tokio::test]
+    async fn the_stream_ends_with_the_gateway() {
+        let (sender, mut live) = stream(4);
+        drop(sender);
+        assert_eq!(live.next().await, None);
+    }
+}
